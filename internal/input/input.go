@@ -1,0 +1,106 @@
+// Package input streams CSV, TSV and NDJSON exports (optionally gzipped) into
+// Rows, one per physical record, each with the id to validate or the reason it
+// has none. It never reads a whole input into memory.
+package input
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Format is an input or output file format.
+type Format uint8
+
+// The formats.
+const (
+	Unknown Format = iota
+	CSV
+	TSV
+	NDJSON
+)
+
+func (f Format) String() string {
+	switch f {
+	case CSV:
+		return "csv"
+	case TSV:
+		return "tsv"
+	case NDJSON:
+		return "ndjson"
+	}
+	return "unknown"
+}
+
+// ParseFormat parses "csv", "tsv", "ndjson" (or "jsonl").
+func ParseFormat(s string) (Format, error) {
+	switch s {
+	case "csv":
+		return CSV, nil
+	case "tsv":
+		return TSV, nil
+	case "ndjson", "jsonl":
+		return NDJSON, nil
+	}
+	return Unknown, fmt.Errorf("unknown format %q (want csv, tsv or ndjson)", s)
+}
+
+// Row is one input record.
+type Row struct {
+	Seq     int64    // record number from 1, the header not counted
+	Line    int64    // physical line where the record starts, from 1 (header counted)
+	ID      string   // the id exactly as the file holds it (trimmed with Config.Trim)
+	Fields  []string // CSV/TSV: the record's fields, owned by the Row; nil for NDJSON
+	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when Invalid is set
+	Invalid string   // why the row has no usable id; "" when ID is usable
+	Padded  bool     // the id had surrounding white space and Trim was off
+}
+
+// Config says how to read an input. Zero values get the SPEC defaults.
+type Config struct {
+	Format         Format // Unknown: from the name's extension, else sniffed
+	IDColumn       string // CSV/TSV header name of the id; default "externalId"
+	IDIndex        int    // CSV/TSV 1-based id column, with NoHeader (or instead of IDColumn)
+	NoHeader       bool   // CSV/TSV: the first record is data
+	Delimiter      rune   // CSV/TSV field separator; 0: ',' for CSV, '\t' for TSV
+	IDField        string // NDJSON dotted path of the id; default "externalId"
+	Trim           bool   // strip white space around ids
+	MaxRecordBytes int    // longest record kept; a longer one is an invalid row; default 1 MiB
+}
+
+// Error is a whole-input problem (no id column, empty file, unreadable
+// stream): the run cannot go on. Its message names the input.
+type Error struct {
+	Name string // input name as given ("-" for stdin)
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.Name, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrEmpty is returned by Open for an input with no bytes at all.
+var ErrEmpty = errors.New("input is empty")
+
+// Reader yields the Rows of one input in order. It is not safe for concurrent use.
+type Reader struct {
+	name   string
+	format Format
+	header []string
+	comma  rune
+	next   func() (Row, error)
+}
+
+// Format is the input's format, detected or configured.
+func (r *Reader) Format() Format { return r.format }
+
+// Header is the CSV/TSV header (nil for NDJSON or NoHeader).
+func (r *Reader) Header() []string { return r.header }
+
+// Delimiter is the CSV/TSV field separator in use.
+func (r *Reader) Delimiter() rune { return r.comma }
+
+// Next returns the next Row, or io.EOF after the last. Any other error is a
+// whole-input failure (*Error) after which no more Rows come.
+func (r *Reader) Next() (Row, error) { return r.next() }
+
+var _ = io.EOF
