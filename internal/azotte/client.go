@@ -1,11 +1,23 @@
 package azotte
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Answer is what Azotte said about one id, or why it said nothing usable.
@@ -61,4 +73,411 @@ type CredentialsError struct {
 
 func (e *CredentialsError) Error() string {
 	return fmt.Sprintf("azotte refused the credentials (HTTP %d) for tenant %q: check --tenant/AZOTTE_TENANT and the key in AZOTTE_API_KEY or --api-key-file", e.Status, e.Tenant)
+}
+
+// Defaults New applies to zero Config fields.
+const (
+	DefaultTimeout     = 15 * time.Second
+	DefaultBackoffBase = 500 * time.Millisecond
+	DefaultBackoffMax  = 60 * time.Second
+)
+
+const (
+	userAgent = "azvalidate"
+	// maxBody caps what is read of a response: an answer is tens of bytes,
+	// so anything near this is not an answer.
+	maxBody = 1 << 20
+	// maxDrain bounds what is read past maxBody so the connection can be
+	// reused; a longer body costs a new connection instead of a long read.
+	maxDrain = 64 << 10
+)
+
+// Client makes Azotte's validate call with retries. It is safe for concurrent
+// use; one Client is meant to be shared by all workers.
+type Client struct {
+	cfg Config
+	url string // BaseURL + Path
+	hc  *http.Client
+}
+
+// New checks cfg and fills in its defaults. Its errors never contain the key.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("azotte: base URL is required")
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("azotte: base URL: %w", err)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !cfg.AllowInsecureHTTP && !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("refusing plain http to host %s: the API key would travel unencrypted; use https or --allow-insecure-http", u.Hostname())
+		}
+	default:
+		return nil, fmt.Errorf("azotte: base URL %s: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("azotte: base URL %s has no host", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("azotte: base URL %s must not have a query or fragment", u.Redacted())
+	}
+	if cfg.Tenant == "" {
+		return nil, errors.New("azotte: tenant is required")
+	}
+	if cfg.APIKey == "" {
+		return nil, errors.New("azotte: API key is required")
+	}
+
+	if cfg.Path == "" {
+		cfg.Path = DefaultPath
+	}
+	if !strings.HasPrefix(cfg.Path, "/") {
+		cfg.Path = "/" + cfg.Path
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = DefaultBackoffBase
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	cfg.Retries = max(cfg.Retries, 0)
+	hc := cfg.HTTPClient
+	if hc == nil {
+		// No client-level Timeout: each attempt has its own context deadline,
+		// which also covers reading the body.
+		hc = &http.Client{Transport: NewTransport(max(cfg.Concurrency, 1)), CheckRedirect: noRedirect}
+	}
+	return &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc}, nil
+}
+
+// noRedirect stops the default client from following redirects: it would
+// resend x-api-key to wherever the Location points, and Go strips only its
+// own well-known secret headers on a cross-host redirect.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// isLoopback reports whether host is localhost or a loopback address
+// (127.0.0.0/8, ::1), the only hosts plain http may reach by default.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// NewTransport returns a clone of http.DefaultTransport (proxy from the
+// environment, verified TLS, HTTP/2) whose idle pool keeps at least conns
+// connections to one host, so that conns workers reuse their connections
+// instead of opening new ones.
+func NewTransport(conns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	conns = max(conns, 1)
+	t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	t.MaxIdleConnsPerHost = max(conns, http.DefaultMaxIdleConnsPerHost)
+	t.MaxConnsPerHost = 0
+	t.ForceAttemptHTTP2 = true
+	return t
+}
+
+// Validate asks Azotte whether id is free, retrying transient failures.
+//
+// A row-level failure (no answer after retries, an unexpected 4xx, a
+// messageCode other than SUCCESS) is returned in Answer.Err with a nil error.
+// The error is non-nil only when the run should stop: a *CredentialsError
+// (HTTP 401 or 403), or ctx's error once ctx is done.
+func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
+	if !utf8.ValidString(id) {
+		// JSON cannot carry these bytes; encoding would send a different id
+		// (with U+FFFD) and report its answer as this one's.
+		return Answer{Err: errors.New("id is not valid UTF-8: it cannot be sent as JSON")}, nil
+	}
+	body := requestBody(id)
+	for attempt := 1; ; attempt++ {
+		if c.cfg.Pacer != nil {
+			if err := c.cfg.Pacer.Wait(ctx); err != nil {
+				if ctx.Err() != nil {
+					return Answer{Attempts: attempt - 1}, ctx.Err()
+				}
+				return Answer{Attempts: attempt - 1}, fmt.Errorf("azotte: pacer: %w", err)
+			}
+		}
+		r := c.try(ctx, body)
+		cancelled := ctx.Err() != nil
+		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
+		if c.cfg.Observe != nil {
+			c.cfg.Observe(Attempt{Status: r.status, Latency: r.latency, Err: r.err,
+				Header: r.header, RetryAfter: r.retryAfter, Retry: retry})
+		}
+		if cancelled {
+			return Answer{Attempts: attempt}, ctx.Err()
+		}
+		if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden {
+			return Answer{Attempts: attempt}, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
+		}
+		if !retry {
+			if r.retry { // transient, but out of attempts
+				r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
+			}
+			r.answer.Attempts = attempt
+			return r.answer, nil
+		}
+		if err := sleep(ctx, c.backoff(attempt, r.retryAfter)); err != nil {
+			return Answer{Attempts: attempt}, err
+		}
+	}
+}
+
+// requestBody encodes {"externalId": id}. json.Marshal of a string escapes
+// exactly what JSON requires (strconv.Quote's Go escapes are not all JSON).
+func requestBody(id string) []byte {
+	q, _ := json.Marshal(id) // a valid UTF-8 string always encodes
+	b := make([]byte, 0, len(q)+16)
+	b = append(b, `{"externalId":`...)
+	b = append(b, q...)
+	return append(b, '}')
+}
+
+// result is one attempt's outcome.
+type result struct {
+	status     int           // 0 when no response arrived
+	header     http.Header   // nil when no response arrived
+	latency    time.Duration // request sent to body read
+	retryAfter time.Duration // from Retry-After or X-RateLimit-Retry-After
+	err        error         // transport, timeout or body error
+	retry      bool          // transient: worth another attempt
+	cause      string        // why, when retry: "HTTP 503", "timeout after 15s"
+	answer     Answer        // the answer or row error, when not retry
+}
+
+// try makes one attempt under its own deadline.
+func (c *Client) try(ctx context.Context, body []byte) result {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil { // the URL was checked in New; kept for safety
+		return result{err: err, answer: Answer{Err: err}}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set(HeaderTenant, c.cfg.Tenant)
+	req.Header.Set(HeaderAPIKey, c.cfg.APIKey)
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return result{latency: time.Since(start), err: err, retry: true, cause: c.transportCause(actx, err)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+	_ = resp.Body.Close()
+	r := result{
+		status:  resp.StatusCode,
+		header:  resp.Header,
+		latency: time.Since(start),
+	}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		r.retryAfter, _ = ParseRetryAfter(v, time.Now())
+	} else if v := resp.Header.Get(HeaderRateRetryAfter); v != "" {
+		r.retryAfter, _ = ParseRetryAfter(v, time.Now())
+	}
+	if err != nil { // the body was cut off: as transient as a failed connection
+		r.err, r.retry, r.cause = err, true, c.transportCause(actx, err)
+		return r
+	}
+	judge(&r, data)
+	return r
+}
+
+// judge classifies a response by status and body, following the stance in
+// API.md: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
+// transient; any other status is a row error (401/403 are handled by the
+// caller). The content type is ignored: Azotte's own is not application/json.
+func judge(r *result, data []byte) {
+	v, parseErr := parseBody(data)
+	r.answer = Answer{MessageCode: v.code, Status: v.status}
+	switch s := r.status; {
+	case s >= 200 && s < 300:
+		switch {
+		case parseErr != nil:
+			r.err = parseErr
+			r.retry = true
+			r.cause = fmt.Sprintf("HTTP %d with unexpected body: %v", s, parseErr)
+		case v.code != "" && v.code != MessageSuccess:
+			r.answer.Err = fmt.Errorf("messageCode %s", v.code)
+		case v.isAvailable == nil:
+			r.err = errors.New("no isAvailable")
+			r.retry = true
+			r.cause = fmt.Sprintf("HTTP %d with unexpected body: no isAvailable", s)
+		case v.code == "":
+			r.answer.Err = errors.New("answer without messageCode")
+		default:
+			r.answer.IsAvailable = *v.isAvailable
+		}
+	case s == http.StatusTooManyRequests, s == http.StatusInternalServerError, s == http.StatusBadGateway,
+		s == http.StatusServiceUnavailable, s == http.StatusGatewayTimeout:
+		r.retry = true
+		r.cause = statusText(s, v.code)
+	case s >= 300 && s < 400 && r.header.Get("Location") != "":
+		r.answer.Err = fmt.Errorf("%s: redirect to %s not followed", statusText(s, v.code), r.header.Get("Location"))
+	default:
+		r.answer.Err = errors.New(statusText(s, v.code))
+	}
+}
+
+// statusText is "HTTP 404" or "HTTP 404 CUSTOMER_NOT_FOUND".
+func statusText(status int, code string) string {
+	if code == "" {
+		return "HTTP " + strconv.Itoa(status)
+	}
+	return "HTTP " + strconv.Itoa(status) + " " + code
+}
+
+// body is what parseBody found; code and status are filled in even when
+// err is set, as far as the body allowed.
+type body struct {
+	isAvailable *bool
+	code        string
+	status      json.RawMessage
+}
+
+// parseBody parses a ValidateResponse. Its error is a short reason fit for
+// a row's detail.
+func parseBody(data []byte) (body, error) {
+	if len(data) > maxBody {
+		return body{}, errors.New("larger than 1 MiB")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return body{}, errors.New("empty body")
+	}
+	var v ValidateResponse
+	if err := json.Unmarshal(data, &v); err != nil {
+		var syn *json.SyntaxError
+		switch {
+		case bytes.TrimSpace(data)[0] != '{':
+			return body{}, fmt.Errorf("not JSON: %q", excerpt(data))
+		case errors.As(err, &syn) && syn.Offset >= int64(len(data)):
+			return body{}, errors.New("truncated JSON")
+		default:
+			return body{}, fmt.Errorf("not the documented JSON: %w", err)
+		}
+	}
+	b := body{isAvailable: v.IsAvailable}
+	if len(v.Status) > 0 && string(v.Status) != "null" {
+		b.status = v.Status
+		var s Status
+		if err := json.Unmarshal(v.Status, &s); err != nil {
+			return b, errors.New("status is not an object")
+		}
+		b.code = s.MessageCode
+	}
+	return b, nil
+}
+
+// excerpt returns the start of a body for an error message.
+func excerpt(data []byte) string {
+	const n = 40
+	data = bytes.TrimSpace(data)
+	if len(data) <= n {
+		return string(data)
+	}
+	return strings.ToValidUTF8(string(data[:n]), "") + "..."
+}
+
+// transportCause says briefly why no (complete) response arrived.
+func (c *Client) transportCause(actx context.Context, err error) string {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("timeout after %v", c.cfg.Timeout)
+	}
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed by the server"
+	case errors.As(err, &dns):
+		return fmt.Sprintf("DNS lookup of %s: %s", dns.Name, dns.Err)
+	}
+	// url.Error repeats the method and URL; the inner error is the news.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// exhaustedError is a row's error once retries ran out. It unwraps to the
+// last transport or body error, if any, so errors.Is finds timeouts.
+type exhaustedError struct {
+	cause    string
+	attempts int
+	status   bool // cause is a bare HTTP status
+	err      error
+}
+
+func (e *exhaustedError) Error() string {
+	n := strconv.Itoa(e.attempts) + " attempts"
+	if e.attempts == 1 {
+		n = "1 attempt"
+	}
+	if e.status {
+		return e.cause + " after " + n // HTTP 503 after 6 attempts
+	}
+	return e.cause + " (" + n + ")" // timeout after 15s (6 attempts)
+}
+
+func (e *exhaustedError) Unwrap() error { return e.err }
+
+// backoff returns how long to wait after the given attempt (1-based): full
+// jitter over an exponentially growing ceiling, but at least what the server
+// asked for in Retry-After; both capped to BackoffMax.
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	ceiling := c.cfg.BackoffBase
+	for i := 1; i < attempt && ceiling < c.cfg.BackoffMax; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, c.cfg.BackoffMax)
+	return max(rand.N(ceiling+1), min(retryAfter, c.cfg.BackoffMax))
+}
+
+// sleep waits d or until ctx is done, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ParseRetryAfter parses a Retry-After value, either delay-seconds or an
+// HTTP-date (then relative to now; a date in the past is 0). ok is false
+// when v is neither.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	// ParseUint gives its maximum on overflow: a huge delay stays huge.
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(n, math.MaxInt64/uint64(time.Second))) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // Format is an input or output file format.
@@ -90,17 +91,79 @@ type Reader struct {
 	next   func() (Row, error)
 }
 
-// Format is the input's format, detected or configured.
+// The defaults of Config's zero values.
+const (
+	defaultID        = "externalId"
+	defaultMaxRecord = 1 << 20
+)
+
+// Open starts reading the input called name ("-" or "" for stdin) from r,
+// the bytes as stored. A gzip stream is recognised by its magic number, so
+// name need not end in ".gz". The format is cfg.Format, else the one named by
+// the extension, else sniffed from the first line. Open reads as far as the
+// CSV/TSV header, so an empty input, a header without the id column or an
+// unreadable stream fail here, as an *Error. The returned Reader, like r, is
+// not safe for concurrent use.
+func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
+	if name == "" {
+		name = "-"
+	}
+	if cfg.MaxRecordBytes <= 0 {
+		cfg.MaxRecordBytes = defaultMaxRecord
+	}
+	src, err := newSource(name, r, cfg.MaxRecordBytes)
+	if err != nil {
+		return nil, err
+	}
+	format := cfg.Format
+	if format == Unknown {
+		format = formatFromName(name)
+	}
+	if format == Unknown {
+		if format, err = src.sniff(); err != nil {
+			return nil, err
+		}
+	}
+	rd := &Reader{name: name, format: format}
+	switch format {
+	case CSV, TSV:
+		comma := cfg.Delimiter
+		if comma == 0 {
+			comma = ','
+			if format == TSV {
+				comma = '\t'
+			}
+		}
+		// The record scanner works on bytes; a multi-byte delimiter would
+		// complicate it for a case no export we know of needs.
+		if comma >= utf8.RuneSelf || comma == '"' || comma == '\r' || comma == '\n' {
+			return nil, &Error{name, fmt.Errorf("delimiter %q: want one ASCII character other than a quote or line break", comma)}
+		}
+		c, err := newCSVReader(src, byte(comma), cfg)
+		if err != nil {
+			return nil, err
+		}
+		rd.header, rd.comma, rd.next = c.header, comma, c.next
+	case NDJSON:
+		rd.next = newNDJSONReader(src, cfg).next
+	default:
+		return nil, &Error{name, fmt.Errorf("unknown format %d", format)}
+	}
+	return rd, nil
+}
+
+// Format is the input's format, as configured or detected.
 func (r *Reader) Format() Format { return r.format }
 
-// Header is the CSV/TSV header (nil for NDJSON or NoHeader).
+// Header is the CSV/TSV header, BOM stripped (nil for NDJSON or NoHeader).
+// The caller must not modify it.
 func (r *Reader) Header() []string { return r.header }
 
-// Delimiter is the CSV/TSV field separator in use.
+// Delimiter is the CSV/TSV field separator in use (0 for NDJSON).
 func (r *Reader) Delimiter() rune { return r.comma }
 
 // Next returns the next Row, or io.EOF after the last. Any other error is a
-// whole-input failure (*Error) after which no more Rows come.
+// whole-input failure (*Error) after which no more Rows come: Next keeps
+// returning it. A malformed record is not an error but a Row with Invalid
+// set. The Row owns all its memory, so callers may keep it.
 func (r *Reader) Next() (Row, error) { return r.next() }
-
-var _ = io.EOF

@@ -1,10 +1,17 @@
 // Package output writes annotated rows (CSV, TSV, NDJSON) in the order it is
 // given them, and makes output files appear complete or not at all.
+//
+// Every writer keeps the input's own data as it was (CSV cells, NDJSON object
+// bytes) and adds the same five fields after it; see New.
 package output
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/verdict"
@@ -24,13 +31,13 @@ type Record struct {
 
 // Options configure a Writer.
 type Options struct {
-	Format       input.Format // output format
+	Format       input.Format // output format; Unknown: the input's format
 	InputFormat  input.Format // format the rows were read in
 	Header       []string     // CSV/TSV input header; nil for NDJSON input or a headerless input
 	Columns      int          // CSV/TSV input: number of original columns (len(Header), or the first row's width without a header)
 	Comma        rune         // CSV/TSV output separator; 0: ',' for CSV, '\t' for TSV
 	ColumnPrefix string       // prefix for the added columns/fields, e.g. "azotte_"
-	IDName       string       // name of the id column or field, used when converting between formats
+	IDName       string       // name of the id column or field, used when converting between formats; default "externalId"
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.
@@ -40,8 +47,178 @@ type Writer interface {
 	Flush() error
 }
 
+// The names of the added columns (CSV/TSV) and fields (NDJSON), before
+// Options.ColumnPrefix. They differ only in the second one: a CSV cell holds
+// the message code, an NDJSON field holds the whole status envelope.
+var (
+	csvAdded  = [...]string{"isAvailable", "messageCode", "verdict", "duplicateOf", "detail"}
+	jsonAdded = [...]string{"isAvailable", "status", "verdict", "duplicateOf", "detail"}
+)
+
+// bufferSize is the write buffer of every Writer: large enough that a syscall
+// carries hundreds of rows.
+const bufferSize = 64 << 10
+
 // New returns a Writer for opt.Format on w. It fails when an added column's
-// name clashes with an input column.
+// name clashes with an input column (exactly or ignoring case), naming the
+// column; --column-prefix is the way out. For NDJSON input the field names of
+// each object are unknown in advance, so no clash is checked there.
+//
+// A CSV/TSV header, when there is one, is buffered by New and reaches w on the
+// first Flush (or earlier, with the rows).
 func New(w io.Writer, opt Options) (Writer, error) {
-	panic("unimplemented")
+	if opt.Format == input.Unknown {
+		opt.Format = opt.InputFormat
+	}
+	switch opt.InputFormat {
+	case input.CSV, input.TSV, input.NDJSON:
+	default:
+		return nil, fmt.Errorf("output: unknown input format %v", opt.InputFormat)
+	}
+	if opt.IDName == "" {
+		opt.IDName = "externalId"
+	}
+	if opt.Columns < len(opt.Header) {
+		opt.Columns = len(opt.Header)
+	}
+	fromCSV := opt.InputFormat != input.NDJSON
+
+	switch opt.Format {
+	case input.CSV, input.TSV:
+		if opt.Comma == 0 {
+			opt.Comma = ','
+			if opt.Format == input.TSV {
+				opt.Comma = '\t'
+			}
+		}
+		if opt.Comma == '"' || opt.Comma == '\r' || opt.Comma == '\n' || !utf8.ValidRune(opt.Comma) || opt.Comma == utf8.RuneError {
+			return nil, fmt.Errorf("output: invalid separator %q", opt.Comma)
+		}
+		added := prefixed(csvAdded[:], opt.ColumnPrefix)
+		var header []string
+		switch {
+		case !fromCSV:
+			header = []string{opt.IDName, "record"}
+		case opt.Header != nil:
+			header = opt.Header
+		}
+		if err := checkClash(header, added); err != nil {
+			return nil, err
+		}
+		cw := newCSVWriter(w, opt, fromCSV)
+		if !fromCSV || opt.Header != nil {
+			cw.writeHeader(append(header[:len(header):len(header)], added...))
+		}
+		return cw, nil
+
+	case input.NDJSON:
+		added := prefixed(jsonAdded[:], opt.ColumnPrefix)
+		if !fromCSV {
+			return newJSONWriter(w, opt, added, nil), nil
+		}
+		keys := columnKeys(opt.Header, opt.Columns)
+		if err := checkClash(keys, added); err != nil {
+			return nil, err
+		}
+		return newJSONWriter(w, opt, added, keys), nil
+	}
+	return nil, fmt.Errorf("output: unknown output format %v", opt.Format)
+}
+
+func prefixed(names []string, prefix string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
+}
+
+// columnKeys names a CSV/TSV row's fields as NDJSON keys: the header's
+// names, or column1, column2, ... without a header.
+func columnKeys(header []string, columns int) []string {
+	if header != nil {
+		return header
+	}
+	keys := make([]string, columns)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("column%d", i+1)
+	}
+	return keys
+}
+
+// checkClash reports the first original column that an added one would
+// shadow. Case-insensitive clashes count too: spreadsheets and most SQL
+// loaders treat "Verdict" and "verdict" as the same column.
+func checkClash(original, added []string) error {
+	for _, a := range added {
+		for _, o := range original {
+			if strings.EqualFold(o, a) {
+				return &ClashError{Column: o, Added: a}
+			}
+		}
+	}
+	return nil
+}
+
+// ClashError is an input column whose name an added column would take.
+type ClashError struct {
+	Column string // the input's column, as spelt there
+	Added  string // the added column's name, prefix included
+}
+
+func (e *ClashError) Error() string {
+	return fmt.Sprintf("the input already has a column %q, which clashes with the added column %q: "+
+		"choose a prefix for the added columns with --column-prefix (e.g. --column-prefix azotte_)", e.Column, e.Added)
+}
+
+// errWriter holds what every writer shares: the buffer, the scratch line and
+// the first error, which sticks so that a failed disk is reported once, at the
+// next Write or Flush, and no later row is half written after it.
+type errWriter struct {
+	bw   *bufio.Writer
+	line []byte // scratch: one encoded row, reused
+	tmp  []byte // scratch: a composed detail, reused
+	err  error
+}
+
+func (e *errWriter) emit() error {
+	if e.err != nil {
+		return e.err
+	}
+	_, e.err = e.bw.Write(e.line)
+	return e.err
+}
+
+// Flush writes buffered rows to the underlying writer; it returns the first
+// error seen by any Write or Flush.
+func (e *errWriter) Flush() error {
+	if e.err != nil {
+		return e.err
+	}
+	e.err = e.bw.Flush()
+	return e.err
+}
+
+// detail is the detail cell or field of r. For a CSV/TSV row that could not
+// be parsed, it carries the original text too, since that text is in no other
+// cell; the result then lives in tmp until the next call.
+func (e *errWriter) detail(r *Record, fromCSV bool) []byte {
+	reason := r.Detail
+	if reason == "" {
+		reason = r.Row.Invalid
+	}
+	e.tmp = append(e.tmp[:0], reason...)
+	if fromCSV && r.Row.Invalid != "" && r.Row.Raw != nil {
+		e.tmp = append(e.tmp, "; original: "...)
+		e.tmp = append(e.tmp, trimEOL(r.Row.Raw)...)
+	}
+	return e.tmp
+}
+
+// trimEOL drops a line ending the reader may have left on a raw record.
+func trimEOL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

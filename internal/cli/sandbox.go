@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/sandbox"
+)
+
+const sandboxSynopsis = `
+Usage: azvalidate sandbox [flags]
+
+Serves an Azotte-compatible customer validate endpoint (on both
+` + azotte.DefaultPath + ` and ` + azotte.LegacyPath + `)
+for trying azvalidate and for drills: tenant and key checks (401/403), 400 for a
+bad body, 405, 415, 429 with Retry-After above --rate, optional latency and
+random transient faults. GET /healthz answers ok. Runs until interrupted.`
+
+const sandboxExamples = `  # a local endpoint with a few taken ids
+  azvalidate sandbox --tenant acme --api-key sk_test_local --taken testdata/taken.txt
+
+  # then, in another shell
+  AZOTTE_BASE_URL=http://127.0.0.1:8080 AZOTTE_TENANT=acme AZOTTE_API_KEY=sk_test_local \
+    azvalidate validate testdata/customers.csv
+
+  # a drill: 100 ms latency, 20 requests/s, 5% transient faults
+  azvalidate sandbox --tenant acme --api-key sk_test_local --latency 100ms --rate 20 --fail-rate 0.05
+`
+
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stderr)
+	var cfg sandbox.Config
+	var addr, taken string
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
+	fs.StringVar(&cfg.Tenant, "tenant", "sandbox", "tenant `ID` that requests must send as x-tn")
+	fs.StringVar(&cfg.APIKey, "api-key", "sk_test_sandbox", "the sandbox's own test `key`, expected as x-api-key")
+	fs.StringVar(&taken, "taken", "", "`FILE` of ids to report as taken, one per line")
+	fs.DurationVar(&cfg.Latency, "latency", 0, "mean added latency per answer (uniform in ±50%)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
+	fs.IntVar(&cfg.Burst, "burst", 0, "burst above --rate (default: the rate, at least 1)")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request (500, 502, 503, bad body)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	if len(pos) > 0 {
+		return usageError("sandbox takes no arguments, got %q", pos)
+	}
+	if cfg.FailRate < 0 || cfg.FailRate > 1 {
+		return usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
+	}
+	if cfg.Rate < 0 || cfg.Latency < 0 {
+		return usageError("--rate and --latency must not be negative")
+	}
+	if cfg.Tenant == "" || cfg.APIKey == "" {
+		return usageError("--tenant and --api-key must not be empty")
+	}
+	if taken != "" {
+		f, err := os.Open(taken)
+		if err != nil {
+			return usageError("--taken: %v", err)
+		}
+		cfg.Taken, err = sandbox.ReadTaken(f)
+		f.Close()
+		if err != nil {
+			return usageError("--taken %s: %v", taken, err)
+		}
+	}
+	ln, err := sandbox.Listen(addr)
+	if err != nil {
+		return usageError("sandbox: %v", err)
+	}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(stderr, "azvalidate: warning: the sandbox listens on %s, reachable from other machines\n", ln.Addr())
+	}
+	fmt.Fprintf(stdout, "azvalidate sandbox listening on http://%s (tenant %q, %d taken ids)\n", ln.Addr(), cfg.Tenant, len(cfg.Taken))
+	srv := sandbox.New(cfg)
+	start := time.Now()
+	err = srv.Serve(ctx, ln)
+	fmt.Fprintf(stderr, "azvalidate sandbox: %d requests, %d answered in %v\n", srv.Requests(), srv.Answered(), time.Since(start).Round(time.Second))
+	return err
+}

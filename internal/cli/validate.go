@@ -1,0 +1,512 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/pace"
+	"github.com/azotte/azvalidate/internal/pipeline"
+	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/verdict"
+)
+
+const validateSynopsis = `
+Usage: azvalidate validate [flags] [FILE|-]
+
+Reads a CSV, TSV or NDJSON export (optionally .gz; stdin when FILE is - or
+absent), asks Azotte about every distinct ExternalId once, and writes every row
+back in input order with isAvailable, messageCode, verdict, duplicateOf and
+detail added. A summary goes to stderr.
+
+Credentials come from the environment (AZOTTE_BASE_URL, AZOTTE_TENANT,
+AZOTTE_API_KEY) or from flags; the key only from AZOTTE_API_KEY or
+--api-key-file, never from a flag. --sandbox needs none of them.
+
+Exit codes: 0 every row available; 1 taken, duplicate or invalid rows;
+3 some rows got no answer (error); 2 usage, configuration or credentials;
+130/143 interrupted (rows done so far are kept).`
+
+const validateExamples = `  # try it: the embedded sandbox, nothing to configure
+  azvalidate validate --sandbox --sandbox-taken testdata/taken.txt testdata/customers.csv
+
+  # a real tenant; only the problem rows, into a file, with a JSON summary
+  export AZOTTE_BASE_URL=https://acme.sandbox.azotte.com AZOTTE_TENANT=e2a1c7b2-4f3a-4b8e-9c2d-1a2b3c4d5e6f
+  export AZOTTE_API_KEY=...   # or --api-key-file key.txt
+  azvalidate validate crm.csv.gz -o problems.csv --only taken,duplicate,error --summary run.json
+
+  # NDJSON with a nested id, from a pipe
+  zcat export.ndjson.gz | azvalidate validate --sandbox --id-field customer.externalId - > out.ndjson
+`
+
+// validateConfig is everything validate needs, checked before any work.
+type validateConfig struct {
+	file string // "-" for stdin
+
+	baseURL, path, tenant, apiKey string
+	allowInsecure                 bool
+	sandbox                       bool
+	sandboxTaken                  string
+
+	in input.Config
+
+	output, columnPrefix string
+	outputFormat         input.Format
+	only                 verdict.Set
+
+	concurrency, burst, retries int
+	rate                        float64
+	timeout                     time.Duration
+
+	progressInterval time.Duration
+	quiet            bool
+	summary          string
+}
+
+func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
+	c := &validateConfig{}
+	fs := newFlagSet("validate", validateSynopsis, validateExamples, stderr)
+	var format, outFormat, idColumn, delimiter, only, apiKeyFile string
+	fs.StringVar(&c.baseURL, "base-url", os.Getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
+	fs.StringVar(&c.path, "path", azotte.DefaultPath, "validate endpoint `path`")
+	fs.StringVar(&c.tenant, "tenant", os.Getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
+	fs.StringVar(&apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
+	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
+	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
+	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line")
+
+	fs.StringVar(&format, "format", "", "input format csv|tsv|ndjson (default: from the extension, else sniffed)")
+	fs.StringVar(&idColumn, "id-column", "externalId", "CSV/TSV id column `NAME` (exact, then case-insensitive), or its 1-based number with --no-header")
+	fs.BoolVar(&c.in.NoHeader, "no-header", false, "CSV/TSV input has no header row (use --id-column N)")
+	fs.StringVar(&delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
+	fs.StringVar(&c.in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
+	fs.BoolVar(&c.in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
+
+	fs.StringVar(&c.output, "o", "-", "write rows to `FILE` (atomically; - is stdout)")
+	fs.StringVar(&c.output, "output", "-", "same as -o")
+	fs.StringVar(&outFormat, "output-format", "", "output format csv|tsv|ndjson (default: the input's)")
+	fs.StringVar(&only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
+	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
+
+	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
+	fs.Float64Var(&c.rate, "rate", 8, "requests per second at most, 0 = no limit (default 8, Azotte's 500/min; unlimited with --sandbox)")
+	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
+	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "per request")
+
+	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
+	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
+
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, flagError(err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	switch len(pos) {
+	case 0:
+		c.file = "-"
+	case 1:
+		c.file = pos[0]
+	default:
+		return nil, usageError("validate takes one input FILE, got %d: %s", len(pos), strings.Join(pos, " "))
+	}
+
+	if format != "" {
+		if c.in.Format, err = input.ParseFormat(format); err != nil {
+			return nil, usageError("--format: %v", err)
+		}
+	}
+	if outFormat != "" {
+		if c.outputFormat, err = input.ParseFormat(outFormat); err != nil {
+			return nil, usageError("--output-format: %v", err)
+		}
+	}
+	if c.in.NoHeader {
+		n, err := strconv.Atoi(idColumn)
+		switch {
+		case !set["id-column"]:
+			n = 1
+		case err != nil || n < 1:
+			return nil, usageError("--no-header needs --id-column N, a column number from 1 (got %q)", idColumn)
+		}
+		c.in.IDIndex = n
+	} else {
+		c.in.IDColumn = idColumn
+	}
+	if delimiter != "" {
+		if c.in.Delimiter, err = parseDelimiter(delimiter); err != nil {
+			return nil, usageError("--delimiter: %v", err)
+		}
+	}
+	if only != "" {
+		if c.only, err = verdict.ParseSet(only); err != nil {
+			return nil, usageError("--only: %v", err)
+		}
+	}
+	if c.concurrency < 1 {
+		return nil, usageError("--concurrency must be at least 1, got %d", c.concurrency)
+	}
+	if c.rate < 0 {
+		return nil, usageError("--rate must be 0 (no limit) or more, got %g", c.rate)
+	}
+	if c.burst < 1 {
+		return nil, usageError("--burst must be at least 1, got %d", c.burst)
+	}
+	if c.retries < 0 {
+		return nil, usageError("--retries must be 0 or more, got %d", c.retries)
+	}
+	if c.timeout <= 0 {
+		return nil, usageError("--timeout must be positive, got %v", c.timeout)
+	}
+	if c.progressInterval <= 0 {
+		return nil, usageError("--progress-interval must be positive, got %v", c.progressInterval)
+	}
+
+	if c.sandbox {
+		if set["base-url"] {
+			return nil, usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
+		}
+		if !set["rate"] {
+			c.rate = 0 // the endpoint is local: nothing to protect
+		}
+		if c.tenant == "" || !set["tenant"] {
+			c.tenant = "sandbox"
+		}
+		c.apiKey = randomKey()
+		return c, nil
+	}
+	if set["sandbox-taken"] {
+		return nil, usageError("--sandbox-taken needs --sandbox")
+	}
+	if c.baseURL == "" {
+		return nil, usageError("no Azotte base URL: set AZOTTE_BASE_URL or --base-url (or try --sandbox)")
+	}
+	if c.tenant == "" {
+		return nil, usageError("no tenant: set AZOTTE_TENANT or --tenant")
+	}
+	if apiKeyFile != "" {
+		b, err := os.ReadFile(apiKeyFile)
+		if err != nil {
+			return nil, usageError("--api-key-file: %v", err)
+		}
+		c.apiKey = strings.TrimSpace(string(b))
+		if c.apiKey == "" {
+			return nil, usageError("--api-key-file %s is empty", apiKeyFile)
+		}
+	} else {
+		c.apiKey = os.Getenv("AZOTTE_API_KEY")
+		if c.apiKey == "" {
+			return nil, usageError("no API key: set AZOTTE_API_KEY or --api-key-file")
+		}
+	}
+	return c, nil
+}
+
+func parseDelimiter(s string) (rune, error) {
+	switch s {
+	case `\t`, "tab", "\t":
+		return '\t', nil
+	}
+	r := []rune(s)
+	if len(r) != 1 || r[0] == '"' || r[0] == '\n' || r[0] == '\r' {
+		return 0, fmt.Errorf("want one character other than a quote or line break, got %q", s)
+	}
+	return r[0], nil
+}
+
+// randomKey is the embedded sandbox's key: fresh per run, never shown.
+func randomKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "sk_sandbox_" + hex.EncodeToString(b)
+}
+
+func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c, err := parseValidate(args, stderr)
+	if c == nil || err != nil {
+		return err
+	}
+	sum := report.Summary{
+		Tool:    "azvalidate",
+		Version: version(),
+		Command: "validate",
+		Start:   time.Now(),
+		Output:  c.output,
+		Settings: report.Settings{
+			BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, Sandbox: c.sandbox,
+			Concurrency: c.concurrency, Rate: c.rate, Burst: c.burst, Retries: c.retries,
+			TimeoutSeconds: c.timeout.Seconds(), Only: c.only.String(),
+			IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
+		},
+	}
+
+	// Input.
+	src, err := openInput(c.file, stdin)
+	if err != nil {
+		return exitError{code: exitUsage, err: err}
+	}
+	defer src.Close()
+	rd, err := input.Open(src.name, src, c.in)
+	if err != nil {
+		return exitError{code: exitUsage, err: err}
+	}
+	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
+
+	// Endpoint.
+	if c.sandbox {
+		url, stop, err := startSandbox(ctx, c)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		c.baseURL = url
+		sum.Settings.BaseURL = url
+	}
+	stats := new(report.Stats)
+	client, err := azotte.New(azotte.Config{
+		BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, APIKey: c.apiKey,
+		AllowInsecureHTTP: c.allowInsecure,
+		Concurrency:       c.concurrency,
+		Timeout:           c.timeout,
+		Retries:           c.retries,
+		Pacer:             pace.New(c.rate, c.burst),
+		Observe:           stats.ObserveAttempt,
+	})
+	if err != nil {
+		return exitError{code: exitUsage, err: err}
+	}
+
+	// Output.
+	outFormat := c.outputFormat
+	if outFormat == input.Unknown {
+		outFormat = rd.Format()
+	}
+	var dst io.Writer = stdout
+	var file *output.File
+	if c.output != "-" {
+		if file, err = output.Create(c.output); err != nil {
+			return exitError{code: exitUsage, err: fmt.Errorf("output: %w", err)}
+		}
+		dst = file
+	}
+	w, err := output.New(dst, output.Options{
+		Format:       outFormat,
+		InputFormat:  rd.Format(),
+		Header:       rd.Header(),
+		Columns:      len(rd.Header()),
+		Comma:        outputComma(outFormat, rd),
+		ColumnPrefix: c.columnPrefix,
+		IDName:       idName(c),
+	})
+	if err != nil {
+		if file != nil {
+			file.Abandon(false)
+		}
+		return exitError{code: exitUsage, err: err}
+	}
+
+	// Run.
+	var progress *report.Progress
+	if !c.quiet {
+		progress = report.StartProgress(report.ProgressConfig{
+			Out: stderr, Terminal: isTerminal(stderr), Total: src.size,
+			Bytes: src.n.Load, Interval: c.progressInterval, Stats: stats,
+		})
+	}
+	runErr := pipeline.Run(ctx, pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats}, rd, client, w)
+	if progress != nil {
+		progress.Stop()
+	}
+	if err := w.Flush(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write output: %w", err)
+	}
+
+	// Outcome: the exit code, then the output file and the summary.
+	code, runErr := outcome(ctx, runErr, stats)
+	if file != nil {
+		if err := finishOutput(file, c.output, runErr, stats, stderr); err != nil {
+			runErr = err
+			code = exitRowErrors
+		}
+	}
+	if runErr == nil {
+		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
+	}
+	sum.Input.Bytes = src.n.Load()
+	sum.End = time.Now()
+	sum.Interrupted = ctx.Err() != nil
+	sum.ExitCode = code
+	if runErr != nil {
+		sum.Error = runErr.Error()
+	}
+	stats.Fill(&sum)
+	sum.WriteText(stderr)
+	if c.summary != "" {
+		if err := report.WriteJSONFile(c.summary, sum); err != nil {
+			fmt.Fprintf(stderr, "azvalidate: summary: %v\n", err)
+		}
+	}
+	if code == exitOK {
+		return nil
+	}
+	return exitError{code: code, err: runErr}
+}
+
+// outcome maps how the pipeline ended to the exit code and the error to print.
+func outcome(ctx context.Context, runErr error, stats *report.Stats) (int, error) {
+	var cred *azotte.CredentialsError
+	var in *input.Error
+	switch {
+	case ctx.Err() != nil:
+		cause := context.Cause(ctx)
+		var coded interface{ ExitCode() int }
+		if errors.As(cause, &coded) {
+			return coded.ExitCode(), cause
+		}
+		return exitInterrupted, cause
+	case errors.As(runErr, &cred):
+		return exitUsage, runErr
+	case errors.As(runErr, &in):
+		// The input broke off: the rows before the break are written; the
+		// run is not complete.
+		return exitRowErrors, runErr
+	case runErr != nil:
+		return exitUsage, runErr
+	case stats.Verdict(verdict.Error) > 0:
+		return exitRowErrors, nil
+	case stats.Verdict(verdict.Taken)+stats.Verdict(verdict.Duplicate)+stats.Verdict(verdict.Invalid) > 0:
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// finishOutput makes the output file appear complete, or keeps what was
+// written as FILE.partial when the run did not finish.
+func finishOutput(file *output.File, name string, runErr error, stats *report.Stats, stderr io.Writer) error {
+	if runErr == nil {
+		if err := file.Commit(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		return nil
+	}
+	keep := stats.Rows.Load() > 0
+	if err := file.Abandon(keep); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if keep {
+		fmt.Fprintf(stderr, "azvalidate: run did not finish; the %d rows done, in order, are in %s.partial\n", stats.Rows.Load(), name)
+	}
+	return nil
+}
+
+func outputComma(f input.Format, rd *input.Reader) rune {
+	if f == rd.Format() {
+		return rd.Delimiter()
+	}
+	if f == input.TSV {
+		return '\t'
+	}
+	return ','
+}
+
+func idName(c *validateConfig) string {
+	if c.in.IDColumn != "" && c.in.Format != input.NDJSON {
+		return c.in.IDColumn
+	}
+	return c.in.IDField
+}
+
+// startSandbox serves the embedded sandbox on a free loopback port until stop.
+func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func(), err error) {
+	cfg := sandbox.Config{Tenant: c.tenant, APIKey: c.apiKey}
+	if c.sandboxTaken != "" {
+		f, err := os.Open(c.sandboxTaken)
+		if err != nil {
+			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken: %w", err)}
+		}
+		cfg.Taken, err = sandbox.ReadTaken(f)
+		f.Close()
+		if err != nil {
+			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)}
+		}
+	}
+	ln, err := sandbox.Listen("")
+	if err != nil {
+		return "", nil, exitError{code: exitUsage, err: fmt.Errorf("sandbox: %w", err)}
+	}
+	// The sandbox outlives an interrupt of the run: in-flight calls still get
+	// their answers while the run drains.
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sandbox.New(cfg).Serve(sctx, ln)
+	}()
+	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// inputFile is the raw input stream, counted (for progress) and hashed (for
+// the summary) as it is read.
+type inputFile struct {
+	name string
+	size int64 // -1 when unknown
+	r    io.Reader
+	c    io.Closer
+	n    atomic.Int64
+	hash interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+}
+
+func openInput(name string, stdin io.Reader) (*inputFile, error) {
+	in := &inputFile{name: name, size: -1, r: stdin, c: io.NopCloser(nil), hash: sha256.New()}
+	if name == "-" {
+		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return nil, errors.New("no input: give a FILE, or pipe an export to stdin")
+		}
+		return in, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		in.size = st.Size()
+	}
+	in.r, in.c = f, f
+	return in, nil
+}
+
+func (in *inputFile) Read(p []byte) (int, error) {
+	n, err := in.r.Read(p)
+	in.n.Add(int64(n))
+	in.hash.Write(p[:n])
+	return n, err
+}
+
+func (in *inputFile) Close() error { return in.c.Close() }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

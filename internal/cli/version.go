@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// version is the module version from the build info ("(devel)" for a local
+// build), plus the VCS revision when the binary was built from a checkout.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
+func runVersion(args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageError("version takes no arguments")
+	}
+	bi, _ := debug.ReadBuildInfo()
+	goVersion := "unknown"
+	if bi != nil {
+		goVersion = bi.GoVersion
+	}
+	fmt.Fprintf(stdout, "azvalidate %s %s\n", version(), goVersion)
+	return nil
+}

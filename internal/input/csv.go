@@ -1,0 +1,302 @@
+package input
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// csvReader reads RFC 4180 records, keeping each record's original text so a
+// malformed one can be passed on as it was. encoding/csv cannot do that: it
+// returns fields only.
+//
+// It reads in two passes. The record pass (quoted) follows the quoting
+// across chunks only to find the newline that ends the record, so a record
+// longer than max can be skipped without holding it. The field pass (split)
+// then parses the complete record.
+type csvReader struct {
+	*source
+	comma  byte
+	header []string
+	idCol  int // 0-based
+	trim   bool
+	state  csvState // of the record pass, carried from chunk to chunk
+	text   []byte   // the current record's unquoted field text, reused
+	ends   []int    // where each field ends in text, reused
+}
+
+type csvState uint8
+
+const (
+	fieldStart    csvState = iota // at the start of a field
+	unquoted                      // in a field that did not start with a quote
+	quoted                        // in a quoted field
+	quoteInQuoted                 // just after a quote in a quoted field: its end or the first of a doubled one
+)
+
+func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
+	c := &csvReader{source: s, comma: comma, trim: cfg.Trim}
+	if !cfg.NoHeader {
+		rec, _, tooLong, err := c.record()
+		if err == io.EOF {
+			return nil, &Error{s.name, ErrEmpty} // only a BOM or nothing after it
+		}
+		if err != nil {
+			return nil, err
+		}
+		if tooLong {
+			return nil, &Error{s.name, fmt.Errorf("header longer than %d bytes", s.max)}
+		}
+		header, problem := c.split(rec, 1)
+		if problem != "" {
+			return nil, &Error{s.name, fmt.Errorf("header: %s", problem)}
+		}
+		c.header = header
+	}
+	idCol, err := idColumn(c.header, cfg)
+	if err != nil {
+		return nil, &Error{s.name, err}
+	}
+	c.idCol = idCol
+	return c, nil
+}
+
+// idColumn finds the 0-based id column: cfg.IDIndex when set, else the
+// header column named cfg.IDColumn, exactly or else ignoring case.
+func idColumn(header []string, cfg Config) (int, error) {
+	if cfg.IDIndex > 0 {
+		if header != nil && cfg.IDIndex > len(header) {
+			return 0, fmt.Errorf("id column %d is beyond the header's %d columns (%s)", cfg.IDIndex, len(header), columnList(header))
+		}
+		return cfg.IDIndex - 1, nil
+	}
+	if header == nil {
+		return 0, nil // NoHeader: the first column
+	}
+	name := cfg.IDColumn
+	if name == "" {
+		name = defaultID
+	}
+	cols := matching(header, func(h string) bool { return h == name })
+	if len(cols) == 0 {
+		cols = matching(header, func(h string) bool { return strings.EqualFold(h, name) })
+	}
+	switch len(cols) {
+	case 0:
+		return 0, fmt.Errorf("no column %q in header (columns: %s); use --id-column", name, columnList(header))
+	case 1:
+		return cols[0], nil
+	}
+	var both []string
+	for _, i := range cols {
+		both = append(both, fmt.Sprintf("%d %s", i+1, column(header[i])))
+	}
+	return 0, fmt.Errorf("ambiguous column %q in header (columns %s); use --id-column with the column number", name, strings.Join(both, ", "))
+}
+
+func matching(header []string, match func(string) bool) []int {
+	var cols []int
+	for i, h := range header {
+		if match(h) {
+			cols = append(cols, i)
+		}
+	}
+	return cols
+}
+
+// columnList lists header for a message; a wide header is cut short.
+func columnList(header []string) string {
+	const most = 20
+	var b strings.Builder
+	for i, h := range header {
+		if i == most {
+			fmt.Fprintf(&b, ", ... (%d more)", len(header)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(column(h))
+	}
+	return b.String()
+}
+
+// column shows a column name as is, or quoted when white space, a comma or
+// an unprintable character would otherwise hide what it is.
+func column(h string) string {
+	q := strconv.Quote(h)
+	if h == "" || q[1:len(q)-1] != h || strings.Contains(h, ",") || strings.TrimFunc(h, unicode.IsSpace) != h {
+		return q
+	}
+	return h
+}
+
+func (c *csvReader) next() (Row, error) {
+	if c.err != nil {
+		return Row{}, c.err
+	}
+	rec, line, tooLong, err := c.record()
+	if err != nil {
+		return Row{}, err
+	}
+	if len(rec) == 0 && !tooLong {
+		// An empty last line is the file's final line ending doubled,
+		// not a record; elsewhere it is a record with one empty field.
+		if end, err := c.atEOF(); err != nil || end {
+			if err == nil {
+				err, c.err = io.EOF, io.EOF
+			}
+			return Row{}, err
+		}
+	}
+	c.seq++
+	row := Row{Seq: c.seq, Line: line}
+	if tooLong {
+		return invalid(row, rec, fmt.Sprintf("record longer than %d bytes", c.max)), nil
+	}
+	fields, problem := c.split(rec, line)
+	if problem != "" {
+		return invalid(row, rec, problem), nil
+	}
+	row.Fields = fields
+	if len(fields) <= c.idCol {
+		return invalid(row, rec, fmt.Sprintf("row has %d fields, id column %d is missing", len(fields), c.idCol+1)), nil
+	}
+	row.ID, row.Padded, row.Invalid = checkID(fields[c.idCol], c.trim)
+	if row.Invalid != "" {
+		return invalid(row, rec, row.Invalid), nil
+	}
+	return row, nil
+}
+
+// invalid makes row an invalid row with a copy of its text.
+func invalid(row Row, rec []byte, why string) Row {
+	row.Invalid, row.Raw = why, bytes.Clone(rec)
+	if row.Raw == nil {
+		row.Raw = []byte{}
+	}
+	return row
+}
+
+// record reads the next record, however many lines its quoted fields span.
+func (c *csvReader) record() (rec []byte, line int64, tooLong bool, err error) {
+	c.state = fieldStart
+	rec, line, tooLong, err = c.read(c.quoted)
+	if err == io.EOF {
+		c.err = io.EOF
+	}
+	return rec, line, tooLong, err
+}
+
+// quoted advances the record pass over chunk, at most one line, and reports
+// whether the newline that ends chunk, if any, is inside a quoted field.
+// It only needs to be right about that: split judges the record.
+func (c *csvReader) quoted(chunk []byte) bool {
+	body, nl := bytes.CutSuffix(chunk, []byte("\n"))
+	st := c.state
+	for i := 0; i < len(body); i++ {
+		switch st {
+		case fieldStart, quoteInQuoted:
+			switch body[i] {
+			case '"':
+				st = quoted // opening, or a doubled quote inside
+			case c.comma:
+				st = fieldStart
+			default:
+				st = unquoted // after a closing quote: extraneous text
+			}
+		case unquoted:
+			j := bytes.IndexByte(body[i:], c.comma)
+			if j < 0 {
+				i = len(body)
+				break
+			}
+			i += j
+			st = fieldStart
+		case quoted:
+			j := bytes.IndexByte(body[i:], '"')
+			if j < 0 {
+				i = len(body)
+				break
+			}
+			i += j
+			st = quoteInQuoted
+		}
+	}
+	c.state = st
+	return nl && st == quoted
+}
+
+// split parses a complete record (line ending stripped) that starts on
+// physical line line into fields. The fields share one string, so a row
+// costs two allocations however many fields it has. A record it cannot
+// parse gives the reason instead.
+func (c *csvReader) split(rec []byte, line int64) (fields []string, problem string) {
+	c.text, c.ends = c.text[:0], c.ends[:0]
+	for i := 0; ; {
+		if i < len(rec) && rec[i] == '"' {
+			start := i
+			for i++; ; {
+				j := bytes.IndexByte(rec[i:], '"')
+				if j < 0 {
+					return nil, fmt.Sprintf("unterminated quoted field starting on line %d", line+int64(bytes.Count(rec[:start], []byte("\n"))))
+				}
+				c.text = append(c.text, rec[i:i+j]...)
+				i += j + 1
+				if i == len(rec) || rec[i] != '"' {
+					break
+				}
+				c.text = append(c.text, '"') // a doubled quote
+				i++
+			}
+			c.ends = append(c.ends, len(c.text))
+			if i == len(rec) {
+				break
+			}
+			if rec[i] != c.comma {
+				return nil, fmt.Sprintf("extraneous text after closing quote in field %d", len(c.ends))
+			}
+			i++
+			continue
+		}
+		// Unquoted: a quote here is taken literally, as most exporters
+		// that write one mean it.
+		j := bytes.IndexByte(rec[i:], c.comma)
+		if j < 0 {
+			c.text = append(c.text, rec[i:]...)
+			c.ends = append(c.ends, len(c.text))
+			break
+		}
+		c.text = append(c.text, rec[i:i+j]...)
+		c.ends = append(c.ends, len(c.text))
+		i += j + 1
+	}
+	all := string(c.text)
+	fields = make([]string, len(c.ends))
+	prev := 0
+	for k, end := range c.ends {
+		fields[k], prev = all[prev:end], end
+	}
+	return fields, ""
+}
+
+// checkID judges an id as found in the file: empty and white-space-only ids
+// are unusable; surrounding white space is trimmed with trim, else flagged.
+func checkID(id string, trim bool) (usable string, padded bool, invalid string) {
+	if id == "" {
+		return "", false, "empty id"
+	}
+	t := strings.TrimFunc(id, unicode.IsSpace)
+	switch {
+	case t == "":
+		return "", false, "blank id"
+	case t == id:
+		return id, false, ""
+	case trim:
+		return t, false, ""
+	}
+	return id, true, ""
+}

@@ -1,0 +1,136 @@
+package output
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// csvWriter writes CSV or TSV rows: the original cells (or, for NDJSON
+// input, the id and the original line) followed by the added cells.
+type csvWriter struct {
+	errWriter
+	sep     string // the separator, UTF-8 encoded
+	sepByte byte   // sep[0] when sep is one byte, the common case; 0 otherwise
+	fromCSV bool
+	columns int // original columns a CSV/TSV row is padded to
+}
+
+func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
+	c := &csvWriter{
+		errWriter: errWriter{bw: bufio.NewWriterSize(w, bufferSize)},
+		sep:       string(opt.Comma),
+		fromCSV:   fromCSV,
+		columns:   opt.Columns,
+	}
+	if opt.Comma < utf8.RuneSelf {
+		c.sepByte = byte(opt.Comma)
+	}
+	return c
+}
+
+func (c *csvWriter) writeHeader(names []string) {
+	c.line = c.line[:0]
+	for i, n := range names {
+		if i > 0 {
+			c.line = append(c.line, c.sep...)
+		}
+		c.line = c.appendField(c.line, n)
+	}
+	c.line = append(c.line, '\n')
+	c.emit()
+}
+
+// Write encodes r as one CSV/TSV record.
+func (c *csvWriter) Write(r *Record) error {
+	if c.err != nil {
+		return c.err
+	}
+	b := c.line[:0]
+	if c.fromCSV {
+		for i, f := range r.Row.Fields {
+			if i > 0 {
+				b = append(b, c.sep...)
+			}
+			b = c.appendField(b, f)
+		}
+		// Short rows are padded so that the added columns stay under their
+		// header; long rows keep every cell (ragged out as ragged in).
+		for i := len(r.Row.Fields); i < c.columns; i++ {
+			if i > 0 {
+				b = append(b, c.sep...)
+			}
+		}
+		if len(r.Row.Fields) > 0 || c.columns > 0 {
+			b = append(b, c.sep...)
+		}
+	} else {
+		b = c.appendField(b, r.Row.ID)
+		b = append(b, c.sep...)
+		b = appendField(b, trimEOL(r.Row.Raw), c.sep, c.sepByte)
+		b = append(b, c.sep...)
+	}
+
+	if r.Answered {
+		b = strconv.AppendBool(b, r.IsAvailable)
+	}
+	b = append(b, c.sep...)
+	b = c.appendField(b, r.MessageCode)
+	b = append(b, c.sep...)
+	b = c.appendField(b, r.Verdict.String())
+	b = append(b, c.sep...)
+	if r.DuplicateOf > 0 {
+		b = strconv.AppendInt(b, r.DuplicateOf, 10)
+	}
+	b = append(b, c.sep...)
+	b = appendField(b, c.detail(r, c.fromCSV), c.sep, c.sepByte)
+	b = append(b, '\n')
+	c.line = b
+	return c.emit()
+}
+
+// appendField appends s as one cell, quoted as RFC 4180 says when it holds
+// the separator, a quote or a line break, and also when it starts or ends
+// with white space, which some readers would otherwise trim.
+func (c *csvWriter) appendField(dst []byte, s string) []byte {
+	return appendField(dst, s, c.sep, c.sepByte)
+}
+
+func appendField[S string | []byte](dst []byte, s S, sep string, sepByte byte) []byte {
+	if !needsQuotes(s, sep, sepByte) {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+func needsQuotes[S string | []byte](s S, sep string, sepByte byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if isBlank(s[0]) || isBlank(s[len(s)-1]) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '\r', '\n':
+			return true
+		case sepByte:
+			if sepByte != 0 {
+				return true
+			}
+		}
+	}
+	// A multi-byte separator is rare enough to pay for a conversion.
+	return sepByte == 0 && strings.Contains(string(s), sep)
+}
+
+func isBlank(b byte) bool { return b == ' ' || b == '\t' }

@@ -1,0 +1,257 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/verdict"
+)
+
+// Summary is the end-of-run report: the text table on stderr and the JSON of
+// --summary. The JSON keys are part of the tool's interface (the README
+// documents them); rename none without a good reason.
+//
+//	tool              "azvalidate"
+//	version           the tool's version
+//	command           "validate"
+//	start, end        RFC 3339 times
+//	input             {name, format, bytes, sha256}: bytes and sha256 are of the input as read (compressed, if it was)
+//	output            output file name, "-" for stdout
+//	settings          {base_url, path, tenant, sandbox, concurrency, rate (requests/s, 0 = unlimited),
+//	                  burst, retries, timeout_seconds, only, id_column, id_field, trim}; never a secret
+//	rows              input rows decided
+//	distinct_ids      distinct usable ids
+//	verdicts          rows per verdict: available, taken, duplicate, invalid, error (all always present)
+//	padded_ids        usable ids with surrounding white space (--trim off)
+//	api_calls         HTTP requests sent, retries included
+//	retries           requests that were repeats for the same id
+//	http_429          429 answers
+//	journal_hits      answers taken from the --state journal
+//	elapsed_seconds   end - start
+//	rows_per_second   rows / elapsed_seconds
+//	latency_ms        {p50, p95, p99, max} request latency in milliseconds (bucket upper bounds, ≤ 25% high)
+//	interrupted       the run was stopped by a signal; the output is partial
+//	exit_code         the process's exit code
+//	error             the fatal error, when there was one (omitted otherwise)
+type Summary struct {
+	Tool           string           `json:"tool"`
+	Version        string           `json:"version"`
+	Command        string           `json:"command"`
+	Start          time.Time        `json:"start"`
+	End            time.Time        `json:"end"`
+	Input          InputInfo        `json:"input"`
+	Output         string           `json:"output"`
+	Settings       Settings         `json:"settings"`
+	Rows           int64            `json:"rows"`
+	DistinctIDs    int64            `json:"distinct_ids"`
+	Verdicts       map[string]int64 `json:"verdicts"`
+	PaddedIDs      int64            `json:"padded_ids"`
+	APICalls       int64            `json:"api_calls"`
+	Retries        int64            `json:"retries"`
+	Throttled      int64            `json:"http_429"`
+	JournalHits    int64            `json:"journal_hits"`
+	ElapsedSeconds float64          `json:"elapsed_seconds"`
+	RowsPerSecond  float64          `json:"rows_per_second"`
+	LatencyMS      Latency          `json:"latency_ms"`
+	Interrupted    bool             `json:"interrupted"`
+	ExitCode       int              `json:"exit_code"`
+	Error          string           `json:"error,omitempty"`
+}
+
+// InputInfo identifies the input that was read.
+type InputInfo struct {
+	Name   string `json:"name"`   // as given; "-" for stdin
+	Format string `json:"format"` // csv, tsv or ndjson
+	Bytes  int64  `json:"bytes"`  // bytes read
+	SHA256 string `json:"sha256"` // hex digest of those bytes
+}
+
+// Settings are the run's effective settings. The API key is deliberately
+// absent: a summary is a file people attach to tickets.
+type Settings struct {
+	BaseURL        string  `json:"base_url"`
+	Path           string  `json:"path"`
+	Tenant         string  `json:"tenant"`
+	Sandbox        bool    `json:"sandbox"`
+	Concurrency    int     `json:"concurrency"`
+	Rate           float64 `json:"rate"` // requests per second; 0 = unlimited
+	Burst          int     `json:"burst"`
+	Retries        int     `json:"retries"`
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	Only           string  `json:"only"` // --only verdict list; "" = all
+	IDColumn       string  `json:"id_column"`
+	IDField        string  `json:"id_field"`
+	Trim           bool    `json:"trim"`
+}
+
+// Latency is request latency in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Fill copies the counters, verdict counts and latency quantiles into sum.
+// When sum.Start and sum.End are set, it also computes the elapsed time and
+// rows per second, so set them first.
+func (s *Stats) Fill(sum *Summary) {
+	sum.Rows = s.Rows.Load()
+	sum.DistinctIDs = s.DistinctIDs.Load()
+	sum.PaddedIDs = s.Padded.Load()
+	sum.APICalls = s.Calls.Load()
+	sum.Retries = s.Retries.Load()
+	sum.Throttled = s.Throttled.Load()
+	sum.JournalHits = s.JournalHits.Load()
+	sum.Verdicts = make(map[string]int64, len(verdict.All))
+	for _, v := range verdict.All {
+		sum.Verdicts[v.String()] = s.Verdict(v)
+	}
+	sum.LatencyMS = Latency{
+		P50: ms(s.Latency.Quantile(0.50)),
+		P95: ms(s.Latency.Quantile(0.95)),
+		P99: ms(s.Latency.Quantile(0.99)),
+		Max: ms(s.Latency.Max()),
+	}
+	if !sum.Start.IsZero() && sum.End.After(sum.Start) {
+		sum.ElapsedSeconds = sum.End.Sub(sum.Start).Seconds()
+		sum.RowsPerSecond = float64(sum.Rows) / sum.ElapsedSeconds
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// WriteText writes the summary as an aligned table for people, meant for
+// stderr. Verdict lines show counts and shares of all rows.
+func (s Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// tabwriter buffers until Flush, which reports any write error.
+	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
+
+	in := s.Input.Name
+	if s.Input.Format != "" {
+		in += " (" + s.Input.Format + ", " + byteSize(s.Input.Bytes) + ")"
+	}
+	line("input\t%s", in)
+	if s.Output != "" {
+		line("output\t%s", s.Output)
+	}
+	line("rows\t%s", group(s.Rows))
+	line("distinct ids\t%s", group(s.DistinctIDs))
+	width := len(group(s.Rows)) // no verdict count exceeds the rows
+	for _, v := range verdict.All {
+		n := s.Verdicts[v.String()]
+		line("  %s\t%*s  %6s", v, width, group(n), percent(n, s.Rows))
+	}
+	if s.PaddedIDs > 0 {
+		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", group(s.PaddedIDs))
+	}
+	line("api calls\t%s", group(s.APICalls))
+	line("retries\t%s", group(s.Retries))
+	line("http 429\t%s", group(s.Throttled))
+	line("journal hits\t%s", group(s.JournalHits))
+	line("elapsed\t%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
+	line("rows/s\t%s", group(int64(math.Round(s.RowsPerSecond))))
+	l := s.LatencyMS
+	line("latency\tp50 %s · p95 %s · p99 %s · max %s", msText(l.P50), msText(l.P95), msText(l.P99), msText(l.Max))
+	rate := "unlimited"
+	if s.Settings.Rate > 0 {
+		rate = strconv.FormatFloat(s.Settings.Rate, 'f', -1, 64) + "/s, burst " + strconv.Itoa(s.Settings.Burst)
+	}
+	line("rate\t%s", rate)
+	if s.Interrupted {
+		line("INTERRUPTED\tthe output holds only the rows finished before the signal")
+	}
+	if s.Error != "" {
+		line("error\t%s", s.Error)
+	}
+	return tw.Flush()
+}
+
+// group formats n with thousands separators: 1234567 -> "1,234,567".
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	b := make([]byte, 0, len(s)+len(s)/3+1)
+	if neg {
+		b = append(b, '-')
+	}
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func percent(n, total int64) string {
+	if total == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
+}
+
+func msText(v float64) string {
+	return time.Duration(v * float64(time.Millisecond)).Round(100 * time.Microsecond).String()
+}
+
+func byteSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, i := float64(n), 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + "kMGT"[i-1:i] + "B"
+}
+
+// WriteJSONFile writes s as indented JSON to path, atomically: the file
+// appears complete or not at all, as the output file does.
+func WriteJSONFile(path string, s Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	b = append(b, '\n')
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write summary %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write summary %s: %w", path, err)
+	}
+	return nil
+}
