@@ -109,17 +109,14 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azotte: base URL: %w", err)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !cfg.AllowInsecureHTTP && !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("refusing plain http to host %s: the API key would travel unencrypted; use https or --allow-insecure-http", u.Hostname())
-		}
-	default:
+	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("azotte: base URL %s: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("azotte: base URL %s has no host", u.Redacted())
+	}
+	if u.Scheme == "http" && !cfg.AllowInsecureHTTP && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("refusing plain http to host %s: the API key would travel unencrypted; use https or --allow-insecure-http", u.Hostname())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("azotte: base URL %s must not have a query or fragment", u.Redacted())
@@ -359,13 +356,18 @@ func parseBody(data []byte) (body, error) {
 	var v ValidateResponse
 	if err := json.Unmarshal(data, &v); err != nil {
 		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
 		switch {
-		case bytes.TrimSpace(data)[0] != '{':
-			return body{}, fmt.Errorf("not JSON: %q", excerpt(data))
-		case errors.As(err, &syn) && syn.Offset >= int64(len(data)):
+		case errors.As(err, &syn) && truncated(data):
 			return body{}, errors.New("truncated JSON")
+		case errors.As(err, &syn):
+			return body{}, fmt.Errorf("not JSON: %q", excerpt(data))
+		case errors.As(err, &typ) && typ.Field != "":
+			return body{}, fmt.Errorf("%s is a JSON %s", typ.Field, typ.Value)
+		case errors.As(err, &typ):
+			return body{}, fmt.Errorf("a JSON %s, not an object", typ.Value)
 		default:
-			return body{}, fmt.Errorf("not the documented JSON: %w", err)
+			return body{}, err
 		}
 	}
 	b := body{isAvailable: v.IsAvailable}
@@ -378,6 +380,14 @@ func parseBody(data []byte) (body, error) {
 		b.code = s.MessageCode
 	}
 	return b, nil
+}
+
+// truncated reports whether data is the start of a JSON value cut short.
+// Unmarshal does not tell (a cut in a literal is an "invalid character");
+// a Decoder does, with io.ErrUnexpectedEOF.
+func truncated(data []byte) bool {
+	var v json.RawMessage
+	return errors.Is(json.NewDecoder(bytes.NewReader(data)).Decode(&v), io.ErrUnexpectedEOF)
 }
 
 // excerpt returns the start of a body for an error message.

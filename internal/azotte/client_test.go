@@ -302,14 +302,19 @@ func TestValidateEmptyIDFromSandbox(t *testing.T) {
 	}
 }
 
+// hang answers after a second, or when the client goes away.
+func hang(w http.ResponseWriter, r *http.Request) {
+	// The server notices a closed connection only once the body is read.
+	_, _ = io.Copy(io.Discard, r.Body)
+	select {
+	case <-time.After(time.Second):
+	case <-r.Context().Done():
+	}
+}
+
 func TestValidateTimeout(t *testing.T) {
 	t.Parallel()
-	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(time.Second):
-		case <-r.Context().Done():
-		}
-	}))
+	url := serve(t, http.HandlerFunc(hang))
 	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 50 * time.Millisecond; c.Retries = 1 })
 	a, err := c.Validate(t.Context(), "crm-1")
 	if err != nil {
@@ -343,7 +348,7 @@ func TestValidateCancel(t *testing.T) {
 		name    string
 		handler http.HandlerFunc
 	}{
-		{"during request", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }},
+		{"during request", hang},
 		{"during backoff", fixed(new(atomic.Int64), 503, "")},
 	}
 	for _, tt := range tests {
@@ -449,6 +454,7 @@ func TestNew(t *testing.T) {
 		{"ftp", azotte.Config{BaseURL: "ftp://acme.example"}, "scheme must be http or https"},
 		{"no scheme", azotte.Config{BaseURL: "acme.sandbox.azotte.com"}, "scheme must be http or https"},
 		{"query", azotte.Config{BaseURL: "https://acme.example/?a=1"}, "query"},
+		{"no host", azotte.Config{BaseURL: "http:///validate"}, "has no host"},
 		{"no tenant", azotte.Config{BaseURL: "https://acme.example", Tenant: "-"}, "tenant is required"},
 		{"no key", azotte.Config{BaseURL: "https://acme.example", APIKey: "-"}, "API key is required"},
 	}

@@ -142,10 +142,35 @@ func newFlagSet(name, synopsis, examples string, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "%s\n\nFlags:\n", strings.TrimSpace(synopsis))
-		fs.PrintDefaults()
+		printFlags(out, fs)
 		fmt.Fprintf(out, "\nExamples:\n%s", examples)
 	}
 	return fs
+}
+
+// shortFlags are one-letter aliases, printed beside their long flag.
+var shortFlags = map[string]string{"output": "o"}
+
+// printFlags lists flags GNU-style (--name VALUE), aliases together, with
+// their defaults.
+func printFlags(out io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 {
+			return // printed with its long form
+		}
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if short, ok := shortFlags[f.Name]; ok {
+			line = "  -" + short + ", --" + f.Name
+		}
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(out, "%s\n      %s\n", line, usage)
+	})
 }
 
 // flagError turns a flag parse error into an exit code: -h is success. The

@@ -98,14 +98,14 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.StringVar(&c.in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
 	fs.BoolVar(&c.in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
 
-	fs.StringVar(&c.output, "o", "-", "write rows to `FILE` (atomically; - is stdout)")
-	fs.StringVar(&c.output, "output", "-", "same as -o")
+	fs.StringVar(&c.output, "output", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
+	fs.StringVar(&c.output, "o", "-", "same as --output")
 	fs.StringVar(&outFormat, "output-format", "", "output format csv|tsv|ndjson (default: the input's)")
 	fs.StringVar(&only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
 
 	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
-	fs.Float64Var(&c.rate, "rate", 8, "requests per second at most, 0 = no limit (default 8, Azotte's 500/min; unlimited with --sandbox)")
+	fs.Float64Var(&c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
 	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
 	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "per request")

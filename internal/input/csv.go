@@ -13,7 +13,7 @@ import (
 // malformed one can be passed on as it was. encoding/csv cannot do that: it
 // returns fields only.
 //
-// It reads in two passes. The record pass (quoted) follows the quoting
+// It reads in two passes. The record pass (inQuotes) follows the quoting
 // across chunks only to find the newline that ends the record, so a record
 // longer than max can be skipped without holding it. The field pass (split)
 // then parses the complete record.
@@ -42,7 +42,7 @@ func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
 	if !cfg.NoHeader {
 		rec, _, tooLong, err := c.record()
 		if err == io.EOF {
-			return nil, &Error{s.name, ErrEmpty} // only a BOM or nothing after it
+			return nil, &Error{s.name, ErrEmpty} // not reached: newSource refuses an empty input
 		}
 		if err != nil {
 			return nil, err
@@ -163,13 +163,20 @@ func (c *csvReader) next() (Row, error) {
 	}
 	row.Fields = fields
 	if len(fields) <= c.idCol {
-		return invalid(row, rec, fmt.Sprintf("row has %d fields, id column %d is missing", len(fields), c.idCol+1)), nil
+		return invalid(row, rec, fmt.Sprintf("row has %d field%s, id column %d is missing", len(fields), plural(len(fields)), c.idCol+1)), nil
 	}
 	row.ID, row.Padded, row.Invalid = checkID(fields[c.idCol], c.trim)
 	if row.Invalid != "" {
 		return invalid(row, rec, row.Invalid), nil
 	}
 	return row, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // invalid makes row an invalid row with a copy of its text.
@@ -184,17 +191,17 @@ func invalid(row Row, rec []byte, why string) Row {
 // record reads the next record, however many lines its quoted fields span.
 func (c *csvReader) record() (rec []byte, line int64, tooLong bool, err error) {
 	c.state = fieldStart
-	rec, line, tooLong, err = c.read(c.quoted)
+	rec, line, tooLong, err = c.read(c.inQuotes)
 	if err == io.EOF {
 		c.err = io.EOF
 	}
 	return rec, line, tooLong, err
 }
 
-// quoted advances the record pass over chunk, at most one line, and reports
+// inQuotes advances the record pass over chunk, at most one line, and reports
 // whether the newline that ends chunk, if any, is inside a quoted field.
 // It only needs to be right about that: split judges the record.
-func (c *csvReader) quoted(chunk []byte) bool {
+func (c *csvReader) inQuotes(chunk []byte) bool {
 	body, nl := bytes.CutSuffix(chunk, []byte("\n"))
 	st := c.state
 	for i := 0; i < len(body); i++ {

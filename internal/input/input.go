@@ -136,7 +136,7 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 		}
 		// The record scanner works on bytes; a multi-byte delimiter would
 		// complicate it for a case no export we know of needs.
-		if comma >= utf8.RuneSelf || comma == '"' || comma == '\r' || comma == '\n' {
+		if comma < 0 || comma >= utf8.RuneSelf || comma == '"' || comma == '\r' || comma == '\n' {
 			return nil, &Error{name, fmt.Errorf("delimiter %q: want one ASCII character other than a quote or line break", comma)}
 		}
 		c, err := newCSVReader(src, byte(comma), cfg)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,7 +156,7 @@ func TestCSV(t *testing.T) {
 			want: []string{
 				`1@2 invalid "row has 2 fields, id column 3 is missing" raw "Ann,a@x"`,
 				`2@3 id "b" fields ["Bob" "b@x" "b" "extra"]`,
-				`3@4 invalid "row has 1 fields, id column 3 is missing" raw "Cy"`,
+				`3@4 invalid "row has 1 field, id column 3 is missing" raw "Cy"`,
 			},
 		},
 		{
@@ -229,7 +230,7 @@ func TestCSV(t *testing.T) {
 			name:  "no header, id index",
 			input: "\ufeff1,a\n2\n",
 			cfg:   Config{NoHeader: true, IDIndex: 2},
-			want:  []string{`1@1 id "a" fields ["1" "a"]`, `2@2 invalid "row has 1 fields, id column 2 is missing" raw "2"`},
+			want:  []string{`1@1 id "a" fields ["1" "a"]`, `2@2 invalid "row has 1 field, id column 2 is missing" raw "2"`},
 		},
 		{
 			name:  "semicolon delimiter",
@@ -246,6 +247,12 @@ func TestCSV(t *testing.T) {
 				`2@3 invalid "record longer than 16 bytes" raw "b,\"x\nx\nx\nx\nx\nx\nx"`,
 				`3@24 id "c" fields ["c" "3"]`,
 			},
+		},
+		{
+			name:  "huge limit",
+			input: "externalId\na\n",
+			cfg:   Config{MaxRecordBytes: math.MaxInt},
+			want:  []string{`1@2 id "a" fields ["a"]`},
 		},
 		{
 			name:  "record of exactly the limit, CRLF not counted",

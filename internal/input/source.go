@@ -23,44 +23,45 @@ type source struct {
 
 // read returns the next record without its line ending (LF or CRLF), the
 // physical line it starts on, and whether its text was longer than s.max (then
-// rec holds its first s.max bytes). quoted, when not nil, is shown every
+// rec holds its first s.max bytes). inQuotes, when not nil, is shown every
 // chunk of the record in order and reports whether the newline ending the
 // chunk lies inside a quoted field, so the record goes on. rec aliases s.buf
 // until the next read. At the end of input read returns io.EOF; any other
 // error is the stream's, already an *Error.
-func (s *source) read(quoted func(chunk []byte) bool) (rec []byte, line int64, tooLong bool, err error) {
+func (s *source) read(inQuotes func(chunk []byte) bool) (rec []byte, line int64, tooLong bool, err error) {
 	if s.eof {
 		return nil, 0, false, io.EOF
 	}
 	line = s.line + 1
 	s.buf = s.buf[:0]
-	size := 0
+	truncated := false
 	for {
 		chunk, err := s.br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
 			return nil, 0, false, s.fail(err)
 		}
-		size += len(chunk)
+		quotedNewline := inQuotes != nil && inQuotes(chunk)
 		// Keep two bytes more than max for a CRLF that is not counted.
-		if room := s.max + 2 - len(s.buf); room > 0 {
-			s.buf = append(s.buf, chunk[:min(room, len(chunk))]...)
+		// (Written so that a max of math.MaxInt cannot overflow.)
+		if room := s.max - len(s.buf); len(chunk)-2 > room {
+			chunk, truncated = chunk[:room+2], true
 		}
-		inQuotes := quoted != nil && quoted(chunk)
+		s.buf = append(s.buf, chunk...)
 		if err == io.EOF {
 			s.eof = true
-			if size == 0 {
+			if len(s.buf) == 0 {
 				return nil, 0, false, io.EOF
 			}
 			break
 		}
 		if err == nil {
 			s.line++
-			if !inQuotes {
+			if !quotedNewline {
 				break
 			}
 		}
 	}
-	if size > len(s.buf) {
+	if truncated {
 		return s.buf[:s.max], line, true, nil
 	}
 	rec = trimEOL(s.buf)
