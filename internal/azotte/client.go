@@ -100,6 +100,10 @@ type Client struct {
 	hc  *http.Client
 }
 
+// CloseIdleConnections closes the connections kept alive for reuse, so that
+// a server shutting down after the run need not wait for them.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // New checks cfg and fills in its defaults. Its errors never contain the key.
 func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {

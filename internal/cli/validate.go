@@ -294,6 +294,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
 	}
+	defer client.CloseIdleConnections() // before the sandbox stops (defers run last-in first-out)
 
 	// Output.
 	outFormat := c.outputFormat

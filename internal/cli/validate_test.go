@@ -279,7 +279,7 @@ func TestValidateOnlyFiltersButCountsAll(t *testing.T) {
 	text, ids, taken := genCSV(300, 120)
 	e := newEndpoint(t, sandbox.Config{Taken: taken})
 	summary := filepath.Join(t.TempDir(), "s.json")
-	res := run(t, text, e.args("--only", "taken,duplicate", "--summary", summary, "-")...)
+	res := run(t, text, e.args("--rate", "0", "--only", "taken,duplicate", "--summary", summary, "-")...)
 	if res.code != 1 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
