@@ -330,7 +330,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if !c.quiet {
 		progress = report.StartProgress(report.ProgressConfig{
 			Out: stderr, Terminal: isTerminal(stderr), Total: src.size,
-			Bytes: src.n.Load, Interval: c.progressInterval, Stats: stats,
+			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
 		})
 	}
 	runErr := pipeline.Run(ctx, pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats}, rd, client, w)
@@ -506,6 +506,19 @@ func (in *inputFile) Read(p []byte) (int, error) {
 }
 
 func (in *inputFile) Close() error { return in.c.Close() }
+
+// decidedBytes estimates the input bytes behind the rows decided so far: the
+// reader runs up to a window of rows ahead of the answers, which on a small
+// file would show the bar full long before the end.
+func decidedBytes(in *inputFile, stats *report.Stats) func() int64 {
+	return func() int64 {
+		read := stats.RowsRead.Load()
+		if read == 0 {
+			return 0
+		}
+		return int64(float64(in.n.Load()) * float64(stats.Rows.Load()) / float64(read))
+	}
+}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -127,6 +127,7 @@ func (r *run) read(ctx context.Context, g *errgroup.Group, window chan<- item) e
 			r.srcErr = err
 			return nil
 		}
+		r.cfg.Stats.RowsRead.Add(1)
 		it := item{row: row, ans: -1}
 		if row.Invalid == "" {
 			if row.Padded {

@@ -16,6 +16,7 @@ import (
 // Stats are the live counters of a run. All methods are safe for concurrent use.
 type Stats struct {
 	Rows        atomic.Int64 // rows decided (written or filtered)
+	RowsRead    atomic.Int64 // rows read from the input, decided or not
 	DistinctIDs atomic.Int64 // distinct usable ids seen
 	Padded      atomic.Int64 // usable ids with surrounding white space (Trim off)
 	Calls       atomic.Int64 // HTTP requests sent
