@@ -2,17 +2,19 @@
 // Azotte once through a bounded pool of workers, and hand every row, in input
 // order, to the output with its verdict. It owns every goroutine of a run.
 //
-// Three kinds of goroutine share one errgroup:
+// The stages:
 //
-//	reader:  Source.Next -> dedup -> start a worker for a new id -> window
-//	workers: Validator.Validate(id) -> call.done (at most Concurrency at once)
-//	writer:  window (in input order) -> wait for the row's call -> Sink
+//	feed:       Source.Next -> rows (a goroutine of its own, so a blocked read never holds up an interrupt)
+//	dispatcher: rows -> dedup -> journal or a new worker -> window
+//	workers:    Validator.Validate(id) -> journal -> call.done (at most Concurrency at once)
+//	writer:     window (in input order) -> wait for the row's call -> Sink
 //
-// The window is a buffered channel of rows in input order, so the rows held
-// between reading and writing are bounded by its capacity, whatever the
-// input's size. It cannot deadlock: the writer only waits for calls that the
-// reader has already handed to a worker, and workers wait on nothing but the
-// network and the pacer.
+// The dispatcher, the workers and the writer share one errgroup. The window
+// is a buffered channel of rows in input order, so the rows held between
+// reading and writing are bounded by its capacity, whatever the input's size.
+// It cannot deadlock: the writer only waits for calls that the dispatcher has
+// already handed to a worker (or answered from the journal), and workers wait
+// on nothing but the network and the pacer.
 package pipeline
 
 import (
@@ -21,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -47,19 +50,32 @@ type Sink interface {
 	Write(*output.Record) error
 }
 
+// Journal keeps Azotte's answers across runs (--state). The reader calls
+// Lookup, workers call Append concurrently; Append returns once the answer
+// would survive the process being killed.
+type Journal interface {
+	Lookup(id string) (azotte.Answer, bool)
+	Append(id string, ans azotte.Answer) error
+}
+
 // Config tunes a run. Zero values get defaults.
 type Config struct {
 	Concurrency int           // requests in flight at most; default 16
 	Window      int           // rows held between reader and writer at most; default max(4096, 64*Concurrency)
 	Only        verdict.Set   // verdicts to write; 0 writes all
 	Stats       *report.Stats // counters; nil: a private one
+	Journal     Journal       // answers of earlier runs; nil: none
+	Grace       time.Duration // after an interrupt, how long requests in flight may still finish; default 3s
 }
 
 // Run validates every row of src and writes it to sink. It returns nil when
 // every row was written (whatever the verdicts); otherwise the fatal error:
-// the Validator's, the Source's, the Sink's or ctx's. On an error, the rows
-// whose answers had arrived are still written, in order, up to the first row
-// that had none, so the output is always a prefix of the full one.
+// the Validator's, the Journal's, the Sink's, the Source's or ctx's.
+//
+// When ctx is done (an interrupt), Run stops reading, lets the requests in
+// flight finish for up to Config.Grace, and writes every row it can in order.
+// On any error the output is a prefix of the full one: rows are written in
+// order up to the first that had no answer.
 func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) error {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 16
@@ -70,28 +86,50 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 	if cfg.Stats == nil {
 		cfg.Stats = new(report.Stats)
 	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 3 * time.Second
+	}
 	r := &run{cfg: cfg, src: src, v: v, sink: sink, ids: newIDSet()}
 
-	g, gctx := errgroup.WithContext(ctx)
-	// The reader and the writer hold two of the group's slots for the whole
-	// run; the other Concurrency slots are the workers. g.Go blocks the reader
-	// while all workers are busy, which is the pool's backpressure.
+	// work outlives an interrupt by the grace period, so that answers in
+	// flight are still written; a fatal error or the end of Run stops it.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	go func() {
+		select {
+		case <-ctx.Done():
+			grace := time.NewTimer(cfg.Grace)
+			defer grace.Stop()
+			select {
+			case <-grace.C:
+				stopWork()
+			case <-work.Done():
+			}
+		case <-work.Done():
+		}
+	}()
+
+	rows := r.feed(work)
+	g, gctx := errgroup.WithContext(work)
+	// The dispatcher and the writer hold two of the group's slots for the
+	// whole run; the other Concurrency slots are the workers. g.Go blocks the
+	// dispatcher while all workers are busy: the pool's backpressure.
 	g.SetLimit(cfg.Concurrency + 2)
 	window := make(chan item, cfg.Window)
 	g.Go(func() error {
-		defer close(window) // the reader is the only sender
-		return r.read(gctx, g, window)
+		defer close(window) // the dispatcher is the only sender
+		return r.dispatch(ctx, gctx, g, rows, window)
 	})
 	g.Go(func() error { return r.write(gctx, window) })
 	err := g.Wait()
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		// An interrupt is reported as such, not as whatever stage noticed it.
 		return ctx.Err()
+	case err != nil:
+		return err
 	}
-	if err == nil {
-		err = r.srcErr
-	}
-	return err
+	return r.srcErr
 }
 
 type run struct {
@@ -101,7 +139,7 @@ type run struct {
 	sink Sink
 	ids  *idSet
 
-	// srcErr is the input's failure, if it broke off: set by the reader
+	// srcErr is the input's failure, if it broke off: set by the dispatcher
 	// before it closes the window, read after the group is done.
 	srcErr error
 }
@@ -115,18 +153,57 @@ type item struct {
 	ans   int32 // index of the known answer when call is nil; -1 for none
 }
 
-func (r *run) read(ctx context.Context, g *errgroup.Group, window chan<- item) error {
+// fed is one result of Source.Next.
+type fed struct {
+	row input.Row
+	err error
+}
+
+// feed reads the source in a goroutine of its own, outside the group: Next
+// may block on a slow pipe, and an interrupted run must not wait for it. The
+// goroutine ends at the end of the input or when ctx is done (unless it is
+// blocked in Next; then it ends with the process).
+func (r *run) feed(ctx context.Context) <-chan fed {
+	rows := make(chan fed, 64)
+	go func() {
+		defer close(rows) // feed is the only sender
+		for {
+			row, err := r.src.Next()
+			select {
+			case rows <- fed{row, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return rows
+}
+
+// dispatch takes each row, starts a worker for each new id, and puts the row
+// in the window. It stops early, with no error, when interrupt is done.
+func (r *run) dispatch(interrupt, ctx context.Context, g *errgroup.Group, rows <-chan fed, window chan<- item) error {
 	for {
-		row, err := r.src.Next()
-		if errors.Is(err, io.EOF) {
+		var f fed
+		select {
+		case f = <-rows:
+		case <-interrupt.Done():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if errors.Is(f.err, io.EOF) {
 			return nil
 		}
-		if err != nil {
+		if f.err != nil {
 			// Not a group error: the rows read so far are still asked about
 			// and written before Run reports it.
-			r.srcErr = err
+			r.srcErr = f.err
 			return nil
 		}
+		row := f.row
 		r.cfg.Stats.RowsRead.Add(1)
 		it := item{row: row, ans: -1}
 		if row.Invalid == "" {
@@ -138,7 +215,12 @@ func (r *run) read(ctx context.Context, g *errgroup.Group, window chan<- item) e
 			if isNew {
 				r.cfg.Stats.DistinctIDs.Add(1)
 				c := it.call
-				g.Go(func() error { return r.ask(ctx, row.ID, c) })
+				if ans, ok := r.journalled(row.ID); ok {
+					c.ans = ans
+					close(c.done)
+				} else {
+					g.Go(func() error { return r.ask(ctx, row.ID, c) })
+				}
 			}
 		}
 		select {
@@ -149,6 +231,17 @@ func (r *run) read(ctx context.Context, g *errgroup.Group, window chan<- item) e
 	}
 }
 
+func (r *run) journalled(id string) (azotte.Answer, bool) {
+	if r.cfg.Journal == nil {
+		return azotte.Answer{}, false
+	}
+	ans, ok := r.cfg.Journal.Lookup(id)
+	if ok {
+		r.cfg.Stats.JournalHits.Add(1)
+	}
+	return ans, ok
+}
+
 // ask is one worker: it fills c and closes c.done, unless the run is over.
 func (r *run) ask(ctx context.Context, id string, c *call) error {
 	ans, err := r.v.Validate(ctx, id)
@@ -157,24 +250,25 @@ func (r *run) ask(ctx context.Context, id string, c *call) error {
 		// as an error it never was.
 		return err
 	}
+	if ans.Err == nil && r.cfg.Journal != nil {
+		if err := r.cfg.Journal.Append(id, ans); err != nil {
+			return fmt.Errorf("state journal: %w", err)
+		}
+	}
 	c.ans = ans
 	close(c.done)
 	return nil
 }
 
 func (r *run) write(ctx context.Context, window <-chan item) error {
-	for it := range window {
+	for {
+		it, ok, err := next(ctx, window)
+		if err != nil || !ok {
+			return err
+		}
 		if it.call != nil {
-			select {
-			case <-it.call.done:
-			case <-ctx.Done():
-				// Write on only while answers are already there, so that the
-				// output stays an in-order prefix.
-				select {
-				case <-it.call.done:
-				default:
-					return ctx.Err()
-				}
+			if err := wait(ctx, it.call.done); err != nil {
+				return err
 			}
 		}
 		rec := r.decide(it)
@@ -186,7 +280,38 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 			}
 		}
 	}
-	return nil
+}
+
+// next receives the next row of the window. Once ctx is done it still
+// returns rows that are already there, so that the writer stops at the first
+// row without an answer rather than at a random one.
+func next(ctx context.Context, window <-chan item) (item, bool, error) {
+	select {
+	case it, ok := <-window:
+		return it, ok, nil
+	default:
+	}
+	select {
+	case it, ok := <-window:
+		return it, ok, nil
+	case <-ctx.Done():
+		return item{}, false, ctx.Err()
+	}
+}
+
+// wait waits for done, preferring it over ctx for the same reason as next.
+func wait(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // decide turns a row and its answer into the output record.

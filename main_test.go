@@ -1,0 +1,171 @@
+package main
+
+// Process-level tests: the real binary, real signals, a real sandbox over
+// loopback.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/sandbox"
+)
+
+const (
+	tenant = "t-process"
+	key    = "sk_test_process_secret"
+)
+
+// bin is the azvalidate binary built for these tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "azvalidate-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "azvalidate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// export writes a CSV of n rows with distinct ids and returns its path.
+func export(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("externalId,name\n")
+	for i := range n {
+		fmt.Fprintf(&b, "p-%05d,name %d\n", i, i)
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func serve(t *testing.T, cfg sandbox.Config) (*sandbox.Server, string) {
+	t.Helper()
+	cfg.Tenant, cfg.APIKey = tenant, key
+	sb := sandbox.New(cfg)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return sb, srv.URL
+}
+
+func command(t *testing.T, url string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"validate", "--base-url", url, "--tenant", tenant, "--quiet"}, args...)...)
+	cmd.Env = append(os.Environ(), "AZOTTE_API_KEY="+key)
+	return cmd
+}
+
+// waitLines waits until path holds at least n lines (or the process ends).
+func waitLines(t *testing.T, path string, n int, exited <-chan struct{}) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if bytes.Count(b, []byte("\n")) >= n {
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("process ended before %s held %d lines", path, n)
+		case <-deadline:
+			t.Fatalf("%s never held %d lines", path, n)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func TestSIGINTKeepsAnInOrderPrefix(t *testing.T) {
+	t.Parallel()
+	in := export(t, 3000)
+	_, url := serve(t, sandbox.Config{Taken: map[string]bool{"p-00007": true}})
+	dir := t.TempDir()
+
+	full := filepath.Join(dir, "full.csv")
+	if out, err := command(t, url, "--rate", "0", "-o", full, in).CombinedOutput(); exitCode(err) != 1 {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+
+	out := filepath.Join(dir, "out.csv")
+	summary := filepath.Join(dir, "summary.json")
+	// 400 requests per second: the run takes about 7 s, and is stopped early.
+	cmd := command(t, url, "--rate", "400", "--progress-interval", "50ms", "-o", out, "--summary", summary, in)
+	cmd.Stdout = new(bytes.Buffer)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	// Progress lines go to stderr; stop the run once it has done some work.
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	time.Sleep(time.Second)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("no exit 20 s after SIGINT")
+	}
+	if code := exitCode(waitErr); code != 130 {
+		t.Fatalf("exit code %d after SIGINT, want 130\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists after an interrupted run; only %s.partial should", out, out)
+	}
+	partial, err := os.ReadFile(out + ".partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(full)
+	lines := bytes.Count(partial, []byte("\n"))
+	if !bytes.HasPrefix(want, partial) || lines < 2 || lines >= 3001 {
+		t.Fatalf("partial output (%d lines) is not a strict prefix of the full output", lines)
+	}
+	var sum struct {
+		Interrupted bool  `json:"interrupted"`
+		ExitCode    int   `json:"exit_code"`
+		Rows        int64 `json:"rows"`
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(b, &sum)
+	if !sum.Interrupted || sum.ExitCode != 130 || sum.Rows != int64(lines-1) {
+		t.Errorf("summary interrupted=%v exit=%d rows=%d; want true 130 %d", sum.Interrupted, sum.ExitCode, sum.Rows, lines-1)
+	}
+	if !strings.Contains(stderr.String(), ".partial") {
+		t.Errorf("stderr does not say where the partial output is:\n%s", stderr.String())
+	}
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
+}
