@@ -169,3 +169,61 @@ func exitCode(err error) int {
 	}
 	return -1
 }
+
+func TestSIGKILLThenResumeWithState(t *testing.T) {
+	t.Parallel()
+	const rows, concurrency = 3000, 16
+	in := export(t, rows)
+	taken := map[string]bool{"p-00010": true, "p-02999": true}
+	dir := t.TempDir()
+
+	// The reference: one uninterrupted run, on a sandbox of its own.
+	_, refURL := serve(t, sandbox.Config{Taken: taken})
+	full := filepath.Join(dir, "full.csv")
+	if out, err := command(t, refURL, "--rate", "0", "-o", full, in).CombinedOutput(); exitCode(err) != 1 {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+
+	sb, url := serve(t, sandbox.Config{Taken: taken})
+	out := filepath.Join(dir, "out.csv")
+	state := filepath.Join(dir, "state.jsonl")
+	args := []string{"--rate", "500", "--concurrency", fmt.Sprint(concurrency), "--state", state, "-o", out, in}
+
+	first := command(t, url, args...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { first.Wait(); close(exited) }()
+	waitLines(t, state, 800, exited) // about 1.6 s of answers journalled
+	first.Process.Kill()             // SIGKILL: no chance to flush anything
+	<-exited
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("%s exists after SIGKILL", out)
+	}
+	beforeResume := sb.Requests()
+
+	summary := filepath.Join(dir, "summary.json")
+	second := command(t, url, append([]string{"--summary", summary}, args...)...)
+	if b, err := second.CombinedOutput(); exitCode(err) != 1 {
+		t.Fatalf("resumed run: %v\n%s", err, b)
+	}
+	got, _ := os.ReadFile(out)
+	want, _ := os.ReadFile(full)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("resumed output (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
+	}
+	if n := sb.Requests(); n > rows+concurrency {
+		t.Errorf("%d calls over both runs, want at most %d (distinct ids + concurrency)", n, rows+concurrency)
+	}
+	var sum struct {
+		JournalHits int64 `json:"journal_hits"`
+		APICalls    int64 `json:"api_calls"`
+	}
+	b, _ := os.ReadFile(summary)
+	json.Unmarshal(b, &sum)
+	if sum.JournalHits < 800 || sum.APICalls != sb.Requests()-beforeResume {
+		t.Errorf("resumed run: %d journal hits (want >= 800), %d api calls (sandbox saw %d)", sum.JournalHits, sum.APICalls, sb.Requests()-beforeResume)
+	}
+	t.Logf("first run: %d calls; resumed run: %d journal hits, %d calls", beforeResume, sum.JournalHits, sum.APICalls)
+}

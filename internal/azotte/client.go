@@ -45,6 +45,14 @@ type Pacer interface {
 	Wait(ctx context.Context) error
 }
 
+// Feedback is implemented by pacers that adapt to Azotte's answers. When
+// Config.Pacer implements it, the client calls Observe after every attempt
+// (once per Wait that returned nil), before Config.Observe. Observe must be
+// safe for concurrent use.
+type Feedback interface {
+	Observe(Attempt)
+}
+
 // Config configures a Client. Zero values get the SPEC defaults in New.
 type Config struct {
 	BaseURL           string // e.g. https://acme.sandbox.azotte.com
@@ -60,7 +68,7 @@ type Config struct {
 	BackoffBase time.Duration // first backoff ceiling; default 500ms
 	BackoffMax  time.Duration // largest backoff (and Retry-After honoured); default 60s
 
-	Pacer   Pacer         // nil: unpaced
+	Pacer   Pacer         // nil: unpaced; also told every attempt if it implements Feedback
 	Observe func(Attempt) // called after every attempt; must be safe for concurrent use
 }
 
@@ -95,9 +103,10 @@ const (
 // Client makes Azotte's validate call with retries. It is safe for concurrent
 // use; one Client is meant to be shared by all workers.
 type Client struct {
-	cfg Config
-	url string // BaseURL + Path
-	hc  *http.Client
+	cfg      Config
+	url      string // BaseURL + Path
+	hc       *http.Client
+	feedback Feedback // cfg.Pacer, when it adapts; nil otherwise
 }
 
 // CloseIdleConnections closes the connections kept alive for reuse, so that
@@ -154,7 +163,8 @@ func New(cfg Config) (*Client, error) {
 		// which also covers reading the body.
 		hc = &http.Client{Transport: NewTransport(max(cfg.Concurrency, 1)), CheckRedirect: noRedirect}
 	}
-	return &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc}, nil
+	fb, _ := cfg.Pacer.(Feedback)
+	return &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc, feedback: fb}, nil
 }
 
 // noRedirect stops the default client from following redirects: it would
@@ -211,9 +221,15 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		r := c.try(ctx, body)
 		cancelled := ctx.Err() != nil
 		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
-		if c.cfg.Observe != nil {
-			c.cfg.Observe(Attempt{Status: r.status, Latency: r.latency, Err: r.err,
-				Header: r.header, RetryAfter: r.retryAfter, Retry: retry})
+		if c.feedback != nil || c.cfg.Observe != nil {
+			a := Attempt{Status: r.status, Latency: r.latency, Err: r.err,
+				Header: r.header, RetryAfter: r.retryAfter, Retry: retry}
+			if c.feedback != nil {
+				c.feedback.Observe(a)
+			}
+			if c.cfg.Observe != nil {
+				c.cfg.Observe(a)
+			}
 		}
 		if cancelled {
 			return Answer{Attempts: attempt}, ctx.Err()

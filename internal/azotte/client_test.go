@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -419,6 +420,68 @@ func TestValidatePacerAndObserve(t *testing.T) {
 		if at.Status != 503 || at.RetryAfter != 2*time.Second || at.Retry != wantRetry || at.Header == nil || at.Err != nil {
 			t.Errorf("attempt %d = %+v, want 503, RetryAfter 2s, Retry %v", i, at, wantRetry)
 		}
+	}
+}
+
+// feedbackPacer is a countingPacer that also records, per Observe, the
+// Wait count at that time and the status observed.
+type feedbackPacer struct {
+	countingPacer
+	mu       sync.Mutex
+	observed []azotte.Attempt
+	waitsAt  []int64
+}
+
+func (p *feedbackPacer) Observe(a azotte.Attempt) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.observed = append(p.observed, a)
+	p.waitsAt = append(p.waitsAt, p.n.Load())
+}
+
+func TestValidateFeedback(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set(azotte.HeaderRateRemaining, "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
+	}))
+	var pacer feedbackPacer
+	var order []string
+	c := newClient(t, url, func(c *azotte.Config) {
+		c.Pacer = &pacer
+		c.Observe = func(a azotte.Attempt) {
+			pacer.mu.Lock()
+			order = append(order, fmt.Sprintf("observe after %d feedback", len(pacer.observed)))
+			pacer.mu.Unlock()
+		}
+	})
+	a, err := c.Validate(t.Context(), "crm-1")
+	if err != nil || a.Err != nil || !a.IsAvailable || a.Attempts != 2 {
+		t.Fatalf("Validate = %+v, %v; want available after 2 attempts", a, err)
+	}
+	pacer.mu.Lock()
+	defer pacer.mu.Unlock()
+	if len(pacer.observed) != 2 {
+		t.Fatalf("Feedback.Observe called %d times, want 2", len(pacer.observed))
+	}
+	if got := pacer.observed[0]; got.Status != 429 || got.RetryAfter != time.Second || !got.Retry ||
+		got.Header.Get(azotte.HeaderRateRemaining) != "0" {
+		t.Errorf("first attempt = %+v, want 429, Retry-After 1s, Retry, headers", got)
+	}
+	if got := pacer.observed[1]; got.Status != 200 || got.Retry {
+		t.Errorf("second attempt = %+v, want 200, no retry", got)
+	}
+	if pacer.waitsAt[0] != 1 || pacer.waitsAt[1] != 2 {
+		t.Errorf("Observe came after Wait counts %v, want [1 2] (one Observe per granted Wait)", pacer.waitsAt)
+	}
+	if want := []string{"observe after 1 feedback", "observe after 2 feedback"}; fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("Config.Observe calls = %q, want %q (feedback first)", order, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -19,7 +20,24 @@ Serves an Azotte-compatible customer validate endpoint (on both
 ` + azotte.DefaultPath + ` and ` + azotte.LegacyPath + `)
 for trying azvalidate and for drills: tenant and key checks (401/403), 400 for a
 bad body, 405, 415, 429 with Retry-After above --rate, optional latency and
-random transient faults. GET /healthz answers ok. Runs until interrupted.`
+random transient faults. GET /healthz answers ok. Runs until interrupted.
+
+--rate R enforces a token bucket (R per second, --burst in size) and, unless
+--no-ratelimit-headers, describes it on every answer: X-RateLimit-Limit (the
+bucket size), X-RateLimit-Remaining (tokens left), X-RateLimit-Reset (Unix
+time at which the bucket is full again). A client that spreads Remaining
+evenly until Reset never gets a 429.
+
+--fail-rate P fails each request with probability P in one of the --faults
+kinds, drawn anew per request so that a retry can succeed:
+  500      500 with an INTERNAL_SERVER_ERROR envelope
+  502      502 with a proxy's HTML page
+  503      503 with Retry-After: 1
+  429      429 with Retry-After: 1, whatever the rate
+  reset    the connection is reset (TCP RST), no answer
+  hang     no answer until the client times out (not in the default list:
+           it costs the client its whole --timeout each time)
+  garbage  200 with truncated JSON, an HTML page or JSON without isAvailable`
 
 const sandboxExamples = `  # a local endpoint with a few taken ids
   azvalidate sandbox --tenant acme --api-key sk_test_local --taken testdata/taken.txt
@@ -30,20 +48,25 @@ const sandboxExamples = `  # a local endpoint with a few taken ids
 
   # a drill: 100 ms latency, 20 requests/s, 5% transient faults
   azvalidate sandbox --tenant acme --api-key sk_test_local --latency 100ms --rate 20 --fail-rate 0.05
+
+  # the 429-only path: a limit the client is not told about, and only resets and hangs
+  azvalidate sandbox --rate 5 --no-ratelimit-headers --fail-rate 0.1 --faults reset,hang
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stderr)
 	var cfg sandbox.Config
-	var addr, taken string
+	var addr, taken, faults string
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
 	fs.StringVar(&cfg.Tenant, "tenant", "sandbox", "tenant `ID` that requests must send as x-tn")
 	fs.StringVar(&cfg.APIKey, "api-key", "sk_test_sandbox", "the sandbox's own test `key`, expected as x-api-key")
 	fs.StringVar(&taken, "taken", "", "`FILE` of ids to report as taken, one per line")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "mean added latency per answer (uniform in ±50%)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
-	fs.IntVar(&cfg.Burst, "burst", 0, "burst above --rate (default: the rate, at least 1)")
-	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request (500, 502, 503, bad body)")
+	fs.IntVar(&cfg.Burst, "burst", 0, "token bucket size for --rate (default: the rate, at least 1)")
+	fs.BoolVar(&cfg.NoRateLimitHeaders, "no-ratelimit-headers", false, "with --rate, do not send X-RateLimit-Limit/-Remaining/-Reset (429 and Retry-After only)")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request, of a kind from --faults")
+	fs.StringVar(&faults, "faults", faultList(sandbox.DefaultFaults()), "fault `kinds` --fail-rate draws from: 500,502,503,429,reset,hang,garbage or all")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagError(err)
@@ -54,8 +77,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.FailRate < 0 || cfg.FailRate > 1 {
 		return usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
 	}
-	if cfg.Rate < 0 || cfg.Latency < 0 {
-		return usageError("--rate and --latency must not be negative")
+	if cfg.Rate < 0 || cfg.Latency < 0 || cfg.Burst < 0 {
+		return usageError("--rate, --burst and --latency must not be negative")
+	}
+	if cfg.Faults, err = sandbox.ParseFaults(faults); err != nil {
+		return usageError("--faults: %v", err)
 	}
 	if cfg.Tenant == "" || cfg.APIKey == "" {
 		return usageError("--tenant and --api-key must not be empty")
@@ -82,6 +108,16 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	srv := sandbox.New(cfg)
 	start := time.Now()
 	err = srv.Serve(ctx, ln)
-	fmt.Fprintf(stderr, "azvalidate sandbox: %d requests, %d answered in %v\n", srv.Requests(), srv.Answered(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(stderr, "azvalidate sandbox: %d requests, %d answered, %d over the rate (429), %d faults injected in %v\n",
+		srv.Requests(), srv.Answered(), srv.Throttled(), srv.Faulted(), time.Since(start).Round(time.Second))
 	return err
+}
+
+// faultList is the --faults spelling of kinds.
+func faultList(kinds []sandbox.Fault) string {
+	names := make([]string, len(kinds))
+	for i, f := range kinds {
+		names[i] = f.String()
+	}
+	return strings.Join(names, ",")
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
@@ -74,6 +75,9 @@ type validateConfig struct {
 	rate                        float64
 	timeout                     time.Duration
 
+	state       string
+	stateMaxAge time.Duration
+
 	progressInterval time.Duration
 	quiet            bool
 	summary          string
@@ -109,6 +113,9 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
 	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "per request")
+
+	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
+	fs.DurationVar(&c.stateMaxAge, "state-max-age", 24*time.Hour, "ignore journalled answers older than this")
 
 	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
@@ -176,6 +183,12 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	}
 	if c.timeout <= 0 {
 		return nil, usageError("--timeout must be positive, got %v", c.timeout)
+	}
+	if c.stateMaxAge <= 0 {
+		return nil, usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+	}
+	if set["state-max-age"] && c.state == "" {
+		return nil, usageError("--state-max-age needs --state")
 	}
 	if c.progressInterval <= 0 {
 		return nil, usageError("--progress-interval must be positive, got %v", c.progressInterval)
@@ -296,6 +309,24 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	defer client.CloseIdleConnections() // before the sandbox stops (defers run last-in first-out)
 
+	// Journal.
+	var journalled pipeline.Journal
+	if c.state != "" {
+		j, err := journal.Open(c.state, c.stateMaxAge, time.Now())
+		if err != nil {
+			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+		}
+		defer func() {
+			if err := j.Close(); err != nil {
+				fmt.Fprintf(stderr, "azvalidate: state journal: %v\n", err)
+			}
+		}()
+		for _, w := range j.Warnings() {
+			fmt.Fprintf(stderr, "azvalidate: warning: %s\n", w)
+		}
+		journalled = stateJournal{j}
+	}
+
 	// Output.
 	outFormat := c.outputFormat
 	if outFormat == input.Unknown {
@@ -333,7 +364,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
 		})
 	}
-	runErr := pipeline.Run(ctx, pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats}, rd, client, w)
+	runErr := pipeline.Run(ctx, pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats, Journal: journalled}, rd, client, w)
 	if progress != nil {
 		progress.Stop()
 	}
@@ -463,6 +494,18 @@ func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func
 		sandbox.New(cfg).Serve(sctx, ln)
 	}()
 	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// stateJournal lets the pipeline keep Azotte's answers in the --state journal.
+type stateJournal struct{ j *journal.Journal }
+
+func (s stateJournal) Lookup(id string) (azotte.Answer, bool) {
+	e, ok := s.j.Lookup(id)
+	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, ok
+}
+
+func (s stateJournal) Append(id string, a azotte.Answer) error {
+	return s.j.Append(id, journal.Entry{IsAvailable: a.IsAvailable, MessageCode: a.MessageCode, Status: a.Status, Time: time.Now()})
 }
 
 // inputFile is the raw input stream, counted (for progress) and hashed (for

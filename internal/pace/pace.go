@@ -1,6 +1,11 @@
 // Package pace decides when the next request to Azotte may start. One pacer
 // is shared by every worker, so the configured rate is a ceiling for the whole
 // run, not per worker.
+//
+// Adaptive is the run's pacer: a token bucket at the configured rate that
+// slows down when Azotte throttles (429, 503, Retry-After) and follows the
+// budget its X-RateLimit headers announce. Limiter is the plain token
+// bucket it grew from.
 package pace
 
 import (
@@ -9,7 +14,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limiter is a token bucket pacer, safe for concurrent use.
+// Limiter is a token bucket pacer, safe for concurrent use. It does not
+// adapt; see Adaptive.
 type Limiter struct {
 	lim *rate.Limiter
 }

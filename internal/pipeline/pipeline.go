@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -359,76 +358,4 @@ func (r *run) decide(it item) output.Record {
 		rec.Detail = "id has surrounding white space (sent as is; --trim strips it)"
 	}
 	return rec
-}
-
-// call is one id's request in flight. ans is written by its worker before
-// done is closed and only read after.
-type call struct {
-	done chan struct{}
-	ans  azotte.Answer
-}
-
-// idSet remembers every distinct id of the run: while its request is in
-// flight, the call; once its first row is written, only the first row's Seq
-// and an index into a table of distinct answers (which are few), so the set
-// costs little more than the id itself. Safe for concurrent use: the reader
-// looks up, the writer retires.
-type idSet struct {
-	mu      sync.Mutex
-	seen    map[string]slot
-	answers []azotte.Answer
-	index   map[answerKey]int32
-}
-
-type slot struct {
-	first int64
-	call  *call // nil once retired
-	ans   int32
-}
-
-type answerKey struct {
-	available bool
-	code      string
-	status    string
-	err       string
-}
-
-func newIDSet() *idSet {
-	return &idSet{seen: make(map[string]slot), index: make(map[answerKey]int32)}
-}
-
-// lookup returns what is known of id, registering it with a new call (and
-// isNew) when this is its first row, seq.
-func (s *idSet) lookup(id string, seq int64) (first int64, c *call, ans int32, isNew bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sl, ok := s.seen[id]; ok {
-		return sl.first, sl.call, sl.ans, false
-	}
-	c = &call{done: make(chan struct{})}
-	s.seen[id] = slot{first: seq, call: c, ans: -1}
-	return seq, c, -1, true
-}
-
-// retire replaces id's call by its interned answer.
-func (s *idSet) retire(id string, first int64, ans azotte.Answer) {
-	k := answerKey{available: ans.IsAvailable, code: ans.MessageCode, status: string(ans.Status)}
-	if ans.Err != nil {
-		k.err = ans.Err.Error()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i, ok := s.index[k]
-	if !ok {
-		i = int32(len(s.answers))
-		s.answers = append(s.answers, ans)
-		s.index[k] = i
-	}
-	s.seen[id] = slot{first: first, ans: i}
-}
-
-func (s *idSet) answer(i int32) azotte.Answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.answers[i]
 }

@@ -1,7 +1,34 @@
 // Package sandbox imitates Azotte's validate endpoint as an http.Handler:
-// auth checks, body checks, a rate limit, latency and random transient faults,
-// with counters for tests. It serves `azvalidate sandbox`, `validate
-// --sandbox` and the project's tests, and imports only azotte's wire types.
+// auth checks, body checks, a rate limit announced in X-RateLimit headers,
+// latency, random transient faults of selectable kinds and permanent faults
+// for chosen ids, with counters for tests. It serves `azvalidate sandbox`,
+// `validate --sandbox` and the project's tests, and imports only azotte's
+// wire types.
+//
+// # Rate limit and its headers
+//
+// With Config.Rate > 0 the sandbox enforces a token bucket: Rate tokens
+// per second, Burst tokens at most, one token per validate request that
+// passes the auth checks; a request finding no token gets 429 with
+// Retry-After (whole seconds until the next token, at least 1). Unless
+// Config.NoRateLimitHeaders is set, every such request's answer (the 429s
+// included) describes that bucket:
+//
+//	X-RateLimit-Limit      the bucket's size (Burst)
+//	X-RateLimit-Remaining  whole tokens left after this request
+//	X-RateLimit-Reset      Unix time (seconds, rounded up) at which the bucket will be full again
+//
+// A 429 also carries X-RateLimit-Retry-After, equal to Retry-After.
+//
+// This is the bucket itself, not a window imitating it, so turning the
+// headers off changes nothing but the hints. A client that spreads
+// Remaining evenly until Reset, as Azotte's documentation suggests, never
+// runs dry: while the bucket holds T of its B tokens, Reset is (B-T)/Rate
+// seconds away, so the client sends T/((B-T)/Rate) per second, which
+// exceeds the refill Rate only while T > B/2. Sending faster drains the
+// bucket and slows the client down; it settles at Rate with about half the
+// bucket in reserve, the headroom that absorbs requests in flight. Rounding
+// Reset up to whole seconds only makes the client more careful.
 package sandbox
 
 import (
@@ -37,22 +64,101 @@ type Config struct {
 	Tenant, APIKey string          // required; requests must carry exactly these
 	Taken          map[string]bool // ids answered isAvailable:false (compared exactly); not modified after New
 	Latency        time.Duration   // mean added delay; each request sleeps uniformly in [Latency/2, 3*Latency/2]
-	Rate           float64         // answers per second before 429 (0 = unlimited)
-	Burst          int             // token bucket burst (default max(1, int(Rate)))
-	FailRate       float64         // probability 0..1 of a random transient fault per validate request
-	Seed           int64           // seed of the fault draws (0 = random)
+
+	Rate               float64 // answers per second before 429 (0 = unlimited)
+	Burst              int     // token bucket size (default max(1, int(Rate)))
+	NoRateLimitHeaders bool    // with Rate > 0, do not send X-RateLimit-* (the 429-only path)
+
+	FailRate float64 // probability 0..1 of a random transient fault per validate request
+	Faults   []Fault // the kinds FailRate draws from, uniformly; empty: DefaultFaults()
+	Seed     int64   // seed of the fault draws (0 = random)
+
+	// FailIDs makes faults permanent for some ids: each listed id is
+	// answered with its HTTP status (e.g. 404, 500) and an AzotteStatus
+	// envelope naming it, on every request that passes the auth, rate and
+	// body checks. A 429 or 503 also carries Retry-After: 1. Not modified
+	// after New.
+	FailIDs map[string]int
+}
+
+// Fault is a kind of transient failure the sandbox injects at FailRate.
+type Fault int
+
+// The fault kinds, named in --faults by their String.
+const (
+	Fault500     Fault = iota + 1 // 500 with an INTERNAL_SERVER_ERROR envelope
+	Fault502                      // 502 with the HTML page a proxy sends
+	Fault503                      // 503 with Retry-After: 1
+	Fault429                      // 429 with Retry-After: 1, whatever the rate
+	FaultReset                    // the connection is reset (TCP RST) without an answer
+	FaultHang                     // no answer until the client gives up (its timeout) or the server stops
+	FaultGarbage                  // 200 whose body is truncated JSON, an HTML page, or JSON without isAvailable
+)
+
+var faultNames = [...]string{
+	Fault500: "500", Fault502: "502", Fault503: "503", Fault429: "429",
+	FaultReset: "reset", FaultHang: "hang", FaultGarbage: "garbage",
+}
+
+func (f Fault) String() string {
+	if f > 0 && int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "fault(" + strconv.Itoa(int(f)) + ")"
+}
+
+// AllFaults returns every fault kind.
+func AllFaults() []Fault {
+	return []Fault{Fault500, Fault502, Fault503, Fault429, FaultReset, FaultHang, FaultGarbage}
+}
+
+// DefaultFaults returns the kinds drawn when Config.Faults is empty: all
+// but FaultHang, which costs the client its whole timeout (15s by default)
+// each time and so must be asked for.
+func DefaultFaults() []Fault {
+	return []Fault{Fault500, Fault502, Fault503, Fault429, FaultReset, FaultGarbage}
+}
+
+// ParseFaults parses a comma-separated list of fault names
+// (500,502,503,429,reset,hang,garbage), or "all".
+func ParseFaults(s string) ([]Fault, error) {
+	var out []Fault
+	seen := map[Fault]bool{}
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "all" {
+			return AllFaults(), nil
+		}
+		f := Fault(0)
+		for i, n := range faultNames {
+			if n != "" && n == name {
+				f = Fault(i)
+			}
+		}
+		if f == 0 {
+			return nil, fmt.Errorf("unknown fault %q: want a list of %s, or all", name, strings.Join(faultNames[1:], ","))
+		}
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // Server is the sandbox endpoint. It is safe for concurrent use; its
 // counters may be read while it serves.
 type Server struct {
 	cfg     Config
-	limiter *rate.Limiter // nil: unlimited
+	faults  []Fault       // cfg.Faults or the default
+	limMu   sync.Mutex    // makes taking a token and reading what is left one step
+	limiter *rate.Limiter // nil: unlimited; guarded by limMu
 
 	rngMu sync.Mutex
 	rng   *rand.Rand // fault draws; guarded by rngMu
 
 	requests, answered    atomic.Int64
+	throttled, faulted    atomic.Int64
 	inFlight, maxInFlight atomic.Int64
 
 	callsMu sync.Mutex
@@ -65,7 +171,10 @@ type Server struct {
 
 // New returns a Server for cfg. An empty Tenant or APIKey matches no request.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, calls: make(map[uint64]int), hashSeed: maphash.MakeSeed()}
+	s := &Server{cfg: cfg, faults: cfg.Faults, calls: make(map[uint64]int), hashSeed: maphash.MakeSeed()}
+	if len(s.faults) == 0 {
+		s.faults = DefaultFaults()
+	}
 	if cfg.Rate > 0 {
 		burst := cfg.Burst
 		if burst <= 0 {
@@ -87,6 +196,13 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 
 // Answered returns how many 200 SUCCESS answers were given.
 func (s *Server) Answered() int64 { return s.answered.Load() }
+
+// Throttled returns how many requests got 429 for exceeding the rate
+// (injected 429 faults not included).
+func (s *Server) Throttled() int64 { return s.throttled.Load() }
+
+// Faulted returns how many random transient faults were injected.
+func (s *Server) Faulted() int64 { return s.faulted.Load() }
 
 // MaxInFlight returns the highest number of validate requests being handled
 // at once so far.
@@ -156,10 +272,19 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized) // Azotte documents 401 without a body
 		return
 	}
-	if wait, ok := s.allow(); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(wait))
-		writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
-		return
+	if q := s.take(); q.limited {
+		if !s.cfg.NoRateLimitHeaders {
+			q.setHeaders(w.Header())
+		}
+		if !q.ok {
+			s.throttled.Add(1)
+			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfter))
+			if !s.cfg.NoRateLimitHeaders {
+				w.Header().Set(azotte.HeaderRateRetryAfter, strconv.Itoa(q.retryAfter))
+			}
+			writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+			return
+		}
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeStatus(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE")
@@ -178,7 +303,14 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.fault(w) {
+	if status, ok := s.cfg.FailIDs[id]; ok {
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeStatus(w, status, messageCode(status))
+		return
+	}
+	if s.fault(w, r) {
 		return
 	}
 	if !s.delay(r.Context()) {
@@ -230,48 +362,140 @@ func (s *Server) count(id string) {
 	s.callsMu.Unlock()
 }
 
-// allow takes a token from the rate limiter. When none is left it returns
-// false and the whole seconds (at least 1) until one will be.
-func (s *Server) allow() (retryAfter int, ok bool) {
-	if s.limiter == nil {
-		return 0, true
-	}
-	now := time.Now()
-	if s.limiter.AllowN(now, 1) {
-		return 0, true
-	}
-	missing := 1 - s.limiter.TokensAt(now)
-	return max(1, int(math.Ceil(missing/s.cfg.Rate))), false
+// quota is the outcome of taking a token from the rate limiter.
+type quota struct {
+	limited    bool      // a rate is configured; the other fields are set
+	ok         bool      // a token was taken
+	limit      int       // bucket size
+	remaining  int       // whole tokens left
+	reset      time.Time // when the bucket will be full again
+	retryAfter int       // when !ok: whole seconds (at least 1) until a token
 }
 
-// fault draws whether this request fails transiently and, if so, writes
-// one of the faults a client must survive. It reports whether it did.
-func (s *Server) fault(w http.ResponseWriter) bool {
+// take takes a token from the rate limiter, if there is one, and reports
+// what is left.
+func (s *Server) take() quota {
+	if s.limiter == nil {
+		return quota{ok: true}
+	}
+	s.limMu.Lock()
+	now := time.Now()
+	ok := s.limiter.AllowN(now, 1)
+	tokens := s.limiter.TokensAt(now)
+	s.limMu.Unlock()
+	burst := s.limiter.Burst()
+	q := quota{
+		limited:   true,
+		ok:        ok,
+		limit:     burst,
+		remaining: max(0, int(math.Floor(tokens))),
+		reset:     now.Add(time.Duration((float64(burst) - tokens) / s.cfg.Rate * float64(time.Second))),
+	}
+	if !ok {
+		q.retryAfter = max(1, int(math.Ceil((1-tokens)/s.cfg.Rate)))
+	}
+	return q
+}
+
+// setHeaders sets the X-RateLimit headers describing q; see the package
+// documentation.
+func (q quota) setHeaders(h http.Header) {
+	reset := q.reset.Unix()
+	if q.reset.Nanosecond() > 0 {
+		reset++ // rounded up: a client waits a little long rather than too short
+	}
+	h.Set(azotte.HeaderRateLimit, strconv.Itoa(q.limit))
+	h.Set(azotte.HeaderRateRemaining, strconv.Itoa(q.remaining))
+	h.Set(azotte.HeaderRateReset, strconv.FormatInt(reset, 10))
+}
+
+// fault draws whether this request fails transiently and, if so, fails it
+// in one of the configured ways a client must survive. It reports whether
+// it did.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.FailRate <= 0 {
 		return false
 	}
 	s.rngMu.Lock()
 	hit := s.rng.Float64() < s.cfg.FailRate
-	kind := s.rng.IntN(4)
+	kind := s.faults[s.rng.IntN(len(s.faults))]
+	variant := s.rng.IntN(3)
 	s.rngMu.Unlock()
 	if !hit {
 		return false
 	}
+	s.faulted.Add(1)
 	switch kind {
-	case 0:
+	case Fault500:
 		writeStatus(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
-	case 1: // what a proxy in front of the API sends
+	case Fault502: // what a proxy in front of the API sends
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
-	case 2:
+	case Fault503:
 		w.Header().Set("Retry-After", "1")
 		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
-	default: // a 200 cut short, with a matching Content-Length
+	case Fault429:
+		w.Header().Set("Retry-After", "1")
+		writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+	case FaultReset:
+		reset(w)
+	case FaultHang:
+		<-r.Context().Done()
+		// The client gave up, or the server is stopping: in the latter case
+		// an empty 200 must not reach a client still listening.
+		panic(http.ErrAbortHandler)
+	default: // FaultGarbage
 		w.Header().Set("Content-Type", azotte.ResponseContentType)
-		_, _ = w.Write(answerAvailable[:len(answerAvailable)/2])
+		switch variant {
+		case 0: // cut short, with a matching Content-Length
+			_, _ = w.Write(answerAvailable[:len(answerAvailable)/2])
+		case 1: // a captive portal or misrouted proxy answering 200
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, "<html><body>Please log in to continue.</body></html>\n")
+		default: // well-formed, but not an answer
+			_, _ = io.WriteString(w, `{"status":{"messageCode":"SUCCESS"}}`)
+		}
 	}
 	return true
+}
+
+// reset closes the connection with a TCP RST instead of an answer. Where
+// the connection cannot be taken over (HTTP/2), the stream is aborted.
+func reset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // close sends RST, not FIN
+	}
+	_ = conn.Close()
+}
+
+// messageCode is the AzotteStatus code for an HTTP status: Azotte's own
+// where it documents one, else the status text in upper snake case.
+func messageCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "BAD_REQUEST"
+	case http.StatusNotFound:
+		return "CUSTOMER_NOT_FOUND"
+	case http.StatusConflict:
+		return "CUSTOMER_ALREADY_STORED"
+	case http.StatusTooManyRequests:
+		return "TOO_MANY_REQUESTS"
+	case http.StatusServiceUnavailable:
+		return "SERVICE_UNAVAILABLE"
+	}
+	if status < 300 || status >= 500 {
+		return "INTERNAL_SERVER_ERROR"
+	}
+	return strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
 }
 
 // delay sleeps the configured latency with jitter; false if ctx ended first.

@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -218,40 +220,287 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestFailRateOne(t *testing.T) {
+func TestRateLimitHeaders(t *testing.T) {
 	t.Parallel()
-	s, srv := start(t, sandbox.Config{FailRate: 1, Seed: 7})
-	seen := map[string]bool{}
-	for range 40 {
+	_, srv := start(t, sandbox.Config{Rate: 2, Burst: 3})
+	for i := range 3 {
+		before := time.Now()
 		resp, body := do(t, srv, request{})
-		switch resp.StatusCode {
-		case 500:
-			seen["500"] = true
-		case 502:
-			seen["502"] = true
-			if !strings.Contains(body, "<html>") {
-				t.Errorf("502 body = %q, want HTML", body)
-			}
-		case 503:
-			seen["503"] = true
-			if resp.Header.Get("Retry-After") != "1" {
-				t.Errorf("503 Retry-After = %q, want 1", resp.Header.Get("Retry-After"))
-			}
-		case 200:
-			seen["200"] = true
-			var v map[string]any
-			if err := json.Unmarshal([]byte(body), &v); err == nil {
-				t.Errorf("200 body %q parses; want a truncated one", body)
-			}
-		default:
-			t.Errorf("status %d, want a fault", resp.StatusCode)
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d within burst: status %d %s", i, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get(azotte.HeaderRateLimit); got != "3" {
+			t.Errorf("request %d: %s = %q, want 3 (the bucket size)", i, azotte.HeaderRateLimit, got)
+		}
+		// Tokens refill during the test; whole tokens left are 2-i, or one more.
+		rem, err := strconv.Atoi(resp.Header.Get(azotte.HeaderRateRemaining))
+		if err != nil || rem < 2-i || rem > 3-i {
+			t.Errorf("request %d: %s = %q, want %d", i, azotte.HeaderRateRemaining, resp.Header.Get(azotte.HeaderRateRemaining), 2-i)
+		}
+		// The bucket is full again (1+i)/2 seconds later, give or take the
+		// refill, rounded up to a whole Unix second.
+		reset, err := strconv.ParseInt(resp.Header.Get(azotte.HeaderRateReset), 10, 64)
+		full := before.Add(time.Duration(1+i) * time.Second / 2)
+		if err != nil || reset < full.Add(-time.Second).Unix() || reset > full.Unix()+1 {
+			t.Errorf("request %d: %s = %q, want about %d (Unix time of a full bucket)", i, azotte.HeaderRateReset, resp.Header.Get(azotte.HeaderRateReset), full.Unix())
 		}
 	}
-	if len(seen) != 4 {
-		t.Errorf("faults seen %v, want all four kinds in 40 draws", seen)
+	resp, _ := do(t, srv, request{})
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status = %d, want 429", resp.StatusCode)
 	}
-	if s.Answered() != 0 {
-		t.Errorf("Answered = %d, want 0", s.Answered())
+	h := resp.Header
+	if h.Get(azotte.HeaderRateRemaining) != "0" || h.Get(azotte.HeaderRateLimit) != "3" || h.Get(azotte.HeaderRateReset) == "" {
+		t.Errorf("429 rate-limit headers = %v, want Limit 3, Remaining 0, a Reset", h)
+	}
+	if h.Get(azotte.HeaderRateRetryAfter) != h.Get("Retry-After") || h.Get("Retry-After") != "1" {
+		t.Errorf("429 Retry-After = %q, X-RateLimit-Retry-After = %q; want 1 and 1", h.Get("Retry-After"), h.Get(azotte.HeaderRateRetryAfter))
+	}
+}
+
+func TestNoRateLimitHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  sandbox.Config
+	}{
+		{"switched off", sandbox.Config{Rate: 1, Burst: 1, NoRateLimitHeaders: true}},
+		{"no rate", sandbox.Config{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, srv := start(t, tt.cfg)
+			for range 2 {
+				resp, _ := do(t, srv, request{})
+				for _, name := range []string{azotte.HeaderRateLimit, azotte.HeaderRateRemaining, azotte.HeaderRateReset, azotte.HeaderRateRetryAfter} {
+					if v := resp.Header.Get(name); v != "" {
+						t.Errorf("status %d: %s = %q, want none", resp.StatusCode, name, v)
+					}
+				}
+			}
+			if tt.cfg.Rate > 0 && s.Throttled() != 1 {
+				t.Errorf("Throttled = %d, want 1 (the limit holds without its headers)", s.Throttled())
+			}
+		})
+	}
+}
+
+// TestHeadersPaceAClient checks the claim of the package documentation: a
+// client that spreads X-RateLimit-Remaining evenly until X-RateLimit-Reset
+// never meets a 429, while sending close to the rate.
+func TestHeadersPaceAClient(t *testing.T) {
+	t.Parallel()
+	const rate = 40
+	s, srv := start(t, sandbox.Config{Rate: rate})
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	began := time.Now()
+	next := time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Until(next))
+		resp, _ := do(t, srv, request{})
+		rem, _ := strconv.ParseFloat(resp.Header.Get(azotte.HeaderRateRemaining), 64)
+		reset, _ := strconv.ParseInt(resp.Header.Get(azotte.HeaderRateReset), 10, 64)
+		until := time.Until(time.Unix(reset, 0))
+		switch {
+		case until <= 0:
+			next = time.Now()
+		case rem < 1:
+			next = time.Now().Add(until)
+		default:
+			next = time.Now().Add(time.Duration(float64(until) / rem))
+		}
+	}
+	got := float64(s.Answered()) / time.Since(began).Seconds()
+	t.Logf("answered %d in %v: %.1f/s against a rate of %d/s (burst %d), %d throttled", s.Answered(), time.Since(began).Round(time.Millisecond), got, rate, rate, s.Throttled())
+	if s.Throttled() != 0 {
+		t.Errorf("%d requests throttled, want 0", s.Throttled())
+	}
+	if got < 0.5*rate {
+		t.Errorf("sent %.1f/s, want close to %d/s", got, rate)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fault sandbox.Fault
+		check func(t *testing.T, resp *http.Response, body string, err error)
+	}{
+		{sandbox.Fault500, status(500, `{"status":{"messageCode":"INTERNAL_SERVER_ERROR"}}`, "")},
+		{sandbox.Fault502, func(t *testing.T, resp *http.Response, body string, err error) {
+			status(502, "", "")(t, resp, body, err)
+			if !strings.Contains(body, "<html>") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("502 body %q (%s), want an HTML page", body, resp.Header.Get("Content-Type"))
+			}
+		}},
+		{sandbox.Fault503, status(503, `{"status":{"messageCode":"SERVICE_UNAVAILABLE"}}`, "1")},
+		{sandbox.Fault429, status(429, `{"status":{"messageCode":"TOO_MANY_REQUESTS"}}`, "1")},
+		{sandbox.FaultReset, func(t *testing.T, resp *http.Response, body string, err error) {
+			if err == nil {
+				t.Fatalf("status %d, body %q; want a connection reset", resp.StatusCode, body)
+			}
+			if !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "EOF") {
+				t.Errorf("error %v, want a connection reset", err)
+			}
+		}},
+		{sandbox.FaultGarbage, func(t *testing.T, resp *http.Response, body string, err error) {
+			status(200, "", "")(t, resp, body, err)
+			var v struct {
+				IsAvailable *bool `json:"isAvailable"`
+			}
+			if json.Unmarshal([]byte(body), &v) == nil && v.IsAvailable != nil {
+				t.Errorf("200 body %q is an answer; want garbage", body)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			s, srv := start(t, sandbox.Config{FailRate: 1, Faults: []sandbox.Fault{tt.fault}, Seed: 7})
+			for range 6 {
+				resp, body, err := send(srv, request{})
+				tt.check(t, resp, body, err)
+			}
+			if s.Answered() != 0 || s.Faulted() != 6 || s.Requests() != 6 {
+				t.Errorf("Answered, Faulted, Requests = %d, %d, %d; want 0, 6, 6", s.Answered(), s.Faulted(), s.Requests())
+			}
+		})
+	}
+}
+
+// status checks an injected fault's status, body (when not "") and
+// Retry-After (when not "").
+func status(code int, body, retryAfter string) func(*testing.T, *http.Response, string, error) {
+	return func(t *testing.T, resp *http.Response, got string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != code {
+			t.Fatalf("status = %d, want %d (body %q)", resp.StatusCode, code, got)
+		}
+		if body != "" && got != body {
+			t.Errorf("body = %q, want %q", got, body)
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != retryAfter {
+			t.Errorf("Retry-After = %q, want %q", ra, retryAfter)
+		}
+	}
+}
+
+func TestFaultHang(t *testing.T) {
+	t.Parallel()
+	s, srv := start(t, sandbox.Config{FailRate: 1, Faults: []sandbox.Fault{sandbox.FaultHang}})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+azotte.DefaultPath, strings.NewReader(`{"externalId":"crm-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(azotte.HeaderTenant, tenant)
+	req.Header.Set(azotte.HeaderAPIKey, key)
+	began := time.Now()
+	resp, err := srv.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("status %d, want no answer before the client's timeout", resp.StatusCode)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) < 150*time.Millisecond {
+		t.Errorf("error %v after %v, want the client's deadline after 200ms", err, time.Since(began))
+	}
+	if s.Faulted() != 1 || s.Answered() != 0 {
+		t.Errorf("Faulted, Answered = %d, %d; want 1, 0", s.Faulted(), s.Answered())
+	}
+	// The handler ends once the client is gone: srv.Close in Cleanup waits
+	// for it, so a hang that outlived its client would hang the test.
+}
+
+func TestFaultsMixed(t *testing.T) {
+	t.Parallel()
+	s, srv := start(t, sandbox.Config{FailRate: 0.5, Seed: 3})
+	seen := map[string]int{}
+	for range 200 {
+		resp, _, err := send(srv, request{})
+		switch {
+		case err != nil:
+			seen["reset"]++
+		case resp.StatusCode == 200 && resp.Header.Get("Content-Type") == azotte.ResponseContentType:
+			seen["200"]++
+		default:
+			seen[strconv.Itoa(resp.StatusCode)]++
+		}
+	}
+	// 200 draws at 50% over the six default kinds: each kind about 17 times.
+	for _, k := range []string{"500", "502", "503", "429", "reset", "200"} {
+		if seen[k] == 0 {
+			t.Errorf("no %s among %v", k, seen)
+		}
+	}
+	if f := s.Faulted(); f < 70 || f > 130 {
+		t.Errorf("Faulted = %d of 200 at FailRate 0.5", f)
+	}
+	if s.Answered()+s.Faulted() != 200 {
+		t.Errorf("Answered %d + Faulted %d != 200", s.Answered(), s.Faulted())
+	}
+}
+
+func TestFailIDs(t *testing.T) {
+	t.Parallel()
+	s, srv := start(t, sandbox.Config{FailIDs: map[string]int{"crm-gone": 404, "crm-broken": 500, "crm-busy": 503}})
+	tests := []struct {
+		id         string
+		status     int
+		body       string
+		retryAfter string
+	}{
+		{"crm-gone", 404, `{"status":{"messageCode":"CUSTOMER_NOT_FOUND"}}`, ""},
+		{"crm-broken", 500, `{"status":{"messageCode":"INTERNAL_SERVER_ERROR"}}`, ""},
+		{"crm-busy", 503, `{"status":{"messageCode":"SERVICE_UNAVAILABLE"}}`, "1"},
+		{"crm-fine", 200, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`, ""},
+	}
+	for range 3 { // permanent: the same every time
+		for _, tt := range tests {
+			resp, body := do(t, srv, request{body: `{"externalId":"` + tt.id + `"}`})
+			if resp.StatusCode != tt.status || body != tt.body || resp.Header.Get("Retry-After") != tt.retryAfter {
+				t.Errorf("%s: %d %q Retry-After %q; want %d %q %q", tt.id, resp.StatusCode, body, resp.Header.Get("Retry-After"), tt.status, tt.body, tt.retryAfter)
+			}
+		}
+	}
+	if s.Calls("crm-gone") != 3 || s.Answered() != 3 {
+		t.Errorf("Calls(crm-gone), Answered = %d, %d; want 3, 3", s.Calls("crm-gone"), s.Answered())
+	}
+	// Auth still comes first.
+	if resp, _ := do(t, srv, request{key: str("bad"), body: `{"externalId":"crm-gone"}`}); resp.StatusCode != 401 {
+		t.Errorf("bad key for a failing id: status %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestParseFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []sandbox.Fault
+		err  bool
+	}{
+		{"500,502,503,429,reset,hang,garbage", sandbox.AllFaults(), false},
+		{"all", sandbox.AllFaults(), false},
+		{" Reset , hang,reset", []sandbox.Fault{sandbox.FaultReset, sandbox.FaultHang}, false},
+		{"429", []sandbox.Fault{sandbox.Fault429}, false},
+		{"404", nil, true},
+		{"", nil, true},
+		{"500,", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := sandbox.ParseFaults(tt.in)
+		if (err != nil) != tt.err || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("ParseFaults(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	var names []string
+	for _, f := range sandbox.DefaultFaults() {
+		names = append(names, f.String())
+	}
+	if got := strings.Join(names, ","); got != "500,502,503,429,reset,garbage" {
+		t.Errorf("DefaultFaults = %s", got)
 	}
 }
 

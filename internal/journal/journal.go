@@ -1,0 +1,387 @@
+// Package journal owns the --state answer journal that lets a run resume:
+// an append-only file holding one JSON line per answer Azotte gave, and the
+// in-memory index of those answers that a run consults before calling the
+// API.
+//
+// A line looks like
+//
+//	{"id":"crm-1","isAvailable":true,"messageCode":"SUCCESS","status":{"messageCode":"SUCCESS"},"t":"2026-11-26T10:00:00Z"}
+//
+// An id that is not valid UTF-8 is written as "idb64" (standard base64)
+// instead of "id", so that every id round-trips byte for byte. The last line
+// for an id wins.
+//
+// Durability: Append returns only once its line has been handed to the
+// operating system with write(2), so a process killed at any moment (even by
+// SIGKILL) loses no acknowledged answer. Lines that arrive together share one
+// write (group commit). The file is fsynced every second while it changes and
+// at Close, which bounds what a power loss can take.
+//
+// A journal file is used by one run at a time: Open takes an exclusive
+// advisory lock (flock) and fails when another run holds it.
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Entry is one journalled answer.
+type Entry struct {
+	IsAvailable bool
+	MessageCode string          // status.messageCode
+	Status      json.RawMessage // Azotte's status envelope as returned; nil when none
+	Time        time.Time       // when Azotte answered; kept to the second
+}
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("journal: closed")
+
+// Journal is an open --state file and the answers read from it. Lookup,
+// Stale and Append are safe for concurrent use by many goroutines.
+type Journal struct {
+	path   string
+	f      *os.File
+	cutoff int64 // answers from before this Unix second are stale; math.MinInt64 when none are
+	w      *writer
+
+	mu      sync.RWMutex
+	ids     map[string]slot
+	answers []Entry           // distinct (IsAvailable, MessageCode, Status); Time unset
+	index   map[string]uint32 // answerKey -> position in answers
+	key     []byte            // scratch for answerKey, guarded by mu
+
+	warnings               []string
+	torn, corrupt, expired int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// slot is what the index keeps per id: a few distinct answers are shared by
+// millions of ids, so an id costs its string, one map slot and these 8
+// bytes. (An int64 time would make the map's slots a third larger: about 28
+// bytes more per id at 10^6 ids.)
+type slot struct {
+	sec uint32 // Unix seconds of the answer, clamped to 1970..2106
+	ans uint32 // position in Journal.answers
+}
+
+func clampSec(t time.Time) uint32 {
+	return uint32(min(max(t.Unix(), 0), math.MaxUint32))
+}
+
+// maxLine bounds a journal line read back; a longer one is corrupt (real
+// lines are about a hundred bytes) and is skipped without being held.
+const maxLine = 1 << 20
+
+// Open opens the journal at path, creating it (mode 0600) if needed, locks it
+// against other runs and reads every answer in it. Answers older than maxAge
+// at now are kept out of Lookup (see Stale); maxAge <= 0 means answers never
+// expire. A torn last line (a run killed while writing it) is cut off and a
+// corrupt line elsewhere is skipped; both are counted and reported in
+// Warnings, never an error.
+func Open(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open state file: %w", err)
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		if errors.Is(err, errLocked) {
+			return nil, fmt.Errorf("state file %s is in use by another run", path)
+		}
+		return nil, fmt.Errorf("lock state file %s: %w", path, err)
+	}
+	j := &Journal{
+		path:   path,
+		f:      f,
+		cutoff: math.MinInt64,
+		ids:    make(map[string]slot),
+		index:  make(map[string]uint32),
+	}
+	if maxAge > 0 {
+		j.cutoff = now.Add(-maxAge).Unix()
+	}
+	if err := j.load(); err != nil {
+		f.Close() // releases the lock
+		return nil, err
+	}
+	j.w = newWriter(f, path)
+	return j, nil
+}
+
+// load reads the file into the index and leaves it ready for appending.
+func (j *Journal) load() error {
+	fi, err := j.f.Stat()
+	if err != nil {
+		return fmt.Errorf("state file %s: %w", j.path, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		// Not an error: the user chose the mode. But the file lists the
+		// ids of their export, so say so.
+		j.warn("state file %s is accessible to other users (mode %#o); it lists the ids of your exports: chmod 600 %s", j.path, perm, j.path)
+	}
+	if fi.Size() == 0 {
+		syncDir(j.path) // a new file: make its name durable too
+		return nil
+	}
+	// Growing a map of millions takes a third of the reading time: size it
+	// for one id per 128 bytes, a line of a usual length. When most lines
+	// repeat an id, the room unused is at most a quarter of the file size.
+	j.ids = make(map[string]slot, fi.Size()/128)
+
+	r := bufio.NewReaderSize(j.f, 256<<10)
+	var (
+		off        int64 // offset of the line being read
+		lineNo     int
+		bad        = int64(-1) // offset of the previous line when it was unreadable
+		badNo      int
+		firstBad   int
+		unfinished bool // the last line lacks its '\n'
+	)
+	for {
+		line, n, err := readLine(r)
+		if n > 0 {
+			lineNo++
+			// An unreadable line followed by another is corrupt; only the
+			// last line may be torn, and whether it is last is known now.
+			if bad >= 0 {
+				j.corrupt++
+				if firstBad == 0 {
+					firstBad = badNo
+				}
+				bad = -1
+			}
+			if line == nil || !j.loadLine(line) {
+				bad, badNo = off, lineNo
+			}
+			unfinished = err != nil
+			off += int64(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read state file %s: %w", j.path, err)
+		}
+	}
+	if j.corrupt > 0 {
+		j.warn("state file %s: skipped %d corrupt line(s), the first at line %d", j.path, j.corrupt, firstBad)
+	}
+
+	switch {
+	case bad >= 0:
+		// Torn: cut it off so that the next line starts where it began.
+		j.torn++
+		j.warn("state file %s: ignored a torn last line (line %d; a run was stopped while writing it)", j.path, badNo)
+		if err := j.f.Truncate(bad); err != nil {
+			return fmt.Errorf("state file %s: cut torn last line: %w", j.path, err)
+		}
+	case unfinished:
+		// A whole line that lost only its '\n': keep it, end it.
+		if _, err := j.f.Write([]byte{'\n'}); err != nil {
+			return fmt.Errorf("write state file %s: %w", j.path, err)
+		}
+	}
+	for _, s := range j.ids {
+		if int64(s.sec) < j.cutoff {
+			j.expired++
+		}
+	}
+	return nil
+}
+
+// loadLine indexes one line; false means it is unreadable. Blank lines are
+// fine and ignored.
+func (j *Journal) loadLine(line []byte) bool {
+	if l, ok := parseFast(line); ok {
+		// The line's slices are only borrowed: intern copies what it keeps.
+		e := Entry{IsAvailable: l.available, MessageCode: string(l.code), Status: l.status}
+		a, known := j.lookupAnswer(e)
+		if known || len(l.status) == 0 || json.Valid(l.status) {
+			if !known {
+				a = j.addAnswer(e)
+			}
+			j.ids[string(l.id)] = slot{sec: clampSec(l.time), ans: a}
+			return true
+		}
+	}
+	id, e, ok := decodeLine(line)
+	if !ok {
+		return isBlank(line)
+	}
+	j.put(id, e)
+	return true
+}
+
+// put records e as id's answer; mu must be held (or j not yet shared).
+func (j *Journal) put(id string, e Entry) {
+	a, ok := j.lookupAnswer(e)
+	if !ok {
+		a = j.addAnswer(e)
+	}
+	j.ids[id] = slot{sec: clampSec(e.Time), ans: a}
+}
+
+// lookupAnswer returns the position of e's answer (not its time) among the
+// distinct ones; mu must be held.
+func (j *Journal) lookupAnswer(e Entry) (uint32, bool) {
+	j.key = answerKey(j.key[:0], e)
+	a, ok := j.index[string(j.key)] // no allocation
+	return a, ok
+}
+
+// addAnswer adds e's answer, just looked up and not found, to the distinct
+// ones; mu must be held. Status is copied: the caller's may be borrowed.
+func (j *Journal) addAnswer(e Entry) uint32 {
+	a := uint32(len(j.answers))
+	j.answers = append(j.answers, Entry{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: bytes.Clone(e.Status)})
+	j.index[string(j.key)] = a
+	return a
+}
+
+// Lookup returns the answer journalled for id, if there is one no older than
+// maxAge. Its Status is shared with other entries and must not be modified.
+func (j *Journal) Lookup(id string) (Entry, bool) {
+	e, sec, ok := j.last(id)
+	if !ok || sec < j.cutoff {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// Stale returns the answer journalled for id when it is older than maxAge:
+// Lookup ignores it, but a run can tell whether Azotte now answers
+// differently.
+func (j *Journal) Stale(id string) (Entry, bool) {
+	e, sec, ok := j.last(id)
+	if !ok || sec >= j.cutoff {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+func (j *Journal) last(id string) (e Entry, sec int64, ok bool) {
+	j.mu.RLock()
+	s, ok := j.ids[id]
+	if ok {
+		e = j.answers[s.ans]
+	}
+	j.mu.RUnlock()
+	if !ok {
+		return Entry{}, 0, false
+	}
+	sec = int64(s.sec)
+	e.Time = time.Unix(sec, 0).UTC()
+	return e, sec, true
+}
+
+// Append journals id's answer e and returns once its line has been written
+// to the file (write(2), not yet fsynced): from then on a killed process
+// keeps it, so a caller that waits for Append before counting an answer as
+// done never loses one. Lines of concurrent calls share one write. A zero
+// e.Time means now. e.Status must be JSON; it is kept byte for byte unless it
+// spans several lines, when it is compacted. Lookup sees the answer once
+// Append has returned nil (for one id, of two concurrent Appends either may
+// win). After a write error (a full disk) every later Append fails with it.
+func (j *Journal) Append(id string, e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Time = e.Time.Truncate(time.Second)
+	buf := make([]byte, 0, 64+len(id)+len(e.MessageCode)+len(e.Status))
+	line, status, err := encodeLine(buf, id, e)
+	if err != nil {
+		return fmt.Errorf("journal answer for %q: %w", id, err)
+	}
+	if err := j.w.write(line); err != nil {
+		return err
+	}
+	e.Status = status // compacted as written, so a reopened journal gives the same
+	j.mu.Lock()
+	// Clone: id may point into a large input buffer that must not be kept.
+	j.put(strings.Clone(id), e)
+	j.mu.Unlock()
+	return nil
+}
+
+// Close waits for the Appends in progress, fsyncs and closes the file, which
+// releases the lock. Later Appends fail with ErrClosed; Lookup still works.
+// Calling Close again returns the first call's result.
+func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		err := j.w.close()
+		if cerr := j.f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close state file %s: %w", j.path, cerr)
+		}
+		j.closeErr = err
+	})
+	return j.closeErr
+}
+
+// Len returns the number of ids with an answer, stale ones included.
+func (j *Journal) Len() int {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return len(j.ids)
+}
+
+// Expired returns the number of ids whose answer in the file, when opened,
+// was older than maxAge: they will be asked again.
+func (j *Journal) Expired() int { return j.expired }
+
+// Torn returns 1 if Open cut off a torn last line, else 0.
+func (j *Journal) Torn() int { return j.torn }
+
+// Corrupt returns the number of unreadable lines Open skipped.
+func (j *Journal) Corrupt() int { return j.corrupt }
+
+// Warnings returns what Open found worth telling the user: a file readable
+// by others, a torn last line, corrupt lines. None of them stops a run.
+func (j *Journal) Warnings() []string { return j.warnings }
+
+func (j *Journal) warn(format string, args ...any) {
+	j.warnings = append(j.warnings, fmt.Sprintf(format, args...))
+}
+
+// readLine returns the next line of r with its '\n', if any, and its length
+// in the file; err is non-nil exactly when the line has no '\n'. A line
+// longer than maxLine comes back nil (unreadable) without being held.
+func readLine(r *bufio.Reader) (line []byte, n int, err error) {
+	line, err = r.ReadSlice('\n')
+	n = len(line)
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, n, err
+	}
+	long := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		line, err = r.ReadSlice('\n')
+		n += len(line)
+		if long != nil && len(long)+len(line) <= maxLine {
+			long = append(long, line...)
+		} else {
+			long = nil
+		}
+	}
+	return long, n, err
+}
+
+// syncDir fsyncs the folder holding path, so that a newly created file
+// survives a power loss; best effort.
+func syncDir(path string) {
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

@@ -1,0 +1,240 @@
+package pace
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+)
+
+// Config configures an Adaptive pacer. Zero tuning fields get the defaults
+// documented on each.
+type Config struct {
+	// Rate is the ceiling in requests per second (--rate). 0 means no
+	// limit: then there is no rate to cut, so 429s and 503s do not slow the
+	// pacer down, but Retry-After pauses and X-RateLimit budgets still apply.
+	Rate float64
+	// Burst is how many requests may start at once at the ceiling
+	// (--burst); below 1 means 1. Below the ceiling the burst is at most one
+	// second's worth of the current rate.
+	Burst int
+
+	Decrease float64       // factor on the rate at a 429/503, in (0, 1); default 0.5
+	Floor    float64       // lowest rate a decrease reaches; default 0.1/s (or Rate, if lower)
+	Increase float64       // requests per second added per second of clean answers; default max(0.5, Rate/20)
+	Hold     time.Duration // least time between two decreases; default 250ms
+	MaxPause time.Duration // longest pause one Retry-After or Reset imposes; default 60s
+}
+
+// Defaults of the tuning fields of Config.
+const (
+	DefaultDecrease = 0.5
+	DefaultFloor    = 0.1
+	DefaultHold     = 250 * time.Millisecond
+	DefaultMaxPause = 60 * time.Second
+)
+
+// params applies the defaults.
+func (c Config) params() params {
+	p := params{
+		ceiling:  c.Rate,
+		burst:    max(c.Burst, 1),
+		decrease: c.Decrease,
+		floor:    c.Floor,
+		increase: c.Increase,
+		hold:     c.Hold,
+		maxPause: c.MaxPause,
+	}
+	if !(c.Rate > 0) || math.IsInf(c.Rate, 1) {
+		p.ceiling = math.Inf(1)
+	}
+	if !(p.decrease > 0 && p.decrease < 1) {
+		p.decrease = DefaultDecrease
+	}
+	if !(p.floor > 0) {
+		p.floor = DefaultFloor
+	}
+	p.floor = min(p.floor, p.ceiling)
+	if !(p.increase > 0) {
+		p.increase = max(0.5, c.Rate/20)
+	}
+	if p.hold <= 0 {
+		p.hold = DefaultHold
+	}
+	if p.maxPause <= 0 {
+		p.maxPause = DefaultMaxPause
+	}
+	return p
+}
+
+// Adaptive is a pacer shared by all workers that adapts to Azotte's answers:
+// multiplicative decrease on 429 and 503, additive increase on clean
+// answers (never above Config.Rate), a pause of every worker for
+// Retry-After, and pacing by the X-RateLimit-Remaining / -Reset budget
+// when the API sends it. See decide for the rules.
+//
+// It implements azotte.Pacer and azotte.Feedback; azotte.Client calls
+// Observe after every attempt whose Wait returned nil, which is also how
+// Adaptive counts the requests in flight. All methods are safe for
+// concurrent use.
+type Adaptive struct {
+	p   params
+	lim *rate.Limiter // guarded by mu; only the gate holder takes tokens
+
+	// gate admits one waiter at a time to the token bucket, in arrival
+	// order (blocked channel senders are served first in, first out). With
+	// a single waiter no reservation is ever outstanding, so a changed rate
+	// or pause takes effect at once instead of after sleeps computed at the
+	// old rate.
+	gate chan struct{}
+
+	mu       sync.Mutex
+	st       state
+	inFlight int           // Waits granted minus attempts observed
+	changed  chan struct{} // closed and replaced when st changes, to wake the waiter
+}
+
+var (
+	_ azotte.Pacer    = (*Adaptive)(nil)
+	_ azotte.Feedback = (*Adaptive)(nil)
+)
+
+// NewAdaptive returns a pacer for cfg.
+func NewAdaptive(cfg Config) *Adaptive {
+	p := cfg.params()
+	return &Adaptive{
+		p:       p,
+		lim:     rate.NewLimiter(limitOf(p.ceiling), p.burst),
+		gate:    make(chan struct{}, 1),
+		st:      newState(p),
+		changed: make(chan struct{}),
+	}
+}
+
+func limitOf(r float64) rate.Limit {
+	if math.IsInf(r, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(r)
+}
+
+// Wait blocks until a request may start, or returns ctx's error once ctx is
+// done.
+func (a *Adaptive) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Unlimited and nothing to wait for: no need to queue.
+	a.mu.Lock()
+	if limit, _, wait := a.st.at(a.p, time.Now()); wait.IsZero() && math.IsInf(limit, 1) {
+		a.inFlight++
+		a.mu.Unlock()
+		return nil
+	}
+	a.mu.Unlock()
+
+	select {
+	case a.gate <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-a.gate }()
+	for {
+		a.mu.Lock()
+		d := a.take(time.Now())
+		changed := a.changed
+		a.mu.Unlock()
+		if d == 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-changed:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// take grants a request at now and returns 0, or returns how long to sleep
+// before asking again (unless the state changes first). a.mu is held.
+func (a *Adaptive) take(now time.Time) time.Duration {
+	limit, burst, wait := a.st.at(a.p, now)
+	if !wait.IsZero() {
+		return max(wait.Sub(now), time.Microsecond)
+	}
+	if l := limitOf(limit); a.lim.Limit() != l {
+		a.lim.SetLimitAt(now, l)
+	}
+	if a.lim.Burst() != burst {
+		a.lim.SetBurstAt(now, burst)
+	}
+	if a.lim.AllowN(now, 1) {
+		a.inFlight++
+		return 0
+	}
+	d := time.Duration(math.Ceil((1 - a.lim.TokensAt(now)) / limit * float64(time.Second)))
+	if now.Before(a.st.budgetEnd) {
+		d = min(d, a.st.budgetEnd.Sub(now)) // the limit may rise when the budget ends
+	}
+	return max(d, time.Microsecond)
+}
+
+// Observe feeds one attempt's outcome to the pacer. It must be called once
+// for every Wait that returned nil, after the attempt (azotte.Client does).
+func (a *Adaptive) Observe(at azotte.Attempt) { a.observeAt(at, time.Now()) }
+
+func (a *Adaptive) observeAt(at azotte.Attempt, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inFlight = max(a.inFlight-1, 0)
+	next := decide(a.p, a.st, observe(at, now, a.inFlight), now)
+	if next != a.st {
+		a.st = next
+		close(a.changed)
+		a.changed = make(chan struct{})
+	}
+}
+
+// Rate returns the request rate allowed now, in requests per second: the
+// adaptive rate, or the rate-limit headers' budget when lower. 0 means no
+// limit. Pauses are not rates; see Paused.
+func (a *Adaptive) Rate() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return finite(a.st.current(time.Now()))
+}
+
+// MinRate returns the lowest rate that 429s and 503s drove the pacer to, in
+// requests per second: Config.Rate when it was never throttled, 0 when
+// unlimited. Budgets from rate-limit headers are not included: they follow
+// the server's bucket from moment to moment, and a budget well followed
+// never throttles.
+func (a *Adaptive) MinRate() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return finite(a.st.minRate)
+}
+
+// Paused returns how long, in total, every worker was held by Retry-After
+// or an exhausted rate-limit budget.
+func (a *Adaptive) Paused() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.st.paused
+}
+
+// finite maps +Inf (no limit) to 0, which also keeps JSON summaries valid.
+func finite(r float64) float64 {
+	if math.IsInf(r, 1) {
+		return 0
+	}
+	return r
+}

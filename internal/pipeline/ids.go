@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math"
+	"sync"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+)
+
+// call is one id's request in flight. ans is written by its worker before
+// done is closed and only read after.
+type call struct {
+	done chan struct{}
+	ans  azotte.Answer
+}
+
+// idSet remembers every distinct id of the run: while its request is in
+// flight, the call; once its first row is written, only the first row's Seq
+// and an index into a table of distinct answers (which are few). Safe for
+// concurrent use: the reader looks up, the writer retires.
+//
+// It is the one structure of a run that grows with the input (10^8 rows may
+// hold 10^7 or more distinct ids), so it is laid out for size, about 20 bytes
+// per id beside the id's own bytes, and for the garbage collector, which has
+// no pointer to follow in it:
+//
+//   - each id is copied into an append-only arena of byte chunks as a record
+//     [first seq: 4][answer: 4][len: uvarint][id bytes]. Copying matters:
+//     an input.Row's ID shares memory with the whole record's text, which a
+//     set keeping the ID string would keep alive;
+//   - an open-addressing hash table (linear probing, at most 3/4 full) of
+//     64-bit slots, each a record's position and 24 bits of the id's hash,
+//     so that a probe rarely has to look at the arena;
+//   - the calls in flight, and first seqs above 2^32-2, in small maps keyed by
+//     record position.
+type idSet struct {
+	mu       sync.Mutex
+	seed     maphash.Seed
+	table    []uint64 // slot: 0 empty, else fingerprint<<refBits | (ref+1)
+	n        int      // ids in the set
+	chunks   [][]byte // the arena; a record starts below chunkMax in its chunk
+	inFlight map[uint64]*call
+	bigFirst map[uint64]int64 // first seqs that do not fit a record's 4 bytes
+	answers  []azotte.Answer
+	index    map[answerKey]int32
+}
+
+type answerKey struct {
+	available bool
+	code      string
+	status    string
+	err       string
+}
+
+const (
+	// A record's position (ref) is its chunk's number << offBits | its
+	// offset in the chunk: 2^20 chunks of up to 1 MiB, a terabyte of ids.
+	offBits    = 20
+	chunkMax   = 1 << offBits
+	chunkFirst = 4 << 10 // chunks double from 4 KiB, so a small run stays small
+	refBits    = 40
+	refMask    = 1<<refBits - 1
+
+	recHeader   = 8              // first seq and answer, 4 bytes each
+	inFlight    = 0              // a record's answer while its call is in flight; else index+1
+	firstIsBig  = math.MaxUint32 // a record's first seq when it is in bigFirst
+	tableFirst  = 1 << 10
+	maxLoadNum  = 3 // the table grows beyond 3/4 full
+	maxLoadDen  = 4
+	fingerShift = refBits // a slot's fingerprint is its hash's top 64-refBits bits
+)
+
+func newIDSet() *idSet {
+	return &idSet{
+		seed:     maphash.MakeSeed(),
+		table:    make([]uint64, tableFirst),
+		inFlight: make(map[uint64]*call),
+		index:    make(map[answerKey]int32),
+	}
+}
+
+// lookup returns what is known of id, registering it with a new call (and
+// isNew) when this is its first row, seq. For an id whose call is in flight,
+// c is that call and ans is -1; for a retired id, c is nil and ans indexes
+// answer.
+func (s *idSet) lookup(id string, seq int64) (first int64, c *call, ans int32, isNew bool) {
+	h := maphash.String(s.seed, id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ref, found := s.find(id, h)
+	if found {
+		rec := s.record(ref)
+		first = s.first(ref, rec)
+		if a := binary.LittleEndian.Uint32(rec[4:]); a != inFlight {
+			return first, nil, int32(a - 1), false
+		}
+		return first, s.inFlight[ref], -1, false
+	}
+	ref = s.add(id, seq)
+	s.table[i] = h>>fingerShift<<refBits | (ref + 1)
+	s.n++
+	if s.n*maxLoadDen > len(s.table)*maxLoadNum {
+		s.grow()
+	}
+	c = &call{done: make(chan struct{})}
+	s.inFlight[ref] = c
+	return seq, c, -1, true
+}
+
+// retire replaces id's call by its interned answer. id must be in the set.
+func (s *idSet) retire(id string, first int64, ans azotte.Answer) {
+	k := answerKey{available: ans.IsAvailable, code: ans.MessageCode, status: string(ans.Status)}
+	if ans.Err != nil {
+		k.err = ans.Err.Error()
+	}
+	h := maphash.String(s.seed, id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.index[k]
+	if !ok {
+		a = int32(len(s.answers))
+		s.answers = append(s.answers, ans)
+		s.index[k] = a
+	}
+	_, ref, found := s.find(id, h)
+	if !found {
+		panic("pipeline: retire of an id not in the set")
+	}
+	binary.LittleEndian.PutUint32(s.record(ref)[4:], uint32(a)+1)
+	delete(s.inFlight, ref)
+}
+
+// answer returns the interned answer i, as returned by lookup.
+func (s *idSet) answer(i int32) azotte.Answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answers[i]
+}
+
+// find returns id's record position and found, or the free slot where id
+// belongs. h is id's hash. The caller holds mu.
+func (s *idSet) find(id string, h uint64) (slot int, ref uint64, found bool) {
+	mask := len(s.table) - 1
+	finger := h >> fingerShift
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		v := s.table[i]
+		if v == 0 {
+			return i, 0, false
+		}
+		if v>>refBits != finger {
+			continue
+		}
+		ref = v&refMask - 1
+		if string(s.id(ref)) == id { // compared in place: no copy
+			return i, ref, true
+		}
+	}
+}
+
+// grow doubles the table, placing every record again by its id's hash.
+// The caller holds mu.
+func (s *idSet) grow() {
+	old := s.table
+	s.table = make([]uint64, 2*len(old))
+	mask := len(s.table) - 1
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		h := maphash.Bytes(s.seed, s.id(v&refMask-1)) // as maphash.String of the id
+		i := int(h) & mask
+		for s.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.table[i] = v
+	}
+}
+
+// add appends id's record to the arena and returns its position. The
+// caller holds mu.
+func (s *idSet) add(id string, seq int64) (ref uint64) {
+	size := recHeader + binary.MaxVarintLen64 + len(id)
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last]) >= chunkMax || cap(s.chunks[last])-len(s.chunks[last]) < size {
+		// A new chunk, twice the last one up to chunkMax; an id too long
+		// for that gets a chunk of its own.
+		n := chunkFirst
+		if last >= 0 {
+			n = min(2*cap(s.chunks[last]), chunkMax)
+		}
+		s.chunks = append(s.chunks, make([]byte, 0, max(n, size)))
+		last++
+	}
+	c := s.chunks[last]
+	ref = uint64(last)<<offBits | uint64(len(c))
+	first := uint32(firstIsBig)
+	if seq >= 0 && seq < firstIsBig {
+		first = uint32(seq)
+	} else {
+		if s.bigFirst == nil {
+			s.bigFirst = make(map[uint64]int64)
+		}
+		s.bigFirst[ref] = seq
+	}
+	c = binary.LittleEndian.AppendUint32(c, first)
+	c = binary.LittleEndian.AppendUint32(c, inFlight)
+	c = binary.AppendUvarint(c, uint64(len(id)))
+	s.chunks[last] = append(c, id...)
+	return ref
+}
+
+// record returns the arena from the record at ref on.
+func (s *idSet) record(ref uint64) []byte {
+	return s.chunks[ref>>offBits][ref&(chunkMax-1):]
+}
+
+// first returns the first seq of the record rec at ref.
+func (s *idSet) first(ref uint64, rec []byte) int64 {
+	f := binary.LittleEndian.Uint32(rec)
+	if f == firstIsBig {
+		return s.bigFirst[ref]
+	}
+	return int64(f)
+}
+
+// id returns the id of the record at ref, in the arena.
+func (s *idSet) id(ref uint64) []byte {
+	rec := s.record(ref)[recHeader:]
+	n, k := binary.Uvarint(rec)
+	return rec[k : k+int(n)]
+}
