@@ -161,14 +161,13 @@ func (c *csvReader) next() (Row, error) {
 	if problem != "" {
 		return invalid(row, rec, problem), nil
 	}
+	// From here on the fields hold the record's text, so Raw is not needed.
 	row.Fields = fields
 	if len(fields) <= c.idCol {
-		return invalid(row, rec, fmt.Sprintf("row has %d field%s, id column %d is missing", len(fields), plural(len(fields)), c.idCol+1)), nil
+		row.Invalid = fmt.Sprintf("row has %d field%s, id column %d is missing", len(fields), plural(len(fields)), c.idCol+1)
+		return row, nil
 	}
 	row.ID, row.Padded, row.Invalid = checkID(fields[c.idCol], c.trim)
-	if row.Invalid != "" {
-		return invalid(row, rec, row.Invalid), nil
-	}
 	return row, nil
 }
 

@@ -52,7 +52,7 @@ type Row struct {
 	Line    int64    // physical line where the record starts, from 1 (header counted)
 	ID      string   // the id exactly as the file holds it (trimmed with Config.Trim)
 	Fields  []string // CSV/TSV: the record's fields, owned by the Row; nil for NDJSON
-	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when Invalid is set
+	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
 	Invalid string   // why the row has no usable id; "" when ID is usable
 	Padded  bool     // the id had surrounding white space and Trim was off
 }

@@ -44,10 +44,14 @@ func readFrom(t testing.TB, name string, r io.Reader, cfg Config) (*Reader, []Ro
 }
 
 // describe shows a row compactly for comparison: seq@line, then the id and
-// fields of a valid row, or the reason and raw text of an invalid one.
+// fields of a valid row, or the reason and the fields or raw text of an
+// invalid one.
 func describe(r Row) string {
 	s := fmt.Sprintf("%d@%d", r.Seq, r.Line)
 	if r.Invalid != "" {
+		if r.Fields != nil {
+			return s + fmt.Sprintf(" invalid %q fields %q", r.Invalid, r.Fields)
+		}
 		return s + fmt.Sprintf(" invalid %q raw %q", r.Invalid, r.Raw)
 	}
 	s += fmt.Sprintf(" id %q", r.ID)
@@ -154,17 +158,17 @@ func TestCSV(t *testing.T) {
 			name:  "ragged rows",
 			input: "name,email,externalId\nAnn,a@x\nBob,b@x,b,extra\nCy\n",
 			want: []string{
-				`1@2 invalid "row has 2 fields, id column 3 is missing" raw "Ann,a@x"`,
+				`1@2 invalid "row has 2 fields, id column 3 is missing" fields ["Ann" "a@x"]`,
 				`2@3 id "b" fields ["Bob" "b@x" "b" "extra"]`,
-				`3@4 invalid "row has 1 field, id column 3 is missing" raw "Cy"`,
+				`3@4 invalid "row has 1 field, id column 3 is missing" fields ["Cy"]`,
 			},
 		},
 		{
 			name:  "empty, blank and padded ids",
 			input: "externalId,n\n,1\n\" \",2\n\" a \",3\n\"\tb\",4\n",
 			want: []string{
-				`1@2 invalid "empty id" raw ",1"`,
-				`2@3 invalid "blank id" raw "\" \",2"`,
+				`1@2 invalid "empty id" fields ["" "1"]`,
+				`2@3 invalid "blank id" fields [" " "2"]`,
 				`3@4 id " a " padded fields [" a " "3"]`,
 				`4@5 id "\tb" padded fields ["\tb" "4"]`,
 			},
@@ -174,8 +178,8 @@ func TestCSV(t *testing.T) {
 			input: "externalId,n\n,1\n\" \",2\n\" a \",3\n\"b\u00a0\",4\n",
 			cfg:   Config{Trim: true},
 			want: []string{
-				`1@2 invalid "empty id" raw ",1"`,
-				`2@3 invalid "blank id" raw "\" \",2"`,
+				`1@2 invalid "empty id" fields ["" "1"]`,
+				`2@3 invalid "blank id" fields [" " "2"]`,
 				`3@4 id "a" fields [" a " "3"]`,
 				`4@5 id "b" fields ["b\u00a0" "4"]`,
 			},
@@ -183,12 +187,12 @@ func TestCSV(t *testing.T) {
 		{
 			name:  "empty line in the middle is a row, at the end is not",
 			input: "externalId\na\n\nb\n\r\n",
-			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" raw ""`, `3@4 id "b" fields ["b"]`},
+			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" fields [""]`, `3@4 id "b" fields ["b"]`},
 		},
 		{
 			name:  "two empty lines at the end: only the last is no row",
 			input: "externalId\na\n\n\n",
-			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" raw ""`},
+			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" fields [""]`},
 		},
 		{
 			name:  "header only",
@@ -230,7 +234,7 @@ func TestCSV(t *testing.T) {
 			name:  "no header, id index",
 			input: "\ufeff1,a\n2\n",
 			cfg:   Config{NoHeader: true, IDIndex: 2},
-			want:  []string{`1@1 id "a" fields ["1" "a"]`, `2@2 invalid "row has 1 field, id column 2 is missing" raw "2"`},
+			want:  []string{`1@1 id "a" fields ["1" "a"]`, `2@2 invalid "row has 1 field, id column 2 is missing" fields ["2"]`},
 		},
 		{
 			name:  "semicolon delimiter",
