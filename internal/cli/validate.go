@@ -100,6 +100,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.BoolVar(&c.in.NoHeader, "no-header", false, "CSV/TSV input has no header row (use --id-column N)")
 	fs.StringVar(&delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
 	fs.StringVar(&c.in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
+	fs.IntVar(&c.in.MaxRecordBytes, "max-field-bytes", 1<<20, "a row longer than this many `bytes` becomes an invalid row instead of using memory without bound")
 	fs.BoolVar(&c.in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
 
 	fs.StringVar(&c.output, "output", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
@@ -169,6 +170,9 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 			return nil, usageError("--only: %v", err)
 		}
 	}
+	if c.in.MaxRecordBytes < 1 {
+		return nil, usageError("--max-field-bytes must be positive, got %d", c.in.MaxRecordBytes)
+	}
 	if c.concurrency < 1 {
 		return nil, usageError("--concurrency must be at least 1, got %d", c.concurrency)
 	}
@@ -220,6 +224,9 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 		b, err := os.ReadFile(apiKeyFile)
 		if err != nil {
 			return nil, usageError("--api-key-file: %v", err)
+		}
+		if st, err := os.Stat(apiKeyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(stderr, "azvalidate: warning: key file %s is readable by others (mode %v); chmod 600 it\n", apiKeyFile, st.Mode().Perm())
 		}
 		c.apiKey = strings.TrimSpace(string(b))
 		if c.apiKey == "" {

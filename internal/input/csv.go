@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // csvReader reads RFC 4180 records, keeping each record's original text so a
@@ -294,6 +295,10 @@ func (c *csvReader) split(rec []byte, line int64) (fields []string, problem stri
 func checkID(id string, trim bool) (usable string, padded bool, invalid string) {
 	if id == "" {
 		return "", false, "empty id"
+	}
+	if !utf8.ValidString(id) {
+		// JSON cannot carry it: sending it would ask about another id.
+		return "", false, "id is not valid UTF-8"
 	}
 	t := strings.TrimFunc(id, unicode.IsSpace)
 	switch {
