@@ -227,3 +227,43 @@ func TestSIGKILLThenResumeWithState(t *testing.T) {
 	}
 	t.Logf("first run: %d calls; resumed run: %d journal hits, %d calls", beforeResume, sum.JournalHits, sum.APICalls)
 }
+
+func TestAPIKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
+	marker := fmt.Sprintf("sk_live_MARKER_%d_%d", os.Getpid(), time.Now().UnixNano())
+	sb := sandbox.New(sandbox.Config{Tenant: tenant, APIKey: marker, FailRate: 0.3, Seed: 7})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	in := export(t, 200)
+	files := map[string]string{
+		"output":  filepath.Join(dir, "out.csv"),
+		"summary": filepath.Join(dir, "summary.json"),
+		"state":   filepath.Join(dir, "state.jsonl"),
+	}
+	cmd := exec.Command(bin, "validate", "--base-url", srv.URL, "--tenant", tenant, "--rate", "0",
+		"--retries", "0", "--progress-interval", "10ms",
+		"-o", files["output"], "--summary", files["summary"], "--state", files["state"], in)
+	cmd.Env = append(os.Environ(), "AZOTTE_API_KEY="+marker)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); exitCode(err) != 3 {
+		t.Fatalf("exit %d, want 3 (some requests failed)\n%s", exitCode(err), stderr.String())
+	}
+	texts := map[string]string{"stdout": stdout.String(), "stderr": stderr.String()}
+	for name, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[name] = string(b)
+	}
+	for name, text := range texts {
+		if strings.Contains(text, marker) || strings.Contains(text, marker[8:]) {
+			t.Errorf("the API key appears in %s", name)
+		}
+	}
+	if !strings.Contains(texts["output"], ",error,") {
+		t.Error("no error row in the output: the failing path was not exercised")
+	}
+}
