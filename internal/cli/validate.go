@@ -56,6 +56,13 @@ const validateExamples = `  # try it: the embedded sandbox, nothing to configure
   zcat export.ndjson.gz | azvalidate validate --sandbox --id-field customer.externalId - > out.ndjson
 `
 
+// tuning holds settings that only tests change: retries and Retry-After
+// pauses at real scale would make fault drills take minutes. Zero values are
+// the azotte and pace defaults.
+var tuning struct {
+	backoffBase, backoffMax, maxPause time.Duration
+}
+
 // validateConfig is everything validate needs, checked before any work.
 type validateConfig struct {
 	file string // "-" for stdin
@@ -302,13 +309,16 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		sum.Settings.BaseURL = url
 	}
 	stats := new(report.Stats)
+	pacer := pace.NewAdaptive(pace.Config{Rate: c.rate, Burst: c.burst, MaxPause: tuning.maxPause})
 	client, err := azotte.New(azotte.Config{
 		BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, APIKey: c.apiKey,
 		AllowInsecureHTTP: c.allowInsecure,
 		Concurrency:       c.concurrency,
 		Timeout:           c.timeout,
 		Retries:           c.retries,
-		Pacer:             pace.New(c.rate, c.burst),
+		BackoffBase:       tuning.backoffBase,
+		BackoffMax:        tuning.backoffMax,
+		Pacer:             pacer,
 		Observe:           stats.ObserveAttempt,
 	})
 	if err != nil {
@@ -398,6 +408,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		sum.Error = runErr.Error()
 	}
 	stats.Fill(&sum)
+	sum.MinRate = pacer.MinRate()
 	sum.WriteText(stderr)
 	if c.summary != "" {
 		if err := report.WriteJSONFile(c.summary, sum); err != nil {

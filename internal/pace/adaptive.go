@@ -83,13 +83,14 @@ func (c Config) params() params {
 // concurrent use.
 type Adaptive struct {
 	p   params
-	lim *rate.Limiter // guarded by mu; only the gate holder takes tokens
+	lim *rate.Limiter // guarded by mu; only the gate holder reserves tokens
 
 	// gate admits one waiter at a time to the token bucket, in arrival
-	// order (blocked channel senders are served first in, first out). With
-	// a single waiter no reservation is ever outstanding, so a changed rate
-	// or pause takes effect at once instead of after sleeps computed at the
-	// old rate.
+	// order (blocked channel senders are served first in, first out). So
+	// at most one reservation is outstanding, the gate holder's, and it can
+	// be cancelled in full: a changed rate or pause takes effect at once,
+	// where rate.Limiter.Wait would leave every worker asleep until a time
+	// computed at the old rate (minutes, at a throttled 0.1/s).
 	gate chan struct{}
 
 	mu       sync.Mutex
@@ -143,9 +144,10 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-a.gate }()
+	var w waiter
 	for {
 		a.mu.Lock()
-		d := a.take(time.Now())
+		d := a.next(time.Now(), &w)
 		changed := a.changed
 		a.mu.Unlock()
 		if d == 0 {
@@ -155,18 +157,44 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			a.mu.Lock()
+			if w.r != nil {
+				w.r.Cancel()
+			}
+			a.mu.Unlock()
 			return ctx.Err()
-		case <-changed:
+		case <-changed: // next cancels the reservation and asks again
 			t.Stop()
 		case <-t.C:
 		}
 	}
 }
 
-// take grants a request at now and returns 0, or returns how long to sleep
-// before asking again (unless the state changes first). a.mu is held.
-func (a *Adaptive) take(now time.Time) time.Duration {
+// waiter is the gate holder's reservation, if it has one.
+type waiter struct {
+	r  *rate.Reservation // nil: none
+	at time.Time         // when r's token is due
+}
+
+// next grants the gate holder a request at now and returns 0, or returns
+// how long to sleep before asking again (unless the state changes first).
+// The token is reserved while sleeping, so a late wake-up loses none; as
+// the only reservation outstanding it can be cancelled in full when the
+// pace changes before it is due. a.mu is held.
+func (a *Adaptive) next(now time.Time, w *waiter) time.Duration {
 	limit, burst, wait := a.st.at(a.p, now)
+	if w.r != nil {
+		due := !now.Before(w.at)
+		if !due {
+			w.r.CancelAt(now) // the pace changed or a budget ended: ask again
+		}
+		w.r = nil
+		if due && wait.IsZero() {
+			a.inFlight++
+			return 0
+		}
+		// Due, but a pause began meanwhile: that token is spent.
+	}
 	if !wait.IsZero() {
 		return max(wait.Sub(now), time.Microsecond)
 	}
@@ -176,15 +204,17 @@ func (a *Adaptive) take(now time.Time) time.Duration {
 	if a.lim.Burst() != burst {
 		a.lim.SetBurstAt(now, burst)
 	}
-	if a.lim.AllowN(now, 1) {
+	r := a.lim.ReserveN(now, 1) // always ok: burst >= 1, no deadline
+	d := r.DelayFrom(now)
+	if d == 0 {
 		a.inFlight++
 		return 0
 	}
-	d := time.Duration(math.Ceil((1 - a.lim.TokensAt(now)) / limit * float64(time.Second)))
+	w.r, w.at = r, now.Add(d)
 	if now.Before(a.st.budgetEnd) {
 		d = min(d, a.st.budgetEnd.Sub(now)) // the limit may rise when the budget ends
 	}
-	return max(d, time.Microsecond)
+	return d
 }
 
 // Observe feeds one attempt's outcome to the pacer. It must be called once

@@ -100,6 +100,45 @@ func TestWaitWakesOnNews(t *testing.T) {
 	}
 }
 
+// TestWaitFollowsRisingRate checks that a waiter whose token was reserved
+// at a slow rate goes as soon as the rate rises, not when the slow rate
+// would have allowed it.
+func TestWaitFollowsRisingRate(t *testing.T) {
+	t.Parallel()
+	p := pace.NewAdaptive(pace.Config{}) // unlimited but for the budget
+	slow := azotte.Attempt{Status: 200, Header: header(azotte.HeaderRateRemaining, "2", azotte.HeaderRateReset, "20")}
+	p.Observe(slow) // 0.1/s
+	if err := p.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p.Observe(slow)
+	done := make(chan time.Time)
+	go func() {
+		if err := p.Wait(t.Context()); err != nil { // a token 10s away
+			t.Error(err)
+		}
+		done <- time.Now()
+	}()
+	select {
+	case <-done:
+		t.Fatal("Wait returned at once at 0.1/s with the bucket empty")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if r := p.Rate(); r != 0.1 {
+		t.Errorf("Rate = %g, want 0.1", r)
+	}
+	rose := time.Now()
+	p.Observe(azotte.Attempt{Status: 200, Header: header(azotte.HeaderRateRemaining, "100", azotte.HeaderRateReset, "1")})
+	select {
+	case at := <-done:
+		if d := at.Sub(rose); d > 200*time.Millisecond {
+			t.Errorf("Wait returned %v after the rate rose to 100/s", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait still blocked after the rate rose to 100/s")
+	}
+}
+
 func TestWaitCancel(t *testing.T) {
 	t.Parallel()
 	p := pace.NewAdaptive(pace.Config{Rate: 10})

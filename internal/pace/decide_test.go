@@ -402,6 +402,7 @@ func simulate(cfg Config, srv *simServer, conc int, latency, dur time.Duration) 
 		at   azotte.Attempt
 	}
 	var (
+		w        waiter
 		inflight []flight
 		res      simResult
 		samples  []float64
@@ -418,7 +419,7 @@ func simulate(cfg Config, srv *simServer, conc int, latency, dur time.Duration) 
 		next := end
 		if len(inflight) < conc {
 			a.mu.Lock()
-			d := a.take(now)
+			d := a.next(now, &w) // as if woken by every answer: next re-asks then
 			a.mu.Unlock()
 			if d == 0 {
 				lat := latency/2 + time.Duration(rng.Int64N(int64(latency)+1))

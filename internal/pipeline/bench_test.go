@@ -88,6 +88,31 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
+// BenchmarkRunNoHTTP is BenchmarkRun's pipeline side alone: the same CSV in
+// and CSV out, with the in-process Validator of BenchmarkMemory instead of
+// HTTP. Without the network's noise it shows what reading, dedup, ordering
+// and writing cost per row, to compare changes to them:
+//
+//	go test -run='^$' -bench='^BenchmarkRunNoHTTP$' -benchtime=20x -count=5 ./internal/pipeline
+func BenchmarkRunNoHTTP(b *testing.B) {
+	const n = 20_000
+	data, _ := benchCSV(n)
+	for _, conc := range []int{16, 64} {
+		b.Run(fmt.Sprint("concurrency=", conc), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				stats := runCSV(b, data, instant{}, conc)
+				if got := stats.Rows.Load(); got != n {
+					b.Fatalf("%d rows, want %d", got, n)
+				}
+			}
+			rows := float64(n * b.N)
+			b.ReportMetric(rows/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+		})
+	}
+}
+
 // BenchmarkLatencyHiding measures how well the workers hide Azotte's latency:
 // the sandbox delays each answer uniformly in [25ms, 75ms] (mean 50ms), with
 // no rate limit, and the run has 64 workers, so the best possible rate is

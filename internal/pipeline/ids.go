@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -33,18 +34,25 @@ type call struct {
 //   - an open-addressing hash table (linear probing, at most 3/4 full) of
 //     64-bit slots, each a record's position and 24 bits of the id's hash,
 //     so that a probe rarely has to look at the arena;
-//   - the calls in flight, and first seqs above 2^32-2, in small maps keyed by
-//     record position.
+//   - the calls in flight in a slice whose free places are reused (a record
+//     in flight holds its place there instead of an answer), so that they
+//     cost no hashing; first seqs above 2^32-2 in a map that is nearly
+//     always empty.
+//
+// The answers have their own lock: only the writer uses them.
 type idSet struct {
 	mu       sync.Mutex
 	seed     maphash.Seed
-	table    []uint64 // slot: 0 empty, else fingerprint<<refBits | (ref+1)
-	n        int      // ids in the set
-	chunks   [][]byte // the arena; a record starts below chunkMax in its chunk
-	inFlight map[uint64]*call
+	table    []uint64         // slot: 0 empty, else fingerprint<<refBits | (ref+1)
+	n        int              // ids in the set
+	chunks   [][]byte         // the arena; a record starts below chunkMax in its chunk
+	calls    []*call          // calls in flight, nil where free
+	free     []uint32         // free places in calls
 	bigFirst map[uint64]int64 // first seqs that do not fit a record's 4 bytes
-	answers  []azotte.Answer
-	index    map[answerKey]int32
+
+	ansMu   sync.Mutex
+	answers []azotte.Answer
+	index   map[answerKey]int32 // answers with an error, by value
 }
 
 type answerKey struct {
@@ -63,9 +71,14 @@ const (
 	refBits    = 40
 	refMask    = 1<<refBits - 1
 
-	recHeader   = 8              // first seq and answer, 4 bytes each
-	inFlight    = 0              // a record's answer while its call is in flight; else index+1
-	firstIsBig  = math.MaxUint32 // a record's first seq when it is in bigFirst
+	// A record's header is its first seq and its answer, 4 bytes each. The
+	// answer is index+1 into answers, or inFlight|place in calls.
+	recHeader  = 8
+	inFlight   = 1 << 31
+	firstIsBig = math.MaxUint32 // a record's first seq when it is in bigFirst
+	// recent is how many of the first answers retire compares directly
+	// before it looks in the index: SUCCESS answers are few, and come first.
+	recent      = 8
 	tableFirst  = 1 << 10
 	maxLoadNum  = 3 // the table grows beyond 3/4 full
 	maxLoadDen  = 4
@@ -74,10 +87,9 @@ const (
 
 func newIDSet() *idSet {
 	return &idSet{
-		seed:     maphash.MakeSeed(),
-		table:    make([]uint64, tableFirst),
-		inFlight: make(map[uint64]*call),
-		index:    make(map[answerKey]int32),
+		seed:  maphash.MakeSeed(),
+		table: make([]uint64, tableFirst),
+		index: make(map[answerKey]int32),
 	}
 }
 
@@ -86,56 +98,92 @@ func newIDSet() *idSet {
 // c is that call and ans is -1; for a retired id, c is nil and ans indexes
 // answer.
 func (s *idSet) lookup(id string, seq int64) (first int64, c *call, ans int32, isNew bool) {
-	h := maphash.String(s.seed, id)
+	return s.lookupHash(id, maphash.String(s.seed, id), seq)
+}
+
+// lookupHash is lookup with id's hash h given; tests give colliding ones.
+func (s *idSet) lookupHash(id string, h uint64, seq int64) (first int64, c *call, ans int32, isNew bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, ref, found := s.find(id, h)
 	if found {
 		rec := s.record(ref)
 		first = s.first(ref, rec)
-		if a := binary.LittleEndian.Uint32(rec[4:]); a != inFlight {
-			return first, nil, int32(a - 1), false
+		a := binary.LittleEndian.Uint32(rec[4:])
+		if a&inFlight != 0 {
+			return first, s.calls[a&^inFlight], -1, false
 		}
-		return first, s.inFlight[ref], -1, false
+		return first, nil, int32(a - 1), false
 	}
-	ref = s.add(id, seq)
+	c = &call{done: make(chan struct{})}
+	var place uint32
+	if n := len(s.free); n > 0 {
+		place, s.free = s.free[n-1], s.free[:n-1]
+		s.calls[place] = c
+	} else {
+		place = uint32(len(s.calls))
+		s.calls = append(s.calls, c)
+	}
+	ref = s.add(id, seq, inFlight|place)
 	s.table[i] = h>>fingerShift<<refBits | (ref + 1)
 	s.n++
 	if s.n*maxLoadDen > len(s.table)*maxLoadNum {
 		s.grow()
 	}
-	c = &call{done: make(chan struct{})}
-	s.inFlight[ref] = c
 	return seq, c, -1, true
 }
 
 // retire replaces id's call by its interned answer. id must be in the set.
 func (s *idSet) retire(id string, first int64, ans azotte.Answer) {
-	k := answerKey{available: ans.IsAvailable, code: ans.MessageCode, status: string(ans.Status)}
-	if ans.Err != nil {
-		k.err = ans.Err.Error()
-	}
-	h := maphash.String(s.seed, id)
+	s.retireHash(id, maphash.String(s.seed, id), ans)
+}
+
+// retireHash is retire with id's hash h given.
+func (s *idSet) retireHash(id string, h uint64, ans azotte.Answer) {
+	a := s.intern(ans)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.index[k]
-	if !ok {
-		a = int32(len(s.answers))
-		s.answers = append(s.answers, ans)
-		s.index[k] = a
-	}
 	_, ref, found := s.find(id, h)
 	if !found {
 		panic("pipeline: retire of an id not in the set")
 	}
-	binary.LittleEndian.PutUint32(s.record(ref)[4:], uint32(a)+1)
-	delete(s.inFlight, ref)
+	rec := s.record(ref)
+	if old := binary.LittleEndian.Uint32(rec[4:]); old&inFlight != 0 {
+		s.calls[old&^inFlight] = nil
+		s.free = append(s.free, old&^inFlight)
+	}
+	binary.LittleEndian.PutUint32(rec[4:], uint32(a)+1)
+}
+
+// intern returns the index of ans in answers, adding it if it is new.
+func (s *idSet) intern(ans azotte.Answer) int32 {
+	s.ansMu.Lock()
+	defer s.ansMu.Unlock()
+	// Most answers are one of a few, found here without building the key
+	// (which copies the status and formats the error).
+	for i, a := range s.answers[:min(len(s.answers), recent)] {
+		if ans.Err == nil && a.Err == nil && a.IsAvailable == ans.IsAvailable &&
+			a.MessageCode == ans.MessageCode && bytes.Equal(a.Status, ans.Status) {
+			return int32(i)
+		}
+	}
+	k := answerKey{available: ans.IsAvailable, code: ans.MessageCode, status: string(ans.Status)}
+	if ans.Err != nil {
+		k.err = ans.Err.Error()
+	}
+	i, ok := s.index[k]
+	if !ok {
+		i = int32(len(s.answers))
+		s.answers = append(s.answers, ans)
+		s.index[k] = i
+	}
+	return i
 }
 
 // answer returns the interned answer i, as returned by lookup.
 func (s *idSet) answer(i int32) azotte.Answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.ansMu.Lock()
+	defer s.ansMu.Unlock()
 	return s.answers[i]
 }
 
@@ -180,7 +228,7 @@ func (s *idSet) grow() {
 
 // add appends id's record to the arena and returns its position. The
 // caller holds mu.
-func (s *idSet) add(id string, seq int64) (ref uint64) {
+func (s *idSet) add(id string, seq int64, answer uint32) (ref uint64) {
 	size := recHeader + binary.MaxVarintLen64 + len(id)
 	last := len(s.chunks) - 1
 	if last < 0 || len(s.chunks[last]) >= chunkMax || cap(s.chunks[last])-len(s.chunks[last]) < size {
@@ -205,7 +253,7 @@ func (s *idSet) add(id string, seq int64) (ref uint64) {
 		s.bigFirst[ref] = seq
 	}
 	c = binary.LittleEndian.AppendUint32(c, first)
-	c = binary.LittleEndian.AppendUint32(c, inFlight)
+	c = binary.LittleEndian.AppendUint32(c, answer)
 	c = binary.AppendUvarint(c, uint64(len(id)))
 	s.chunks[last] = append(c, id...)
 	return ref

@@ -33,6 +33,8 @@ import (
 //	api_calls         HTTP requests sent, retries included
 //	retries           requests that were repeats for the same id
 //	http_429          429 answers
+//	min_rate          lowest request rate the pacer slowed down to (requests/s; equals settings.rate when
+//	                  never throttled, 0 when unlimited)
 //	journal_hits      answers taken from the --state journal
 //	elapsed_seconds   end - start
 //	rows_per_second   rows / elapsed_seconds
@@ -56,6 +58,7 @@ type Summary struct {
 	APICalls       int64            `json:"api_calls"`
 	Retries        int64            `json:"retries"`
 	Throttled      int64            `json:"http_429"`
+	MinRate        float64          `json:"min_rate"`
 	JournalHits    int64            `json:"journal_hits"`
 	ElapsedSeconds float64          `json:"elapsed_seconds"`
 	RowsPerSecond  float64          `json:"rows_per_second"`
@@ -164,6 +167,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	rate := "unlimited"
 	if s.Settings.Rate > 0 {
 		rate = strconv.FormatFloat(s.Settings.Rate, 'f', -1, 64) + "/s, burst " + strconv.Itoa(s.Settings.Burst)
+		if s.MinRate > 0 && s.MinRate < s.Settings.Rate {
+			rate += ", slowed to " + strconv.FormatFloat(s.MinRate, 'f', 1, 64) + "/s by throttling"
+		}
 	}
 	line("rate\t%s", rate)
 	if s.Interrupted {
