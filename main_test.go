@@ -231,7 +231,7 @@ func TestSIGKILLThenResumeWithState(t *testing.T) {
 func TestAPIKeyNeverLeaks(t *testing.T) {
 	t.Parallel()
 	marker := fmt.Sprintf("sk_live_MARKER_%d_%d", os.Getpid(), time.Now().UnixNano())
-	sb := sandbox.New(sandbox.Config{Tenant: tenant, APIKey: marker, FailRate: 0.3, Seed: 7})
+	sb := sandbox.New(sandbox.Config{Tenant: tenant, APIKey: marker, FailRate: 0.3, Faults: []sandbox.Fault{sandbox.Fault500, sandbox.Fault502}, Seed: 7})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
@@ -241,7 +241,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		"summary": filepath.Join(dir, "summary.json"),
 		"state":   filepath.Join(dir, "state.jsonl"),
 	}
-	cmd := exec.Command(bin, "validate", "--base-url", srv.URL, "--tenant", tenant, "--rate", "0",
+	cmd := exec.Command(bin, "validate", "--base-url", srv.URL, "--tenant", tenant, "--rate", "0", "--verbose",
 		"--retries", "0", "--progress-interval", "10ms",
 		"-o", files["output"], "--summary", files["summary"], "--state", files["state"], in)
 	cmd.Env = append(os.Environ(), "AZOTTE_API_KEY="+marker)

@@ -31,6 +31,8 @@ type Answer struct {
 
 // Attempt describes one HTTP exchange, for statistics and adaptive pacers.
 type Attempt struct {
+	ID         string        // the id asked about
+	Try        int           // 1 for the first attempt for ID, 2 for the first retry, ...
 	Status     int           // HTTP status; 0 when no response arrived
 	Latency    time.Duration // from sending the request to reading the body
 	Err        error         // transport, timeout or body error; nil otherwise
@@ -222,7 +224,7 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		cancelled := ctx.Err() != nil
 		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
 		if c.feedback != nil || c.cfg.Observe != nil {
-			a := Attempt{Status: r.status, Latency: r.latency, Err: r.err,
+			a := Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
 				Header: r.header, RetryAfter: r.retryAfter, Retry: retry}
 			if c.feedback != nil {
 				c.feedback.Observe(a)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +89,7 @@ type validateConfig struct {
 
 	progressInterval time.Duration
 	quiet            bool
+	verbose          bool
 	summary          string
 }
 
@@ -127,6 +130,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 
 	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
+	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
 
 	pos, err := parseArgs(fs, args)
@@ -272,6 +276,9 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if c == nil || err != nil {
 		return err
 	}
+	// Progress, verbose logs and messages may write at the same time.
+	terminal := isTerminal(stderr)
+	stderr = &lockedWriter{w: stderr}
 	sum := report.Summary{
 		Tool:    "azvalidate",
 		Version: version(),
@@ -319,7 +326,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		BackoffBase:       tuning.backoffBase,
 		BackoffMax:        tuning.backoffMax,
 		Pacer:             pacer,
-		Observe:           stats.ObserveAttempt,
+		Observe:           observer(c, stats, stderr),
 	})
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
@@ -377,7 +384,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var progress *report.Progress
 	if !c.quiet {
 		progress = report.StartProgress(report.ProgressConfig{
-			Out: stderr, Terminal: isTerminal(stderr), Total: src.size,
+			Out: stderr, Terminal: terminal, Total: src.size,
 			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
 		})
 	}
@@ -512,6 +519,40 @@ func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func
 		sandbox.New(cfg).Serve(sctx, ln)
 	}()
 	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// observer counts every attempt and, with --verbose, logs it.
+func observer(c *validateConfig, stats *report.Stats, log io.Writer) func(azotte.Attempt) {
+	if !c.verbose {
+		return stats.ObserveAttempt
+	}
+	url := strings.TrimSuffix(c.baseURL, "/") + c.path
+	return func(a azotte.Attempt) {
+		stats.ObserveAttempt(a)
+		outcome := strconv.Itoa(a.Status)
+		if a.Err != nil {
+			outcome = a.Err.Error()
+		}
+		then := ""
+		if a.Retry {
+			then = ", will retry"
+		}
+		id, _ := json.Marshal(a.ID)
+		fmt.Fprintf(log, "azvalidate: POST %s x-tn=%s x-api-key=[redacted] {\"externalId\":%s} try %d -> %s in %v%s\n",
+			url, c.tenant, id, a.Try, outcome, a.Latency.Round(time.Microsecond), then)
+	}
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // stateJournal lets the pipeline keep Azotte's answers in the --state journal.
