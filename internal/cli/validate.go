@@ -77,6 +77,7 @@ type validateConfig struct {
 	in input.Config
 
 	output, columnPrefix string
+	excelSafe            bool
 	outputFormat         input.Format
 	only                 verdict.Set
 
@@ -117,6 +118,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.StringVar(&c.output, "o", "-", "same as --output")
 	fs.StringVar(&outFormat, "output-format", "", "output format csv|tsv|ndjson (default: the input's)")
 	fs.StringVar(&only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
+	fs.BoolVar(&c.excelSafe, "excel-safe", false, "CSV/TSV output: prefix cells starting with = + - @ tab or CR with ' so spreadsheets do not run them as formulas")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
 
 	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
@@ -372,6 +374,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		Comma:        outputComma(outFormat, rd),
 		ColumnPrefix: c.columnPrefix,
 		IDName:       idName(c),
+		ExcelSafe:    c.excelSafe,
 	})
 	if err != nil {
 		if file != nil {

@@ -15,7 +15,8 @@ type csvWriter struct {
 	sep     string // the separator, UTF-8 encoded
 	sepByte byte   // sep[0] when sep is one byte, the common case; 0 otherwise
 	fromCSV bool
-	columns int // original columns a CSV/TSV row is padded to
+	columns int  // original columns a CSV/TSV row is padded to
+	safe    bool // Options.ExcelSafe
 }
 
 func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
@@ -24,6 +25,7 @@ func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
 		sep:       string(opt.Comma),
 		fromCSV:   fromCSV,
 		columns:   opt.Columns,
+		safe:      opt.ExcelSafe,
 	}
 	if opt.Comma < utf8.RuneSelf {
 		c.sepByte = byte(opt.Comma)
@@ -69,7 +71,7 @@ func (c *csvWriter) Write(r *Record) error {
 	} else {
 		b = c.appendField(b, r.Row.ID)
 		b = append(b, c.sep...)
-		b = appendField(b, trimEOL(r.Row.Raw), c.sep, c.sepByte)
+		b = appendCell(b, trimEOL(r.Row.Raw), c)
 		b = append(b, c.sep...)
 	}
 
@@ -85,7 +87,7 @@ func (c *csvWriter) Write(r *Record) error {
 		b = strconv.AppendInt(b, r.DuplicateOf, 10)
 	}
 	b = append(b, c.sep...)
-	b = appendField(b, c.detail(r, c.fromCSV), c.sep, c.sepByte)
+	b = appendCell(b, c.detail(r, c.fromCSV), c)
 	b = append(b, '\n')
 	c.line = b
 	return c.emit()
@@ -95,6 +97,16 @@ func (c *csvWriter) Write(r *Record) error {
 // the separator, a quote or a line break, and also when it starts or ends
 // with white space, which some readers would otherwise trim.
 func (c *csvWriter) appendField(dst []byte, s string) []byte {
+	return appendCell(dst, s, c)
+}
+
+// appendCell appends one cell. With Options.ExcelSafe, a cell that a
+// spreadsheet would run as a formula gets a leading single quote (OWASP's
+// advice against CSV injection).
+func appendCell[S string | []byte](dst []byte, s S, c *csvWriter) []byte {
+	if c.safe && len(s) > 0 && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return appendField(dst, "'"+string(s), c.sep, c.sepByte) // rare: worth an allocation
+	}
 	return appendField(dst, s, c.sep, c.sepByte)
 }
 

@@ -38,6 +38,7 @@ type Options struct {
 	Comma        rune         // CSV/TSV output separator; 0: ',' for CSV, '\t' for TSV
 	ColumnPrefix string       // prefix for the added columns/fields, e.g. "azotte_"
 	IDName       string       // name of the id column or field, used when converting between formats; default "externalId"
+	ExcelSafe    bool         // CSV/TSV: prefix cells starting with = + - @ tab or CR with ' (formula injection)
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.
