@@ -144,3 +144,19 @@ func TestPermanentFaults(t *testing.T) {
 		t.Errorf("the 500 id was sent %d times, want 3 (--retries 2)", n)
 	}
 }
+
+func must(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(must(t, path), v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}

@@ -87,6 +87,7 @@ type validateConfig struct {
 
 	state       string
 	stateMaxAge time.Duration
+	changes     string
 
 	progressInterval time.Duration
 	quiet            bool
@@ -128,7 +129,8 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "per request")
 
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
-	fs.DurationVar(&c.stateMaxAge, "state-max-age", 24*time.Hour, "ignore journalled answers older than this")
+	fs.DurationVar(&c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
+	fs.StringVar(&c.changes, "changes", "", "also write to `FILE` the rows whose answer changed since the journal's expired one (needs --state)")
 
 	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
@@ -204,8 +206,8 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	if c.stateMaxAge <= 0 {
 		return nil, usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
-	if set["state-max-age"] && c.state == "" {
-		return nil, usageError("--state-max-age needs --state")
+	if (set["state-max-age"] || set["changes"]) && c.state == "" {
+		return nil, usageError("--state-max-age and --changes need --state")
 	}
 	if c.progressInterval <= 0 {
 		return nil, usageError("--progress-interval must be positive, got %v", c.progressInterval)
@@ -358,15 +360,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if outFormat == input.Unknown {
 		outFormat = rd.Format()
 	}
-	var dst io.Writer = stdout
-	var file *output.File
-	if c.output != "-" {
-		if file, err = output.Create(c.output); err != nil {
-			return exitError{code: exitUsage, err: fmt.Errorf("output: %w", err)}
-		}
-		dst = file
-	}
-	w, err := output.New(dst, output.Options{
+	opts := output.Options{
 		Format:       outFormat,
 		InputFormat:  rd.Format(),
 		Header:       rd.Header(),
@@ -375,12 +369,17 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		ColumnPrefix: c.columnPrefix,
 		IDName:       idName(c),
 		ExcelSafe:    c.excelSafe,
-	})
+	}
+	out, err := openOutput(c.output, stdout, opts)
 	if err != nil {
-		if file != nil {
-			file.Abandon(false)
+		return err
+	}
+	var changes *outputFile
+	if c.changes != "" {
+		if changes, err = openOutput(c.changes, nil, opts); err != nil {
+			out.finish(errors.New("not started"), false, stderr)
+			return err
 		}
-		return exitError{code: exitUsage, err: err}
 	}
 
 	// Run.
@@ -391,20 +390,31 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
 		})
 	}
-	runErr := pipeline.Run(ctx, pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats, Journal: journalled}, rd, client, w)
+	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats, Journal: journalled}
+	if changes != nil {
+		pcfg.Changes = changes.w
+	}
+	runErr := pipeline.Run(ctx, pcfg, rd, client, out.w)
 	if progress != nil {
 		progress.Stop()
 	}
-	if err := w.Flush(); err != nil && runErr == nil {
+	if err := out.w.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
+	if changes != nil {
+		if err := changes.w.Flush(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("write %s: %w", c.changes, err)
+		}
+	}
 
-	// Outcome: the exit code, then the output file and the summary.
+	// Outcome: the exit code, then the output files and the summary.
 	code, runErr := outcome(ctx, runErr, stats)
-	if file != nil {
-		if err := finishOutput(file, c.output, runErr, stats, stderr); err != nil {
-			runErr = err
-			code = exitRowErrors
+	for _, f := range []*outputFile{out, changes} {
+		if f == nil {
+			continue
+		}
+		if err := f.finish(runErr, stats.Rows.Load() > 0, stderr); err != nil && runErr == nil {
+			runErr, code = err, exitUsage
 		}
 	}
 	if runErr == nil {
@@ -459,21 +469,52 @@ func outcome(ctx context.Context, runErr error, stats *report.Stats) (int, error
 	return exitOK, nil
 }
 
-// finishOutput makes the output file appear complete, or keeps what was
-// written as FILE.partial when the run did not finish.
-func finishOutput(file *output.File, name string, runErr error, stats *report.Stats, stderr io.Writer) error {
+// outputFile is an output: stdout, or a file that appears complete or not at all.
+type outputFile struct {
+	name string
+	file *output.File // nil for stdout
+	w    output.Writer
+}
+
+// openOutput opens name ("-" is stdout) for rows in opts' format.
+func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile, error) {
+	o := &outputFile{name: name}
+	dst := stdout
+	if name != "-" {
+		f, err := output.Create(name)
+		if err != nil {
+			return nil, exitError{code: exitUsage, err: fmt.Errorf("output: %w", err)}
+		}
+		o.file, dst = f, f
+	}
+	w, err := output.New(dst, opts)
+	if err != nil {
+		if o.file != nil {
+			o.file.Abandon(false)
+		}
+		return nil, exitError{code: exitUsage, err: err}
+	}
+	o.w = w
+	return o, nil
+}
+
+// finish makes the file appear complete, or, when the run did not finish,
+// keeps what was written (if anything) as FILE.partial and says so.
+func (o *outputFile) finish(runErr error, wrote bool, stderr io.Writer) error {
+	if o.file == nil {
+		return nil
+	}
 	if runErr == nil {
-		if err := file.Commit(); err != nil {
-			return fmt.Errorf("output: %w", err)
+		if err := o.file.Commit(); err != nil {
+			return fmt.Errorf("output %s: %w", o.name, err)
 		}
 		return nil
 	}
-	keep := stats.Rows.Load() > 0
-	if err := file.Abandon(keep); err != nil {
-		return fmt.Errorf("output: %w", err)
+	if err := o.file.Abandon(wrote); err != nil {
+		return fmt.Errorf("output %s: %w", o.name, err)
 	}
-	if keep {
-		fmt.Fprintf(stderr, "azvalidate: run did not finish; the %d rows done, in order, are in %s.partial\n", stats.Rows.Load(), name)
+	if wrote {
+		fmt.Fprintf(stderr, "azvalidate: run did not finish; the rows done, in order, are in %s.partial\n", o.name)
 	}
 	return nil
 }
@@ -564,6 +605,11 @@ type stateJournal struct{ j *journal.Journal }
 func (s stateJournal) Lookup(id string) (azotte.Answer, bool) {
 	e, ok := s.j.Lookup(id)
 	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, ok
+}
+
+func (s stateJournal) Previous(id string) (azotte.Answer, time.Time, bool) {
+	e, ok := s.j.Stale(id)
+	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, e.Time, ok
 }
 
 func (s stateJournal) Append(id string, a azotte.Answer) error {

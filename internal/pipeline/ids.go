@@ -10,13 +10,6 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 )
 
-// call is one id's request in flight. ans is written by its worker before
-// done is closed and only read after.
-type call struct {
-	done chan struct{}
-	ans  azotte.Answer
-}
-
 // idSet remembers every distinct id of the run: while its request is in
 // flight, the call; once its first row is written, only the first row's Seq
 // and an index into a table of distinct answers (which are few). Safe for

@@ -49,11 +49,15 @@ type Sink interface {
 	Write(*output.Record) error
 }
 
-// Journal keeps Azotte's answers across runs (--state). The reader calls
-// Lookup, workers call Append concurrently; Append returns once the answer
-// would survive the process being killed.
+// Journal keeps Azotte's answers across runs (--state). The dispatcher calls
+// Lookup, workers call Previous and Append concurrently; Append returns once
+// the answer would survive the process being killed.
 type Journal interface {
+	// Lookup returns a fresh answer for id, to use instead of a call.
 	Lookup(id string) (azotte.Answer, bool)
+	// Previous returns an expired answer for id and when it was given, to
+	// tell whether Azotte now answers differently.
+	Previous(id string) (azotte.Answer, time.Time, bool)
 	Append(id string, ans azotte.Answer) error
 }
 
@@ -64,6 +68,7 @@ type Config struct {
 	Only        verdict.Set   // verdicts to write; 0 writes all
 	Stats       *report.Stats // counters; nil: a private one
 	Journal     Journal       // answers of earlier runs; nil: none
+	Changes     Sink          // also receives the rows whose answer changed since the journal's; nil: none
 	Grace       time.Duration // after an interrupt, how long requests in flight may still finish; default 3s
 }
 
@@ -250,6 +255,14 @@ func (r *run) ask(ctx context.Context, id string, c *call) error {
 		return err
 	}
 	if ans.Err == nil && r.cfg.Journal != nil {
+		if prev, at, ok := r.cfg.Journal.Previous(id); ok && prev.IsAvailable != ans.IsAvailable {
+			c.changed = fmt.Sprintf("changed: %s -> %s since %s", availability(prev.IsAvailable), availability(ans.IsAvailable), at.UTC().Format(time.RFC3339))
+			if ans.IsAvailable {
+				r.cfg.Stats.BecameAvailable.Add(1)
+			} else {
+				r.cfg.Stats.BecameTaken.Add(1)
+			}
+		}
 		if err := r.cfg.Journal.Append(id, ans); err != nil {
 			return fmt.Errorf("state journal: %w", err)
 		}
@@ -276,6 +289,11 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 		if r.cfg.Only == 0 || r.cfg.Only.Has(rec.Verdict) {
 			if err := r.sink.Write(&rec); err != nil {
 				return fmt.Errorf("write output: %w", err)
+			}
+		}
+		if r.cfg.Changes != nil && it.call != nil && it.call.changed != "" && it.row.Seq == it.first {
+			if err := r.cfg.Changes.Write(&rec); err != nil {
+				return fmt.Errorf("write changes: %w", err)
 			}
 		}
 	}
@@ -354,8 +372,26 @@ func (r *run) decide(it item) output.Record {
 	default:
 		rec.Verdict = verdict.Taken
 	}
+	if it.call != nil && it.call.changed != "" && rec.Detail == "" {
+		rec.Detail = it.call.changed
+	}
 	if it.row.Padded && rec.Detail == "" {
 		rec.Detail = "id has surrounding white space (sent as is; --trim strips it)"
 	}
 	return rec
+}
+
+// call is one id's request in flight. ans and changed are written by its
+// worker before done is closed and only read after.
+type call struct {
+	done    chan struct{}
+	ans     azotte.Answer
+	changed string // how the answer differs from an expired journalled one; "" when it does not
+}
+
+func availability(available bool) string {
+	if available {
+		return "available"
+	}
+	return "taken"
 }

@@ -23,8 +23,10 @@ type Stats struct {
 	Retries     atomic.Int64 // requests that were repeats for the same id
 	Throttled   atomic.Int64 // 429 answers
 	JournalHits atomic.Int64 // answers taken from the --state journal
-	verdicts    [8]atomic.Int64
-	Latency     Histogram
+	// Answers that differ from an expired journalled one, by direction.
+	BecameTaken, BecameAvailable atomic.Int64
+	verdicts                     [8]atomic.Int64
+	Latency                      Histogram
 }
 
 // Count adds one row with verdict v.

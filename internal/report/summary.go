@@ -36,6 +36,7 @@ import (
 //	min_rate          lowest request rate the pacer slowed down to (requests/s; equals settings.rate when
 //	                  never throttled, 0 when unlimited)
 //	journal_hits      answers taken from the --state journal
+//	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
 //	elapsed_seconds   end - start
 //	rows_per_second   rows / elapsed_seconds
 //	latency_ms        {p50, p95, p99, max} request latency in milliseconds (bucket upper bounds, ≤ 25% high)
@@ -60,12 +61,19 @@ type Summary struct {
 	Throttled      int64            `json:"http_429"`
 	MinRate        float64          `json:"min_rate"`
 	JournalHits    int64            `json:"journal_hits"`
+	Changes        Changes          `json:"changes"`
 	ElapsedSeconds float64          `json:"elapsed_seconds"`
 	RowsPerSecond  float64          `json:"rows_per_second"`
 	LatencyMS      Latency          `json:"latency_ms"`
 	Interrupted    bool             `json:"interrupted"`
 	ExitCode       int              `json:"exit_code"`
 	Error          string           `json:"error,omitempty"`
+}
+
+// Changes counts answers that differ from the journal's expired ones.
+type Changes struct {
+	BecameTaken     int64 `json:"became_taken"`
+	BecameAvailable int64 `json:"became_available"`
 }
 
 // InputInfo identifies the input that was read.
@@ -112,6 +120,7 @@ func (s *Stats) Fill(sum *Summary) {
 	sum.APICalls = s.Calls.Load()
 	sum.Retries = s.Retries.Load()
 	sum.Throttled = s.Throttled.Load()
+	sum.Changes = Changes{BecameTaken: s.BecameTaken.Load(), BecameAvailable: s.BecameAvailable.Load()}
 	sum.JournalHits = s.JournalHits.Load()
 	sum.Verdicts = make(map[string]int64, len(verdict.All))
 	for _, v := range verdict.All {
@@ -160,6 +169,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	line("retries\t%s", group(s.Retries))
 	line("http 429\t%s", group(s.Throttled))
 	line("journal hits\t%s", group(s.JournalHits))
+	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
+		line("changed\t%s became taken, %s became available since the journal's answers", group(c.BecameTaken), group(c.BecameAvailable))
+	}
 	line("elapsed\t%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
 	line("rows/s\t%s", group(int64(math.Round(s.RowsPerSecond))))
 	l := s.LatencyMS

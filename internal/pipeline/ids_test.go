@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+)
+
+// TestIDSetAgainstMap drives the set and a plain map through the same
+// lookups and retires and checks they agree, across table growth, arena
+// chunks and reuse of in-flight places.
+func TestIDSetAgainstMap(t *testing.T) {
+	t.Parallel()
+	type state struct {
+		first   int64
+		c       *call
+		retired bool
+		ans     azotte.Answer
+	}
+	answers := []azotte.Answer{
+		{IsAvailable: true, MessageCode: "SUCCESS", Status: []byte(`{"messageCode":"SUCCESS"}`)},
+		{MessageCode: "SUCCESS", Status: []byte(`{"messageCode":"SUCCESS"}`)},
+		{MessageCode: "SUCCESS", Status: []byte(`{"messageCode":"SUCCESS","x":1}`)},
+		{Err: errors.New("HTTP 503 after 6 attempts")},
+		{Err: errors.New("timeout after 15s (6 attempts)")},
+	}
+	s := newIDSet()
+	want := map[string]*state{}
+	var pending []string // ids in flight, retired in a shuffled order
+	const distinct, rows = 50_000, 200_000
+	for seq := int64(1); seq <= rows; seq++ {
+		id := fmt.Sprintf("id-%d", (seq*7919)%distinct)
+		if seq%3 == 0 {
+			id = strings.Repeat("x", int(seq%5)) + id // ids of several lengths
+		}
+		first, c, ans, isNew := s.lookup(id, seq)
+		w, seen := want[id]
+		switch {
+		case !seen:
+			if !isNew || first != seq || c == nil || ans != -1 {
+				t.Fatalf("row %d, new id %q: first %d, call %v, ans %d, isNew %v", seq, id, first, c, ans, isNew)
+			}
+			want[id] = &state{first: seq, c: c}
+			pending = append(pending, id)
+		case !w.retired:
+			if isNew || first != w.first || c != w.c || ans != -1 {
+				t.Fatalf("row %d, id %q in flight: first %d (want %d), same call %v, ans %d, isNew %v", seq, id, first, w.first, c == w.c, ans, isNew)
+			}
+		default:
+			if isNew || first != w.first || c != nil || ans < 0 {
+				t.Fatalf("row %d, retired id %q: first %d (want %d), call %v, ans %d, isNew %v", seq, id, first, w.first, c, ans, isNew)
+			}
+			if got := s.answer(ans); !sameAnswer(got, w.ans) {
+				t.Fatalf("row %d, id %q: answer %+v, want %+v", seq, id, got, w.ans)
+			}
+		}
+		// Retire some of the pending ids, not in the order they came.
+		for len(pending) > 64 || (len(pending) > 0 && seq%7 == 0) {
+			k := int(seq) % len(pending)
+			id := pending[k]
+			pending[k] = pending[len(pending)-1]
+			pending = pending[:len(pending)-1]
+			w := want[id]
+			w.ans, w.retired = answers[len(id)%len(answers)], true
+			s.retire(id, w.first, w.ans)
+		}
+	}
+	if len(s.answers) != len(answers) {
+		t.Errorf("%d answers interned, want %d", len(s.answers), len(answers))
+	}
+}
+
+func sameAnswer(a, b azotte.Answer) bool {
+	return a.IsAvailable == b.IsAvailable && a.MessageCode == b.MessageCode &&
+		string(a.Status) == string(b.Status) && fmt.Sprint(a.Err) == fmt.Sprint(b.Err)
+}
+
+// TestIDSetCollisions gives every id the same hash, so that every lookup
+// walks one probe chain and tells ids apart by their bytes alone.
+func TestIDSetCollisions(t *testing.T) {
+	t.Parallel()
+	s := newIDSet()
+	const h = 0xdeadbeef12345678
+	ids := []string{"a", "b", "ab", "ba", "", "a\x00", strings.Repeat("a", 200)}
+	for i, id := range ids {
+		if _, _, _, isNew := s.lookupHash(id, h, int64(i+1)); !isNew {
+			t.Fatalf("%q not new", id)
+		}
+	}
+	for i, id := range ids {
+		first, _, _, isNew := s.lookupHash(id, h, 100)
+		if isNew || first != int64(i+1) {
+			t.Fatalf("%q: first %d, isNew %v; want %d", id, first, isNew, i+1)
+		}
+		s.retireHash(id, h, azotte.Answer{IsAvailable: i%2 == 0, MessageCode: "SUCCESS"})
+	}
+	for i, id := range ids {
+		_, c, ans, _ := s.lookupHash(id, h, 100)
+		if c != nil || s.answer(ans).IsAvailable != (i%2 == 0) {
+			t.Fatalf("%q: call %v, answer %+v", id, c, s.answer(ans))
+		}
+	}
+}
+
+// TestIDSetLongIDAndBigSeq covers an id longer than an arena chunk and a
+// first seq beyond 32 bits.
+func TestIDSetLongIDAndBigSeq(t *testing.T) {
+	t.Parallel()
+	s := newIDSet()
+	long := strings.Repeat("L", 3*chunkMax+5)
+	big := int64(math.MaxUint32) + 10
+	cases := []struct {
+		id  string
+		seq int64
+	}{
+		{"before", 1},
+		{long, 2},
+		{"after", 3},
+		{"big", big},
+		{"edge", math.MaxUint32 - 1},
+		{"edge2", math.MaxUint32},
+	}
+	for _, c := range cases {
+		if _, _, _, isNew := s.lookup(c.id, c.seq); !isNew {
+			t.Fatalf("%.10q not new", c.id)
+		}
+	}
+	for _, c := range cases {
+		first, _, _, isNew := s.lookup(c.id, c.seq+1)
+		if isNew || first != c.seq {
+			t.Errorf("%.10q: first %d, isNew %v; want %d", c.id, first, isNew, c.seq)
+		}
+		s.retire(c.id, first, azotte.Answer{IsAvailable: true})
+		if first, c2, _, _ := s.lookup(c.id, c.seq+2); first != c.seq || c2 != nil {
+			t.Errorf("%.10q after retire: first %d, call %v", c.id, first, c2)
+		}
+	}
+	if _, _, _, isNew := s.lookup(long[:len(long)-1], 9); !isNew {
+		t.Error("a prefix of the long id was found")
+	}
+}
+
+// TestIDSetConcurrent has a reader and a writer use the set at once, as
+// the dispatcher and the writer do; run with -race.
+func TestIDSetConcurrent(t *testing.T) {
+	t.Parallel()
+	s := newIDSet()
+	const n = 20_000
+	firsts := make(chan string, 128)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for id := range firsts {
+			s.retire(id, 0, azotte.Answer{IsAvailable: true, MessageCode: "SUCCESS"})
+		}
+	})
+	for seq := int64(1); seq <= 2*n; seq++ {
+		id := fmt.Sprint(seq % n)
+		if _, _, ans, isNew := s.lookup(id, seq); isNew {
+			firsts <- id
+		} else if ans >= 0 && !s.answer(ans).IsAvailable {
+			t.Fatalf("row %d: wrong answer", seq)
+		}
+	}
+	close(firsts)
+	wg.Wait()
+}
