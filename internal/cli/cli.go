@@ -29,6 +29,7 @@ Azotte's customer validate call and writes each row back, annotated.
 
 Usage:
   azvalidate validate [flags] [FILE|-]   validate every row (stdin when FILE is - or absent)
+  azvalidate plan     [flags] [FILE|-]   no API call: rows, duplicates, near-collisions, calls needed, API time
   azvalidate sandbox  [flags]            serve a local Azotte-compatible validate endpoint
   azvalidate version                     print the version
 
@@ -65,6 +66,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	switch cmd {
 	case "validate":
 		return runValidate(ctx, rest, stdin, stdout, stderr)
+	case "plan":
+		return runPlan(ctx, rest, stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, rest, stdout, stderr)
 	case "version", "--version":

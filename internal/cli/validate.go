@@ -22,6 +22,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
+	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
@@ -36,7 +37,8 @@ Usage: azvalidate validate [flags] [FILE|-]
 Reads a CSV, TSV or NDJSON export (optionally .gz; stdin when FILE is - or
 absent), asks Azotte about every distinct ExternalId once, and writes every row
 back in input order with isAvailable, messageCode, verdict, duplicateOf and
-detail added. A summary goes to stderr.
+detail added (and similarTo, similarKind with --near-duplicates). A summary
+goes to stderr.
 
 Credentials come from the environment (AZOTTE_BASE_URL, AZOTTE_TENANT,
 AZOTTE_API_KEY) or from flags; the key only from AZOTTE_API_KEY or
@@ -78,6 +80,7 @@ type validateConfig struct {
 
 	output, columnPrefix string
 	excelSafe            bool
+	nearDuplicates       bool
 	outputFormat         input.Format
 	only                 verdict.Set
 
@@ -98,7 +101,7 @@ type validateConfig struct {
 func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	c := &validateConfig{}
 	fs := newFlagSet("validate", validateSynopsis, validateExamples, stderr)
-	var format, outFormat, idColumn, delimiter, only, apiKeyFile string
+	var outFormat, only, apiKeyFile string
 	fs.StringVar(&c.baseURL, "base-url", os.Getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
 	fs.StringVar(&c.path, "path", azotte.DefaultPath, "validate endpoint `path`")
 	fs.StringVar(&c.tenant, "tenant", os.Getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
@@ -107,13 +110,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
 	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line")
 
-	fs.StringVar(&format, "format", "", "input format csv|tsv|ndjson (default: from the extension, else sniffed)")
-	fs.StringVar(&idColumn, "id-column", "externalId", "CSV/TSV id column `NAME` (exact, then case-insensitive), or its 1-based number with --no-header")
-	fs.BoolVar(&c.in.NoHeader, "no-header", false, "CSV/TSV input has no header row (use --id-column N)")
-	fs.StringVar(&delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
-	fs.StringVar(&c.in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
-	fs.IntVar(&c.in.MaxRecordBytes, "max-field-bytes", 1<<20, "a row longer than this many `bytes` becomes an invalid row instead of using memory without bound")
-	fs.BoolVar(&c.in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
+	in := addInputFlags(fs, &c.in)
 
 	fs.StringVar(&c.output, "output", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
 	fs.StringVar(&c.output, "o", "-", "same as --output")
@@ -121,6 +118,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.StringVar(&only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
 	fs.BoolVar(&c.excelSafe, "excel-safe", false, "CSV/TSV output: prefix cells starting with = + - @ tab or CR with ' so spreadsheets do not run them as formulas")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
+	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
 
 	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
 	fs.Float64Var(&c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
@@ -153,40 +151,18 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 		return nil, usageError("validate takes one input FILE, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
 
-	if format != "" {
-		if c.in.Format, err = input.ParseFormat(format); err != nil {
-			return nil, usageError("--format: %v", err)
-		}
+	if err := in.apply(&c.in, set); err != nil {
+		return nil, err
 	}
 	if outFormat != "" {
 		if c.outputFormat, err = input.ParseFormat(outFormat); err != nil {
 			return nil, usageError("--output-format: %v", err)
 		}
 	}
-	if c.in.NoHeader {
-		n, err := strconv.Atoi(idColumn)
-		switch {
-		case !set["id-column"]:
-			n = 1
-		case err != nil || n < 1:
-			return nil, usageError("--no-header needs --id-column N, a column number from 1 (got %q)", idColumn)
-		}
-		c.in.IDIndex = n
-	} else {
-		c.in.IDColumn = idColumn
-	}
-	if delimiter != "" {
-		if c.in.Delimiter, err = parseDelimiter(delimiter); err != nil {
-			return nil, usageError("--delimiter: %v", err)
-		}
-	}
 	if only != "" {
 		if c.only, err = verdict.ParseSet(only); err != nil {
 			return nil, usageError("--only: %v", err)
 		}
-	}
-	if c.in.MaxRecordBytes < 1 {
-		return nil, usageError("--max-field-bytes must be positive, got %d", c.in.MaxRecordBytes)
 	}
 	if c.concurrency < 1 {
 		return nil, usageError("--concurrency must be at least 1, got %d", c.concurrency)
@@ -369,6 +345,8 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		ColumnPrefix: c.columnPrefix,
 		IDName:       idName(c),
 		ExcelSafe:    c.excelSafe,
+
+		NearDuplicates: c.nearDuplicates,
 	}
 	out, err := openOutput(c.output, stdout, opts)
 	if err != nil {
@@ -391,6 +369,11 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		})
 	}
 	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats, Journal: journalled}
+	var detector *near.Detector
+	if c.nearDuplicates {
+		detector = near.NewDetector()
+		pcfg.Near = detector // only when on: a nil *Detector in the interface would not be nil
+	}
 	if changes != nil {
 		pcfg.Changes = changes.w
 	}
@@ -428,6 +411,10 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		sum.Error = runErr.Error()
 	}
 	stats.Fill(&sum)
+	if detector != nil {
+		st := detector.Stats()
+		sum.NearDuplicates = &st
+	}
 	sum.MinRate = pacer.MinRate()
 	sum.WriteText(stderr)
 	if c.summary != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -27,7 +28,13 @@ type csvReader struct {
 	state  csvState // of the record pass, carried from chunk to chunk
 	text   []byte   // the current record's unquoted field text, reused
 	ends   []int    // where each field ends in text, reused
+	slab   []string // rows' Fields are cut from it, so they cost no allocation each
 }
+
+// slabSize is how many fields a slab holds: a few hundred rows' worth, so
+// that a slab is shared by rows read close together, which the pipeline
+// holds for about as long.
+const slabSize = 2048
 
 type csvState uint8
 
@@ -55,7 +62,7 @@ func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
 		if problem != "" {
 			return nil, &Error{s.name, fmt.Errorf("header: %s", problem)}
 		}
-		c.header = header
+		c.header = slices.Clone(header) // kept for the run: not in a slab of rows
 	}
 	idCol, err := idColumn(c.header, cfg)
 	if err != nil {
@@ -238,9 +245,11 @@ func (c *csvReader) inQuotes(chunk []byte) bool {
 }
 
 // split parses a complete record (line ending stripped) that starts on
-// physical line line into fields. The fields share one string, so a row
-// costs two allocations however many fields it has. A record it cannot
-// parse gives the reason instead.
+// physical line line into fields. The fields share one string, and the
+// slice holding them is cut from a slab shared with neighbouring rows (with
+// its capacity cut too, so that an append to one row's fields cannot reach
+// another's), so a row costs one allocation however many fields it has. A
+// record it cannot parse gives the reason instead.
 func (c *csvReader) split(rec []byte, line int64) (fields []string, problem string) {
 	c.text, c.ends = c.text[:0], c.ends[:0]
 	for i := 0; ; {
@@ -282,7 +291,13 @@ func (c *csvReader) split(rec []byte, line int64) (fields []string, problem stri
 		i += j + 1
 	}
 	all := string(c.text)
-	fields = make([]string, len(c.ends))
+	n := len(c.ends)
+	if cap(c.slab)-len(c.slab) < n {
+		c.slab = make([]string, 0, max(slabSize, n))
+	}
+	at := len(c.slab)
+	c.slab = c.slab[:at+n]
+	fields = c.slab[at : at+n : at+n]
 	prev := 0
 	for k, end := range c.ends {
 		fields[k], prev = all[prev:end], end

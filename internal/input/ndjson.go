@@ -83,8 +83,14 @@ func (n *ndjsonReader) id(line []byte) (id string, padded bool, invalid string) 
 	case c == '"':
 		if bytes.IndexByte(v, '\\') < 0 {
 			id = string(v[1 : len(v)-1]) // no escapes: the bytes as they are
-		} else if err := json.Unmarshal(v, &id); err != nil {
-			return "", false, "invalid JSON: " + err.Error() // cannot happen: v is valid
+		} else {
+			// Decoded into a variable of its own: &id would move the
+			// result to the heap on every call, escapes or not.
+			var unquoted string
+			if err := json.Unmarshal(v, &unquoted); err != nil {
+				return "", false, "invalid JSON: " + err.Error() // cannot happen: v is valid
+			}
+			id = unquoted
 		}
 	case c == '-' || '0' <= c && c <= '9':
 		id = string(v) // its literal text: 1001 must not become 1001.0 or 1e3

@@ -17,6 +17,7 @@ type csvWriter struct {
 	fromCSV bool
 	columns int  // original columns a CSV/TSV row is padded to
 	safe    bool // Options.ExcelSafe
+	near    bool // Options.NearDuplicates
 }
 
 func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
@@ -26,6 +27,7 @@ func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
 		fromCSV:   fromCSV,
 		columns:   opt.Columns,
 		safe:      opt.ExcelSafe,
+		near:      opt.NearDuplicates,
 	}
 	if opt.Comma < utf8.RuneSelf {
 		c.sepByte = byte(opt.Comma)
@@ -88,6 +90,14 @@ func (c *csvWriter) Write(r *Record) error {
 	}
 	b = append(b, c.sep...)
 	b = appendCell(b, c.detail(r, c.fromCSV), c)
+	if c.near {
+		b = append(b, c.sep...)
+		if r.SimilarTo > 0 {
+			b = strconv.AppendInt(b, r.SimilarTo, 10)
+		}
+		b = append(b, c.sep...)
+		b = c.appendField(b, r.SimilarKind)
+	}
 	b = append(b, '\n')
 	c.line = b
 	return c.emit()

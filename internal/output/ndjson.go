@@ -17,6 +17,7 @@ type jsonWriter struct {
 	columns int      // CSV/TSV: cells per row, short rows padded with ""
 	keys    [][]byte // CSV/TSV: `"name":` for each original column, encoded once
 	added   [5][]byte
+	near    [2][]byte    // `"similarTo":`, `"similarKind":`, prefixed
 	compact bytes.Buffer // scratch for a status envelope that spans lines
 }
 
@@ -28,6 +29,9 @@ func newJSONWriter(w io.Writer, opt Options, added, keys []string) *jsonWriter {
 	}
 	for i, name := range added {
 		j.added[i] = appendKey(nil, name)
+	}
+	for i, name := range nearAdded {
+		j.near[i] = appendKey(nil, opt.ColumnPrefix+name)
 	}
 	for _, k := range keys {
 		j.keys = append(j.keys, appendKey(nil, k))
@@ -128,7 +132,16 @@ func (j *jsonWriter) appendAdded(b []byte, r *Record) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, j.added[4]...)
-	return appendJSONString(b, j.detail(r, j.fromCSV))
+	b = appendJSONString(b, j.detail(r, j.fromCSV))
+	if r.SimilarTo > 0 {
+		b = append(b, ',')
+		b = append(b, j.near[0]...)
+		b = strconv.AppendInt(b, r.SimilarTo, 10)
+		b = append(b, ',')
+		b = append(b, j.near[1]...)
+		b = appendJSONString(b, r.SimilarKind)
+	}
+	return b
 }
 
 // appendStatus writes Azotte's envelope as returned, or null when there is

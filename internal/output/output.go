@@ -27,6 +27,8 @@ type Record struct {
 	Status      json.RawMessage // Azotte's status envelope as returned; nil when none
 	DuplicateOf int64           // Seq of the first row with the same id; 0 when none
 	Detail      string          // why (invalid, error) or a note; "" when nothing to say
+	SimilarTo   int64           // --near-duplicates: row of the first id of the near-collision group this row's id joined; 0 when none
+	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
 }
 
 // Options configure a Writer.
@@ -39,6 +41,10 @@ type Options struct {
 	ColumnPrefix string       // prefix for the added columns/fields, e.g. "azotte_"
 	IDName       string       // name of the id column or field, used when converting between formats; default "externalId"
 	ExcelSafe    bool         // CSV/TSV: prefix cells starting with = + - @ tab or CR with ' (formula injection)
+	// NearDuplicates adds the similarTo and similarKind columns after detail
+	// (CSV/TSV; empty cells for rows without). NDJSON has the fields on the
+	// rows that have them, whatever this says.
+	NearDuplicates bool
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.
@@ -54,6 +60,7 @@ type Writer interface {
 var (
 	csvAdded  = [...]string{"isAvailable", "messageCode", "verdict", "duplicateOf", "detail"}
 	jsonAdded = [...]string{"isAvailable", "status", "verdict", "duplicateOf", "detail"}
+	nearAdded = [...]string{"similarTo", "similarKind"} // with Options.NearDuplicates, after the five
 )
 
 // bufferSize is the write buffer of every Writer: large enough that a syscall
@@ -96,6 +103,9 @@ func New(w io.Writer, opt Options) (Writer, error) {
 			return nil, fmt.Errorf("output: invalid separator %q", opt.Comma)
 		}
 		added := prefixed(csvAdded[:], opt.ColumnPrefix)
+		if opt.NearDuplicates {
+			added = append(added, prefixed(nearAdded[:], opt.ColumnPrefix)...)
+		}
 		var header []string
 		switch {
 		case !fromCSV:
@@ -118,7 +128,11 @@ func New(w io.Writer, opt Options) (Writer, error) {
 			return newJSONWriter(w, opt, added, nil), nil
 		}
 		keys := columnKeys(opt.Header, opt.Columns)
-		if err := checkClash(keys, added); err != nil {
+		clash := added
+		if opt.NearDuplicates {
+			clash = append(prefixed(nearAdded[:], opt.ColumnPrefix), added...)
+		}
+		if err := checkClash(keys, clash); err != nil {
 			return nil, err
 		}
 		return newJSONWriter(w, opt, added, keys), nil

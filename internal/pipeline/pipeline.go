@@ -61,6 +61,14 @@ type Journal interface {
 	Append(id string, ans azotte.Answer) error
 }
 
+// Near forecasts near-collisions (--near-duplicates): Add is told each new
+// distinct id once, in input order, from the dispatcher's goroutine, and
+// returns the row of the first id of the group it joins and the kind of the
+// similarity, or 0 and "". *near.Detector is one.
+type Near interface {
+	Add(id string, firstRow int64) (similarTo int64, kind string)
+}
+
 // Config tunes a run. Zero values get defaults.
 type Config struct {
 	Concurrency int           // requests in flight at most; default 16
@@ -69,6 +77,7 @@ type Config struct {
 	Stats       *report.Stats // counters; nil: a private one
 	Journal     Journal       // answers of earlier runs; nil: none
 	Changes     Sink          // also receives the rows whose answer changed since the journal's; nil: none
+	Near        Near          // marks rows whose id is a near-collision of an earlier one; nil: off
 	Grace       time.Duration // after an interrupt, how long requests in flight may still finish; default 3s
 }
 
@@ -94,6 +103,9 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 		cfg.Grace = 3 * time.Second
 	}
 	r := &run{cfg: cfg, src: src, v: v, sink: sink, ids: newIDSet()}
+	if cfg.Near != nil {
+		r.similar = make(map[int64]similar)
+	}
 
 	// work outlives an interrupt by the grace period, so that answers in
 	// flight are still written; a fatal error or the end of Run stops it.
@@ -146,6 +158,17 @@ type run struct {
 	// srcErr is the input's failure, if it broke off: set by the dispatcher
 	// before it closes the window, read after the group is done.
 	srcErr error
+
+	// similar holds, by the Seq of an id's first row, what Config.Near said
+	// of the ids that joined a near-collision group, so that their
+	// duplicate rows carry it too. Only the dispatcher uses it; it grows
+	// with the near-colliding ids alone (nearly always few).
+	similar map[int64]similar
+}
+
+type similar struct {
+	to   int64
+	kind string
 }
 
 // item is one row in the window. call is nil when the row was decided when
@@ -155,6 +178,7 @@ type item struct {
 	call  *call
 	first int64 // Seq of the first row with this id; 0 for invalid rows
 	ans   int32 // index of the known answer when call is nil; -1 for none
+	near  similar
 }
 
 // fed is one result of Source.Next.
@@ -225,7 +249,13 @@ func (r *run) dispatch(interrupt, ctx context.Context, g *errgroup.Group, rows <
 				} else {
 					g.Go(func() error { return r.ask(ctx, row.ID, c) })
 				}
+				if r.cfg.Near != nil {
+					if to, kind := r.cfg.Near.Add(row.ID, row.Seq); to != 0 {
+						r.similar[row.Seq] = similar{to, kind}
+					}
+				}
 			}
+			it.near = r.similar[it.first] // a nil map reads as empty
 		}
 		select {
 		case window <- it:
@@ -333,7 +363,7 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 
 // decide turns a row and its answer into the output record.
 func (r *run) decide(it item) output.Record {
-	rec := output.Record{Row: it.row}
+	rec := output.Record{Row: it.row, SimilarTo: it.near.to, SimilarKind: it.near.kind}
 	if it.row.Invalid != "" {
 		rec.Verdict = verdict.Invalid
 		rec.Detail = it.row.Invalid

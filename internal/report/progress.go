@@ -1,8 +1,11 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -19,6 +22,11 @@ type ProgressConfig struct {
 	Bytes    func() int64  // bytes of input consumed so far; must be safe to call concurrently
 	Interval time.Duration // log line period when not a terminal; default 10s
 	Stats    *Stats
+	// Logger, when set, receives the progress lines written when Out is not
+	// a terminal, as records with the message "progress" and the attributes
+	// rows, percent (only when Total is known), rows_per_second, taken,
+	// errors and api_calls, instead of the text lines. The bar is unchanged.
+	Logger *slog.Logger
 }
 
 // describeEvery is how often the bar's counts are refreshed; the bar itself
@@ -137,20 +145,49 @@ func (p *Progress) runLog() {
 			// reader wants to see a slowdown (throttling) when it happens.
 			rate := float64(rows-lastRows) / max(now.Sub(lastTime).Seconds(), 1e-9)
 			lastRows, lastTime = rows, now
-			io.WriteString(p.cfg.Out, p.logLine(rows, rate))
+			if p.cfg.Logger != nil {
+				p.log(rows, rate)
+			} else {
+				io.WriteString(p.cfg.Out, p.logLine(rows, rate))
+			}
 		}
 	}
+}
+
+// percent is the share of the input consumed, or -1 when its size is unknown.
+func (p *Progress) percent() int64 {
+	if p.cfg.Total <= 0 {
+		return -1
+	}
+	return min(p.cfg.Bytes()*100/p.cfg.Total, 100)
 }
 
 // logLine is one progress line for a log, e.g. "azvalidate: 12,345 rows (45%)
 // · 1,234 rows/s · taken 12 · errors 0 · api calls 1,000".
 func (p *Progress) logLine(rows int64, rate float64) string {
 	pct := ""
-	if p.cfg.Total > 0 {
-		pct = fmt.Sprintf(" (%d%%)", min(p.cfg.Bytes()*100/p.cfg.Total, 100))
+	if n := p.percent(); n >= 0 {
+		pct = fmt.Sprintf(" (%d%%)", n)
 	}
 	s := p.cfg.Stats
 	return fmt.Sprintf("azvalidate: %s rows%s · %s rows/s · taken %s · errors %s · api calls %s\n",
 		group(rows), pct, group(int64(rate)), group(s.Verdict(verdict.Taken)),
 		group(s.Verdict(verdict.Error)), group(s.Calls.Load()))
+}
+
+// log is logLine as a structured record for Config.Logger.
+func (p *Progress) log(rows int64, rate float64) {
+	s := p.cfg.Stats
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.Int64("rows", rows))
+	if n := p.percent(); n >= 0 {
+		attrs = append(attrs, slog.Int64("percent", n))
+	}
+	attrs = append(attrs,
+		slog.Float64("rows_per_second", math.Round(rate*10)/10),
+		slog.Int64("taken", s.Verdict(verdict.Taken)),
+		slog.Int64("errors", s.Verdict(verdict.Error)),
+		slog.Int64("api_calls", s.Calls.Load()),
+	)
+	p.cfg.Logger.LogAttrs(context.Background(), slog.LevelInfo, "progress", attrs...)
 }

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -36,6 +38,8 @@ import (
 //	min_rate          lowest request rate the pacer slowed down to (requests/s; equals settings.rate when
 //	                  never throttled, 0 when unlimited)
 //	journal_hits      answers taken from the --state journal
+//	near_duplicates   with --near-duplicates: {groups, similar_ids, by_kind {zero-width, space, case, unicode,
+//	                  mixed}, largest [{first_row, size, kinds, example}]} (at most 20 groups, largest first)
 //	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
 //	elapsed_seconds   end - start
 //	rows_per_second   rows / elapsed_seconds
@@ -61,6 +65,7 @@ type Summary struct {
 	Throttled      int64            `json:"http_429"`
 	MinRate        float64          `json:"min_rate"`
 	JournalHits    int64            `json:"journal_hits"`
+	NearDuplicates *near.Stats      `json:"near_duplicates,omitempty"`
 	Changes        Changes          `json:"changes"`
 	ElapsedSeconds float64          `json:"elapsed_seconds"`
 	RowsPerSecond  float64          `json:"rows_per_second"`
@@ -169,6 +174,16 @@ func (s Summary) WriteText(w io.Writer) error {
 	line("retries\t%s", group(s.Retries))
 	line("http 429\t%s", group(s.Throttled))
 	line("journal hits\t%s", group(s.JournalHits))
+	if n := s.NearDuplicates; n != nil {
+		groups := group(n.Groups) + " groups"
+		if n.Groups == 1 {
+			groups = "1 group"
+		}
+		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters", groups, group(n.Groups+n.Similar))
+		for _, g := range n.Largest[:min(len(n.Largest), 3)] {
+			line("  row %d\t%s ids\t%s", g.FirstRow, group(g.Size), strings.Join(g.Kinds, ", "))
+		}
+	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
 		line("changed\t%s became taken, %s became available since the journal's answers", group(c.BecameTaken), group(c.BecameAvailable))
 	}

@@ -1,0 +1,546 @@
+// Package near finds near-collisions among the distinct ids of an export:
+// ids that differ as strings but become equal once case is folded, white
+// space trimmed and collapsed, Unicode put in NFKC form or zero-width
+// characters removed. "CRM-1001", "crm-1001 " and "ｃｒｍ-1001" are three
+// distinct ids that a downstream system may well treat as one.
+//
+// It is a forecast, kept apart from the exact verdicts: a Detector is told
+// each distinct id once, in input order, and answers whether the id joins a
+// group started by an earlier one. It keeps a few bytes per distinct id and
+// never the ids themselves, so it scales with the distinct-id set.
+package near
+
+import (
+	"cmp"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The kinds of similarity, as Add reports them and the output shows them.
+// The first four are single normalisations, in the order of priority in which
+// Add names them when more than one alone makes two ids equal: the narrowest
+// and surest sign of an accident first (an invisible character, then padding),
+// the broadest last (NFKC also folds ligatures, widths, superscripts...).
+const (
+	ZeroWidth = "zero-width" // equal once U+200B..U+200D, U+2060 and U+FEFF are removed
+	Space     = "space"      // equal once white space is trimmed and runs of it collapsed to one space
+	Case      = "case"       // equal under Unicode case folding
+	Unicode   = "unicode"    // equal under Unicode NFKC normalisation
+	Mixed     = "mixed"      // equal only under several of the above together ("CRM-1001 " and "crm-1001")
+)
+
+// kinds are the kinds by index: the single ones in priority order, Mixed last.
+var kinds = [...]string{ZeroWidth, Space, Case, Unicode, Mixed}
+
+// Kinds returns every kind, in priority order, Mixed last.
+func Kinds() []string { return slices.Clone(kinds[:]) }
+
+// Kind indices; single kinds index the hashes and masks too.
+const (
+	kZeroWidth = iota
+	kSpace
+	kCase
+	kUnicode
+	kMixed
+	nSingle = kMixed // number of single normalisations
+)
+
+// Detector groups distinct ids by their full normal form: every
+// normalisation applied at once (zero-width removal, NFKC, case folding, NFKC
+// again, white space trimmed and collapsed). A group is named by the row of
+// its first id; a later id with the same form joins it, and Add reports the
+// kind of the difference between the two ids.
+//
+// Memory: one table slot of 20 bytes per distinct full form (ids that join a
+// group add none), at a load of 53% to 80%: 25 to 38 bytes per distinct id.
+// An id that two normalisations change in different ways (" CRM-1001":
+// padded and upper-case) costs about 50 bytes more, in a side map (--trim
+// spares it). A group of two or more ids costs a map entry and one example
+// id (at most 64 bytes, and 1 MiB of examples in all).
+//
+// The table holds hashes (hash/maphash), not ids: two different full forms
+// whose 64-bit hashes collide would be merged into one group, which for n
+// distinct ids happens with probability about n²/2⁶⁵ (3·10⁻⁴ at 10⁸ distinct
+// ids); a kind is decided by comparing hashes of 56 or 64 bits, so a wrong
+// kind is as unlikely. Groups are exact classes of the full form, so they do
+// not depend on the order of their members, only their first row does.
+//
+// A Detector is not safe for concurrent use: one goroutine (the pipeline's
+// dispatcher, plan's reader) adds every id, in input order.
+type Detector struct {
+	seed maphash.Seed
+	fold cases.Caser
+	t    table
+	// aux holds, by table key, the hashes of the single normalisations of
+	// a group's first id that are neither the id itself nor its full form,
+	// in priority order: only ids that two normalisations change in
+	// different ways have them. Two is the most an ASCII id can have (case
+	// and space); auxMore holds the ids with more.
+	aux     map[uint64][2]uint64
+	auxMore map[uint64][nSingle]uint64
+	buf     []byte // scratch for ASCII keys
+	stats   map[int64]*group
+	count   [len(kinds)]int64 // ids that joined a group, by kind
+	// exampleBytes bounds the example ids kept: a pathological input where
+	// every id has a twin must not keep a copy of the export.
+	exampleBytes int
+}
+
+// group is what a Detector keeps of a group of two or more ids.
+type group struct {
+	size    int64
+	kinds   uint8  // bit k: a member joined with kind k
+	example string // the first id that joined, cut to maxExample bytes; "" past the budget
+}
+
+const (
+	maxExample    = 64      // bytes of an example id kept
+	exampleBudget = 1 << 20 // bytes of example ids kept in all
+	maxLargest    = 20      // groups listed by Stats
+)
+
+// NewDetector returns an empty Detector.
+func NewDetector() *Detector {
+	return &Detector{
+		seed:    maphash.MakeSeed(),
+		fold:    cases.Fold(),
+		t:       newTable(),
+		aux:     make(map[uint64][2]uint64),
+		auxMore: make(map[uint64][nSingle]uint64),
+		stats:   make(map[int64]*group),
+	}
+}
+
+// Add tells d about id, a distinct id first seen on row firstRow (from 1, in
+// increasing order). When id's full normal form is that of an earlier id, Add
+// returns the row of that form's first id and the kind of the difference
+// between the two: the first single kind, in priority order, that alone makes
+// them equal, else Mixed. Otherwise it returns 0 and "", and id starts a
+// group of its own (of one member until another joins it).
+//
+// id must not have been added before: an exact duplicate is not a
+// near-collision, and the caller's distinct-id set tells them apart.
+func (d *Detector) Add(id string, firstRow int64) (similarTo int64, kind string) {
+	var k keys
+	d.keys(id, &k)
+	i, found := d.t.find(k.full)
+	if !found {
+		d.insert(i, &k, firstRow)
+		return 0, ""
+	}
+	first, raw := d.t.get(i)
+	kd := kMixed
+	inKey, inAux := uint8(raw)&maskBits, uint8(raw>>nSingle)&maskBits // see insert
+	var aux [nSingle]uint64
+	if inAux != 0 {
+		aux = d.getAux(d.t.keys[i], inAux)
+	}
+	for s := range nSingle {
+		bit := uint8(1) << s
+		var same bool
+		switch {
+		case (k.mask|inKey|inAux)&bit == 0:
+			// The normalisation changes neither id, and the ids differ.
+		case inKey&bit != 0:
+			same = k.single[s] == d.t.keys[i]
+		case inAux&bit != 0:
+			same = k.single[s] == aux[s]
+		default: // it does not change the first id
+			same = k.single[s]&^flagMask == raw&^flagMask
+		}
+		if same {
+			kd = s
+			break
+		}
+	}
+	d.count[kd]++
+	g := d.stats[first]
+	if g == nil {
+		g = &group{size: 1}
+		if d.exampleBytes < exampleBudget {
+			g.example = strings.Clone(cut(id, maxExample))
+			d.exampleBytes += len(g.example)
+		}
+		d.stats[first] = g
+	}
+	g.size++
+	g.kinds |= 1 << kd
+	return first, kinds[kd]
+}
+
+// insert starts a group with k's id at the empty slot i. The slot keeps the
+// id's raw hash, its low byte replaced by two masks saying where the hash of
+// each single normalisation that changes the id is: bit k, the normalisation
+// gives the full form (the slot's key: the common case, as in "CRM-1001");
+// bit nSingle+k, it is in aux. A normalisation in neither mask leaves the id
+// as it is: its hash is the raw one.
+func (d *Detector) insert(i int, k *keys, row int64) {
+	var inKey, inAux uint8
+	for s := range nSingle {
+		switch bit := uint8(1) << s; {
+		case k.mask&bit == 0:
+		case k.single[s] == k.full:
+			inKey |= bit
+		default:
+			inAux |= bit
+		}
+	}
+	if inAux != 0 {
+		d.putAux(max(k.full, 1), inAux, &k.single)
+	}
+	d.t.insert(i, k.full, k.raw&^flagMask|uint64(inKey)|uint64(inAux)<<nSingle, row)
+}
+
+// putAux keeps the hashes of single[s] for the kinds s in inAux.
+func (d *Detector) putAux(key uint64, inAux uint8, single *[nSingle]uint64) {
+	if bits.OnesCount8(inAux) > 2 {
+		d.auxMore[key] = *single
+		return
+	}
+	var packed [2]uint64
+	n := 0
+	for s := range nSingle {
+		if inAux&(1<<s) != 0 {
+			packed[n] = single[s]
+			n++
+		}
+	}
+	d.aux[key] = packed
+}
+
+// getAux returns what putAux kept, by kind.
+func (d *Detector) getAux(key uint64, inAux uint8) (single [nSingle]uint64) {
+	if bits.OnesCount8(inAux) > 2 {
+		return d.auxMore[key]
+	}
+	packed, n := d.aux[key], 0
+	for s := range nSingle {
+		if inAux&(1<<s) != 0 {
+			single[s] = packed[n]
+			n++
+		}
+	}
+	return single
+}
+
+// cut returns s cut to at most n bytes, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Stats is what a Detector found. Its JSON form is part of plan's and
+// validate's --summary.
+type Stats struct {
+	Groups  int64            `json:"groups"`      // groups of two or more distinct ids
+	Similar int64            `json:"similar_ids"` // distinct ids that joined a group (its first id not counted)
+	ByKind  map[string]int64 `json:"by_kind"`     // Similar by kind; every kind present
+	Largest []Group          `json:"largest"`     // the largest groups, at most 20, largest first (ties: earliest first)
+}
+
+// Group is one group of near-colliding ids.
+type Group struct {
+	FirstRow int64    `json:"first_row"` // row of the group's first id
+	Size     int64    `json:"size"`      // distinct ids in the group, its first included
+	Kinds    []string `json:"kinds"`     // kinds with which members joined, in priority order
+	Example  string   `json:"example"`   // the first id that joined (up to 64 bytes); "" when not kept
+}
+
+// Stats returns the groups found so far. It sorts every group of two or
+// more ids, so call it once, at the end.
+func (d *Detector) Stats() Stats {
+	s := Stats{Groups: int64(len(d.stats)), ByKind: make(map[string]int64, len(kinds))}
+	for k, name := range kinds {
+		s.ByKind[name] = d.count[k]
+		s.Similar += d.count[k]
+	}
+	all := make([]Group, 0, len(d.stats))
+	for first, g := range d.stats {
+		all = append(all, Group{FirstRow: first, Size: g.size, Example: g.example, Kinds: kindNames(g.kinds)})
+	}
+	slices.SortFunc(all, func(a, b Group) int {
+		if c := cmp.Compare(b.Size, a.Size); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.FirstRow, b.FirstRow)
+	})
+	s.Largest = slices.Clip(all[:min(len(all), maxLargest)])
+	return s
+}
+
+func kindNames(mask uint8) []string {
+	var names []string
+	for k, name := range kinds {
+		if mask&(1<<k) != 0 {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// keys holds the hashes of one id's forms.
+type keys struct {
+	full   uint64          // hash of the full normal form: the group's key
+	raw    uint64          // hash of the id itself
+	single [nSingle]uint64 // hash of each single normalisation of the id
+	mask   uint8           // bit k: normalisation k changes the id
+}
+
+// flagMask is the low byte of a slot's raw hash, which holds two masks of
+// maskBits each (see insert).
+const (
+	flagMask = 0xFF
+	maskBits = 1<<nSingle - 1
+)
+
+// keys computes id's hashes into k. Most ids are ASCII, where zero-width
+// characters and NFKC change nothing and case folding is lowering A-Z; that
+// path allocates nothing.
+func (d *Detector) keys(id string, k *keys) {
+	if !isASCII(id) {
+		d.unicodeKeys(id, k)
+		return
+	}
+	raw := maphash.String(d.seed, id)
+	k.single = [nSingle]uint64{raw, raw, raw, raw}
+	k.full, k.raw = raw, raw
+	upper, spaced := false, false
+	prevSpace := true // leading white space is trimmed
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		upper = upper || 'A' <= c && c <= 'Z'
+		sp := c == ' ' || '\t' <= c && c <= '\r' // unicode.IsSpace, for ASCII
+		spaced = spaced || sp && (prevSpace || c != ' ')
+		prevSpace = sp
+	}
+	spaced = spaced || prevSpace && id != ""
+	if !upper && !spaced {
+		return
+	}
+	b := d.buf[:0]
+	if spaced {
+		b = appendCollapsed(b, id)
+		k.single[kSpace] = maphash.Bytes(d.seed, b)
+		k.mask |= 1 << kSpace
+		k.full = k.single[kSpace]
+	}
+	if upper {
+		if spaced {
+			lowerASCII(b) // the full form: collapsed, then lowered
+			k.full = maphash.Bytes(d.seed, b)
+		}
+		b = append(b[:0], id...)
+		lowerASCII(b)
+		k.single[kCase] = maphash.Bytes(d.seed, b)
+		k.mask |= 1 << kCase
+		if !spaced {
+			k.full = k.single[kCase]
+		}
+	}
+	d.buf = b
+}
+
+// unicodeKeys is keys for an id with non-ASCII bytes.
+func (d *Detector) unicodeKeys(id string, k *keys) {
+	single := [nSingle]string{
+		kZeroWidth: removeZeroWidth(id),
+		kSpace:     collapse(id),
+		kCase:      d.fold.String(id),
+		kUnicode:   norm.NFKC.String(id),
+	}
+	for s, v := range single {
+		k.single[s] = maphash.String(d.seed, v)
+		if v != id {
+			k.mask |= 1 << s
+		}
+	}
+	k.raw = maphash.String(d.seed, id)
+	k.full = maphash.String(d.seed, d.full(id))
+}
+
+// full is id's full normal form. The order matters where normalisations
+// interact: zero-width characters go first (a ZWJ blocks NFKC composition),
+// NFKC comes before case folding (which may need composed or decomposed
+// letters) and after it (folding can leave a string not in NFKC), and white
+// space is collapsed last (NFKC turns U+3000 and U+00A0 into spaces). This
+// form equals the full form of each single normalisation of id, so any two
+// ids that one normalisation makes equal are in one group; Unicode has rare
+// characters (e.g. U+0345) where that does not hold and such a pair is missed.
+func (d *Detector) full(id string) string {
+	s := removeZeroWidth(id)
+	s = norm.NFKC.String(s)
+	s = d.fold.String(s)
+	s = norm.NFKC.String(s)
+	return collapse(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(b []byte) {
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+}
+
+// zeroWidth reports the characters that the zero-width kind removes: zero
+// width space, non-joiner and joiner, word joiner, and the BOM (zero width
+// no-break space).
+func zeroWidth(r rune) bool {
+	return r == '\u200B' || r == '\u200C' || r == '\u200D' || r == '\u2060' || r == '\uFEFF'
+}
+
+func removeZeroWidth(s string) string {
+	if strings.IndexFunc(s, zeroWidth) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if zeroWidth(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// collapsed reports whether s is already trimmed, with its inner white space
+// only single ASCII spaces: what collapse leaves unchanged.
+func collapsed(s string) bool {
+	prevSpace := true // a leading space is not collapsed
+	for _, r := range s {
+		sp := unicode.IsSpace(r)
+		if sp && (prevSpace || r != ' ') {
+			return false
+		}
+		prevSpace = sp
+	}
+	return !prevSpace || s == ""
+}
+
+// collapse trims white space (unicode.IsSpace) around s and replaces each run
+// of it inside by one ASCII space.
+func collapse(s string) string {
+	if collapsed(s) {
+		return s
+	}
+	return string(appendCollapsed(nil, s))
+}
+
+func appendCollapsed(dst []byte, s string) []byte {
+	pending := false
+	start := len(dst)
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			pending = len(dst) > start
+			continue
+		}
+		if pending {
+			dst = append(dst, ' ')
+			pending = false
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// table is an open-addressing hash table of full-form hashes, each with the
+// row of its first id and that id's raw hash (with flags). It is three
+// parallel arrays (20 bytes a slot, no pointers for the garbage collector to
+// follow) probed linearly from a start found by multiply-shift, which works
+// for any size: so the table grows by half, not double, and stays 53% to 80%
+// full.
+type table struct {
+	keys []uint64 // the full form's hash; 0 marks an empty slot (a hash of 0 is stored as 1)
+	raws []uint64
+	rows []uint32         // first row; bigRow: see big
+	big  map[uint64]int64 // rows that do not fit 32 bits, by key; nearly always empty
+	n    int
+}
+
+const (
+	tableFirst = 1 << 10
+	loadNum    = 4 // grow beyond 4/5 full
+	loadDen    = 5
+	bigRow     = math.MaxUint32
+)
+
+func newTable() table {
+	return table{keys: make([]uint64, tableFirst), raws: make([]uint64, tableFirst), rows: make([]uint32, tableFirst)}
+}
+
+// find returns the slot holding key, or the empty slot where it belongs.
+func (t *table) find(key uint64) (int, bool) {
+	key = max(key, 1)
+	i, _ := bits.Mul64(key, uint64(len(t.keys)))
+	for {
+		switch t.keys[i] {
+		case key:
+			return int(i), true
+		case 0:
+			return int(i), false
+		}
+		if i++; i == uint64(len(t.keys)) {
+			i = 0
+		}
+	}
+}
+
+func (t *table) get(i int) (row int64, raw uint64) {
+	row = int64(t.rows[i])
+	if row == bigRow {
+		row = t.big[t.keys[i]]
+	}
+	return row, t.raws[i]
+}
+
+// insert puts key in the empty slot i that find returned for it.
+func (t *table) insert(i int, key, raw uint64, row int64) {
+	key = max(key, 1)
+	t.keys[i], t.raws[i] = key, raw
+	if row >= 0 && row < bigRow {
+		t.rows[i] = uint32(row)
+	} else {
+		if t.big == nil {
+			t.big = make(map[uint64]int64)
+		}
+		t.rows[i] = bigRow
+		t.big[key] = row
+	}
+	t.n++
+	if t.n*loadDen > len(t.keys)*loadNum {
+		t.grow()
+	}
+}
+
+func (t *table) grow() {
+	old := *t
+	size := len(old.keys) + len(old.keys)/2
+	t.keys, t.raws, t.rows = make([]uint64, size), make([]uint64, size), make([]uint32, size)
+	for j, key := range old.keys {
+		if key == 0 {
+			continue
+		}
+		i, _ := t.find(key)
+		t.keys[i], t.raws[i], t.rows[i] = key, old.raws[j], old.rows[j]
+	}
+}
