@@ -196,3 +196,19 @@ func TestHistogramBuckets(t *testing.T) {
 			total, b[0].Count, b[1].Count, b[len(b)-1].Count)
 	}
 }
+
+// BenchmarkAuditObserve is the Audit's cost per row on the writer's path.
+func BenchmarkAuditObserve(b *testing.B) {
+	a := NewAudit(AuditConfig{})
+	recs := make([]*output.Record, 1024)
+	for i := range recs {
+		v := []verdict.Verdict{verdict.Available, verdict.Available, verdict.Available, verdict.Taken, verdict.Duplicate}[i%5]
+		recs[i] = rec(int64(i+1), fmt.Sprint("id", i%700), v, int64(i%700+1), "")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		a.Observe(recs[i%len(recs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
