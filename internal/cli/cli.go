@@ -32,6 +32,7 @@ Usage:
   azvalidate plan     [flags] [FILE|-]   no API call: rows, duplicates, near-collisions, calls needed, API time
   azvalidate sandbox  [flags]            serve a local Azotte-compatible validate endpoint
   azvalidate version                     print the version
+  azvalidate completion bash|zsh|fish    print a shell completion script
 
 Run 'azvalidate COMMAND -h' for a command's flags and examples.
 
@@ -70,6 +71,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runPlan(ctx, rest, stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, rest, stdout, stderr)
+	case "completion":
+		return runCompletion(rest, stdout)
 	case "version", "--version":
 		return runVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":

@@ -66,24 +66,34 @@ func runCompletion(args []string, stdout io.Writer) error {
 
 // completionCommands lists the commands with the flags their help shows.
 func completionCommands() ([]compCommand, error) {
-	var validateHelp, sandboxHelp bytes.Buffer
-	parseValidate([]string{"-h"}, &validateHelp)
-	runSandbox(context.Background(), []string{"-h"}, io.Discard, &sandboxHelp)
-	validate, err := helpFlags(validateHelp.String())
-	if err != nil {
-		return nil, fmt.Errorf("completion: validate: %w", err)
-	}
-	sandbox, err := helpFlags(sandboxHelp.String())
-	if err != nil {
-		return nil, fmt.Errorf("completion: sandbox: %w", err)
-	}
-	return []compCommand{
-		{name: "validate", help: "validate every row of an export", flags: validate, files: true},
-		{name: "sandbox", help: "serve a local Azotte-compatible validate endpoint", flags: sandbox},
+	cmds := []compCommand{
+		{name: "validate", help: "validate every row of an export", files: true},
+		{name: "plan", help: "count rows, duplicates and API calls without calling", files: true},
+		{name: "sandbox", help: "serve a local Azotte-compatible validate endpoint"},
 		{name: "version", help: "print the version"},
 		{name: "completion", help: "print a shell completion script", words: shells},
 		{name: "help", help: "show the commands"},
-	}, nil
+	}
+	// Each command's -h output; parsing -h returns before any work.
+	helps := map[string]func(io.Writer){
+		"validate": func(w io.Writer) { parseValidate([]string{"-h"}, w) },
+		"plan":     func(w io.Writer) { parsePlan([]string{"-h"}, w) },
+		"sandbox":  func(w io.Writer) { runSandbox(context.Background(), []string{"-h"}, io.Discard, w) },
+	}
+	for i, c := range cmds {
+		help, ok := helps[c.name]
+		if !ok {
+			continue
+		}
+		var b bytes.Buffer
+		help(&b)
+		flags, err := helpFlags(b.String())
+		if err != nil {
+			return nil, fmt.Errorf("completion: %s: %w", c.name, err)
+		}
+		cmds[i].flags = flags
+	}
+	return cmds, nil
 }
 
 // flagLine is a flag's line in printFlags' output: "  -o, --output FILE".

@@ -28,15 +28,16 @@ func completionScript(t *testing.T, shell string) string {
 // help parser cannot pass by finding nothing.
 func TestCompletionMentionsEveryFlag(t *testing.T) {
 	t.Parallel()
-	var validateHelp, sandboxHelp bytes.Buffer
+	var validateHelp, planHelp, sandboxHelp bytes.Buffer
 	parseValidate([]string{"-h"}, &validateHelp)
+	parsePlan([]string{"-h"}, &planHelp)
 	runSandbox(context.Background(), []string{"-h"}, io.Discard, &sandboxHelp)
 	flags := map[string][]string{
 		"validate": {"base-url", "tenant", "api-key-file", "sandbox", "format", "id-column", "output", "output-format", "only",
 			"concurrency", "rate", "retries", "timeout", "state", "quiet", "summary"},
 		"sandbox": {"addr", "tenant", "api-key", "taken", "rate", "fail-rate", "faults"},
 	}
-	for cmd, help := range map[string]string{"validate": validateHelp.String(), "sandbox": sandboxHelp.String()} {
+	for cmd, help := range map[string]string{"validate": validateHelp.String(), "plan": planHelp.String(), "sandbox": sandboxHelp.String()} {
 		for _, line := range strings.Split(help, "\n") {
 			if m := flagLine.FindStringSubmatch(line); m != nil {
 				flags[cmd] = append(flags[cmd], m[2])
@@ -49,7 +50,7 @@ func TestCompletionMentionsEveryFlag(t *testing.T) {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()
 			script := completionScript(t, shell)
-			for _, cmd := range []string{"validate", "sandbox", "version", "completion"} {
+			for _, cmd := range []string{"validate", "plan", "sandbox", "version", "completion"} {
 				if !strings.Contains(script, cmd) {
 					t.Errorf("no command %s", cmd)
 				}
@@ -104,6 +105,7 @@ func TestCompletionCompletes(t *testing.T) {
 		{"azvalidate validate export.csv --format ", []string{"csv", "tsv", "ndjson"}, nil},
 		{"azvalidate validate --only t", []string{"taken"}, []string{"available"}},
 		{"azvalidate sandbox --fau", []string{"--faults"}, nil},
+		{"azvalidate pl", []string{"plan"}, nil},
 		{"azvalidate completion ", []string{"bash", "zsh", "fish"}, nil},
 	}
 	run := map[string]func(t *testing.T, script, line string) []string{
@@ -174,6 +176,27 @@ func TestCompletionUsage(t *testing.T) {
 		var coded interface{ ExitCode() int }
 		if err == nil || !errors.As(err, &coded) || coded.ExitCode() != exitUsage || out.Len() > 0 {
 			t.Errorf("completion %q: err %v, output %d bytes; want a usage error and no output", args, err, out.Len())
+		}
+	}
+}
+
+// TestCompletionKnowsEveryCommand fails when the usage text lists a command
+// that completion does not offer.
+func TestCompletionKnowsEveryCommand(t *testing.T) {
+	t.Parallel()
+	cmds, err := completionCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var known []string
+	for _, c := range cmds {
+		known = append(known, c.name)
+	}
+	for _, line := range strings.Split(usage, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  azvalidate "); ok {
+			if name := strings.Fields(rest)[0]; !slices.Contains(known, name) {
+				t.Errorf("command %q (usage: %q) is not completed", name, line)
+			}
 		}
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +95,13 @@ type validateConfig struct {
 	progressInterval time.Duration
 	quiet            bool
 	verbose          bool
+	logJSON          bool
 	summary          string
+	report           string // --report FILE (.html or .md)
+	metricsFile      string
+	split            string // --split DIR
+
+	warnings []string // found while checking the flags, logged once logging is set up
 }
 
 func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
@@ -134,6 +140,11 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
 	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
+	fs.StringVar(&c.report, "report", "", "write a self-contained audit report to `FILE` (.html or .md)")
+	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the summary as Prometheus metrics to `FILE` (node_exporter textfile collector: name it *.prom)")
+	fs.StringVar(&c.split, "split", "", "also write one file per verdict (available.csv, taken.csv, ...) into `DIR`")
+	var logFormat string
+	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
 
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -185,6 +196,18 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	if (set["state-max-age"] || set["changes"]) && c.state == "" {
 		return nil, usageError("--state-max-age and --changes need --state")
 	}
+	switch logFormat {
+	case "text":
+	case "json":
+		c.logJSON = true
+	default:
+		return nil, usageError("--log-format must be text or json, got %q", logFormat)
+	}
+	if c.report != "" {
+		if err := report.CheckReportPath(c.report); err != nil {
+			return nil, usageError("--report: %v", err)
+		}
+	}
 	if c.progressInterval <= 0 {
 		return nil, usageError("--progress-interval must be positive, got %v", c.progressInterval)
 	}
@@ -217,7 +240,7 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 			return nil, usageError("--api-key-file: %v", err)
 		}
 		if st, err := os.Stat(apiKeyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(stderr, "azvalidate: warning: key file %s is readable by others (mode %v); chmod 600 it\n", apiKeyFile, st.Mode().Perm())
+			c.warnings = append(c.warnings, fmt.Sprintf("key file %s is readable by others (mode %v); chmod 600 it", apiKeyFile, st.Mode().Perm()))
 		}
 		c.apiKey = strings.TrimSpace(string(b))
 		if c.apiKey == "" {
@@ -259,6 +282,10 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	// Progress, verbose logs and messages may write at the same time.
 	terminal := isTerminal(stderr)
 	stderr = &lockedWriter{w: stderr}
+	log := newLogger(stderr, c.logJSON)
+	for _, w := range c.warnings {
+		log.Warn(w)
+	}
 	sum := report.Summary{
 		Tool:    "azvalidate",
 		Version: version(),
@@ -306,7 +333,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		BackoffBase:       tuning.backoffBase,
 		BackoffMax:        tuning.backoffMax,
 		Pacer:             pacer,
-		Observe:           observer(c, stats, stderr),
+		Observe:           observer(c, stats, log),
 	})
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
@@ -322,11 +349,11 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		defer func() {
 			if err := j.Close(); err != nil {
-				fmt.Fprintf(stderr, "azvalidate: state journal: %v\n", err)
+				log.Error("state journal", "err", err)
 			}
 		}()
 		for _, w := range j.Warnings() {
-			fmt.Fprintf(stderr, "azvalidate: warning: %s\n", w)
+			log.Warn(w, "state", c.state)
 		}
 		journalled = stateJournal{j}
 	}
@@ -355,9 +382,24 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var changes *outputFile
 	if c.changes != "" {
 		if changes, err = openOutput(c.changes, nil, opts); err != nil {
-			out.finish(errors.New("not started"), false, stderr)
+			out.finish(errors.New("not started"), false, log)
 			return err
 		}
+	}
+	var sink output.Writer = out.w
+	var split *output.Split
+	if c.split != "" {
+		for _, v := range verdict.All {
+			if p := output.SplitPath(c.split, outFormat, v); c.output != "-" && filepath.Clean(c.output) == p {
+				out.finish(errors.New("not started"), false, log)
+				return usageError("-o %s would be overwritten by --split's %s", c.output, p)
+			}
+		}
+		if split, err = output.NewSplit(c.split, opts); err != nil {
+			out.finish(errors.New("not started"), false, log)
+			return exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
+		}
+		sink = output.Tee(out.w, split)
 	}
 
 	// Run.
@@ -366,6 +408,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		progress = report.StartProgress(report.ProgressConfig{
 			Out: stderr, Terminal: terminal, Total: src.size,
 			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
+			Logger: log,
 		})
 	}
 	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: stats, Journal: journalled}
@@ -377,11 +420,16 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if changes != nil {
 		pcfg.Changes = changes.w
 	}
-	runErr := pipeline.Run(ctx, pcfg, rd, client, out.w)
+	var audit *report.Audit
+	if c.report != "" {
+		audit = report.NewAudit(report.AuditConfig{Latency: &stats.Latency})
+		pcfg.Observe = audit.Observe
+	}
+	runErr := pipeline.Run(ctx, pcfg, rd, client, sink)
 	if progress != nil {
 		progress.Stop()
 	}
-	if err := out.w.Flush(); err != nil && runErr == nil {
+	if err := sink.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if changes != nil {
@@ -392,12 +440,24 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 
 	// Outcome: the exit code, then the output files and the summary.
 	code, runErr := outcome(ctx, runErr, stats)
+	wrote := stats.Rows.Load() > 0
 	for _, f := range []*outputFile{out, changes} {
 		if f == nil {
 			continue
 		}
-		if err := f.finish(runErr, stats.Rows.Load() > 0, stderr); err != nil && runErr == nil {
+		if err := f.finish(runErr, wrote, log); err != nil && runErr == nil {
 			runErr, code = err, exitUsage
+		}
+	}
+	if split != nil {
+		var err error
+		if runErr == nil {
+			err = split.Commit()
+		} else {
+			err = split.Abandon(wrote)
+		}
+		if err != nil && runErr == nil {
+			runErr, code = fmt.Errorf("--split: %w", err), exitUsage
 		}
 	}
 	if runErr == nil {
@@ -416,16 +476,48 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		sum.NearDuplicates = &st
 	}
 	sum.MinRate = pacer.MinRate()
-	sum.WriteText(stderr)
-	if c.summary != "" {
-		if err := report.WriteJSONFile(c.summary, sum); err != nil {
-			fmt.Fprintf(stderr, "azvalidate: summary: %v\n", err)
-		}
+	if c.logJSON {
+		log.Info("summary", "summary", sum)
+	} else {
+		sum.WriteText(stderr)
 	}
+	writeReports(c, sum, audit, log)
 	if code == exitOK {
 		return nil
 	}
-	return exitError{code: code, err: runErr}
+	if runErr != nil {
+		// Said through the logger, so that --log-format json stays JSON.
+		log.Error(runErr.Error())
+	}
+	return exitError{code: code}
+}
+
+// writeReports writes the summary's other forms: JSON, audit report, metrics.
+func writeReports(c *validateConfig, sum report.Summary, audit *report.Audit, log *slog.Logger) {
+	if c.summary != "" {
+		if err := report.WriteJSONFile(c.summary, sum); err != nil {
+			log.Error("write summary", "file", c.summary, "err", err)
+		}
+	}
+	if c.report != "" {
+		if err := report.WriteReportFile(c.report, sum, audit); err != nil {
+			log.Error("write report", "file", c.report, "err", err)
+		}
+	}
+	if c.metricsFile != "" {
+		if err := report.WriteMetricsFile(c.metricsFile, sum); err != nil {
+			log.Error("write metrics", "file", c.metricsFile, "err", err)
+		}
+	}
+}
+
+// newLogger is the run's logger on stderr: text lines for people and
+// syslog-like pipelines, or one JSON object per line (--log-format json).
+func newLogger(w io.Writer, json bool) *slog.Logger {
+	if json {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // outcome maps how the pipeline ended to the exit code and the error to print.
@@ -487,7 +579,7 @@ func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile
 
 // finish makes the file appear complete, or, when the run did not finish,
 // keeps what was written (if anything) as FILE.partial and says so.
-func (o *outputFile) finish(runErr error, wrote bool, stderr io.Writer) error {
+func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger) error {
 	if o.file == nil {
 		return nil
 	}
@@ -501,7 +593,7 @@ func (o *outputFile) finish(runErr error, wrote bool, stderr io.Writer) error {
 		return fmt.Errorf("output %s: %w", o.name, err)
 	}
 	if wrote {
-		fmt.Fprintf(stderr, "azvalidate: run did not finish; the rows done, in order, are in %s.partial\n", o.name)
+		log.Warn("run did not finish; the rows done, in order, are in "+o.name+".partial", "file", o.name+".partial")
 	}
 	return nil
 }
@@ -552,25 +644,21 @@ func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func
 	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
 }
 
-// observer counts every attempt and, with --verbose, logs it.
-func observer(c *validateConfig, stats *report.Stats, log io.Writer) func(azotte.Attempt) {
+// observer counts every attempt and, with --verbose, logs it. The key is
+// never part of the line: it is shown as [redacted].
+func observer(c *validateConfig, stats *report.Stats, log *slog.Logger) func(azotte.Attempt) {
 	if !c.verbose {
 		return stats.ObserveAttempt
 	}
 	url := strings.TrimSuffix(c.baseURL, "/") + c.path
 	return func(a azotte.Attempt) {
 		stats.ObserveAttempt(a)
-		outcome := strconv.Itoa(a.Status)
+		attrs := []any{"url", url, "x-tn", c.tenant, "x-api-key", "[redacted]", "externalId", a.ID,
+			"try", a.Try, "status", a.Status, "latency_ms", float64(a.Latency.Microseconds()) / 1000, "retry", a.Retry}
 		if a.Err != nil {
-			outcome = a.Err.Error()
+			attrs = append(attrs, "err", a.Err.Error())
 		}
-		then := ""
-		if a.Retry {
-			then = ", will retry"
-		}
-		id, _ := json.Marshal(a.ID)
-		fmt.Fprintf(log, "azvalidate: POST %s x-tn=%s x-api-key=[redacted] {\"externalId\":%s} try %d -> %s in %v%s\n",
-			url, c.tenant, id, a.Try, outcome, a.Latency.Round(time.Microsecond), then)
+		log.Info("request", attrs...)
 	}
 }
 

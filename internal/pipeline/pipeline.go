@@ -71,14 +71,15 @@ type Near interface {
 
 // Config tunes a run. Zero values get defaults.
 type Config struct {
-	Concurrency int           // requests in flight at most; default 16
-	Window      int           // rows held between reader and writer at most; default max(4096, 64*Concurrency)
-	Only        verdict.Set   // verdicts to write; 0 writes all
-	Stats       *report.Stats // counters; nil: a private one
-	Journal     Journal       // answers of earlier runs; nil: none
-	Changes     Sink          // also receives the rows whose answer changed since the journal's; nil: none
-	Near        Near          // marks rows whose id is a near-collision of an earlier one; nil: off
-	Grace       time.Duration // after an interrupt, how long requests in flight may still finish; default 3s
+	Concurrency int                  // requests in flight at most; default 16
+	Window      int                  // rows held between reader and writer at most; default max(4096, 64*Concurrency)
+	Only        verdict.Set          // verdicts to write; 0 writes all
+	Stats       *report.Stats        // counters; nil: a private one
+	Journal     Journal              // answers of earlier runs; nil: none
+	Changes     Sink                 // also receives the rows whose answer changed since the journal's; nil: none
+	Observe     func(*output.Record) // called by the writer for every row, in order, before Only filters; nil: none
+	Near        Near                 // marks rows whose id is a near-collision of an earlier one; nil: off
+	Grace       time.Duration        // after an interrupt, how long requests in flight may still finish; default 3s
 }
 
 // Run validates every row of src and writes it to sink. It returns nil when
@@ -316,6 +317,9 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 		rec := r.decide(it)
 		r.cfg.Stats.Count(rec.Verdict)
 		r.cfg.Stats.Rows.Add(1)
+		if r.cfg.Observe != nil {
+			r.cfg.Observe(&rec)
+		}
 		if r.cfg.Only == 0 || r.cfg.Only.Has(rec.Verdict) {
 			if err := r.sink.Write(&rec); err != nil {
 				return fmt.Errorf("write output: %w", err)

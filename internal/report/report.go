@@ -1,6 +1,9 @@
 // Package report keeps a run's counters and latency histogram (safe for
-// concurrent use, constant memory) and renders the summary as a text table and
-// as JSON, plus progress on stderr.
+// concurrent use, constant memory) and renders the summary as a text table, as
+// JSON and as Prometheus metrics, plus progress on stderr. An Audit adds what
+// the audit report (HTML or Markdown) shows beyond the counters: the first
+// taken and error rows, the largest duplicate groups and the throughput over
+// the run.
 package report
 
 import (
