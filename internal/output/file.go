@@ -1,8 +1,10 @@
 package output
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -11,15 +13,27 @@ import (
 // rows go to a temporary file in the same folder (so the final rename stays
 // on one file system and is atomic), and Commit renames it into place. It is
 // not safe for concurrent use.
+//
+// A path that names something other than a regular file (/dev/null,
+// /dev/stdout, a named pipe) is written directly: renaming over a device
+// would replace it.
 type File struct {
-	f    *os.File
-	path string
-	done bool // committed or abandoned: later calls do nothing
+	f      *os.File
+	path   string
+	direct bool // writing to path itself, not to a temporary file
+	done   bool // committed or abandoned: later calls do nothing
 }
 
 // Create opens a temporary file beside path, named ".<base>.tmp-*", with mode
 // 0644 (a temporary file is 0600, too strict for an export others read).
 func Create(path string) (*File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open output %s: %w", path, err)
+		}
+		return &File{f: f, path: path, direct: true}, nil
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -47,6 +61,9 @@ func (f *File) Commit() error {
 		return nil
 	}
 	f.done = true
+	if f.direct {
+		return f.f.Close()
+	}
 	tmp := f.f.Name()
 	err := f.f.Sync()
 	if cerr := f.f.Close(); err == nil {
@@ -71,6 +88,9 @@ func (f *File) Abandon(keepPartial bool) error {
 		return nil
 	}
 	f.done = true
+	if f.direct {
+		return f.f.Close() // what was written is there already
+	}
 	tmp := f.f.Name()
 	err := f.f.Close()
 	if keepPartial {
@@ -95,4 +115,23 @@ func syncDir(dir string) {
 	}
 	d.Sync()
 	d.Close()
+}
+
+// WriteFile writes a whole file through fill, buffered, with the guarantees
+// of File: complete or not at all.
+func WriteFile(path string, fill func(io.Writer) error) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.Abandon(false)
+		return err
+	}
+	return f.Commit()
 }

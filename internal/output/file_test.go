@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -75,5 +76,34 @@ func TestCreateMissingFolder(t *testing.T) {
 	t.Parallel()
 	if _, err := Create(filepath.Join(t.TempDir(), "no", "such", "out.csv")); err == nil {
 		t.Fatal("Create in a missing folder succeeded")
+	}
+}
+
+// A device or a named pipe is written directly: renaming a temporary file
+// over /dev/null would replace the device.
+func TestCreateWritesNonRegularFilesDirectly(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo) // blocks until the writer opens the pipe
+		got <- b
+	}()
+	f, err := Create(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("row\n"))
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "row\n" {
+		t.Errorf("the pipe's reader got %q", b)
+	}
+	if st, err := os.Stat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("%s is no longer a named pipe", fifo)
 	}
 }

@@ -256,11 +256,13 @@ func BenchmarkLatencyHiding(b *testing.B) {
 
 // BenchmarkMemory streams -memrows rows (default 10^7) with -memids distinct
 // ids (default 10^6, 12 bytes each) from a generator, no file, through Run and
-// the CSV writer (to io.Discard). Its Validator answers at once, in-process:
-// this measures the pipeline's memory (the distinct-id set, the window), not
-// HTTP. Full size, about 20 seconds on 2 cores:
+// the CSV writer (to io.Discard); the rows are shaped as the CSV reader shapes
+// them (three fields sharing one string). Its Validator answers at once,
+// in-process: this measures the pipeline's memory (the distinct-id set, the
+// window), not HTTP. Full size, about 20 seconds on 2 cores (the second
+// command is a quick look at a tenth of it):
 //
-//	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x ./internal/pipeline
+//	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x -count=3 ./internal/pipeline
 //	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x ./internal/pipeline -args -memrows=1e6 -memids=1e5
 //
 // peak-heap-MB is the largest heap in use sampled every 10ms (target < 200),

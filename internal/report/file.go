@@ -1,12 +1,12 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/azotte/azvalidate/internal/output"
 )
 
 // reportWriter returns the renderer for a report file's extension.
@@ -36,46 +36,8 @@ func WriteReportFile(path string, s Summary, a *Audit) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return write(w, s, a) }); err != nil {
+	if err := output.WriteFile(path, func(w io.Writer) error { return write(w, s, a) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes a file through fill: to a temporary file beside
-// path (same file system, so the rename is atomic), synced, mode 0644, then
-// renamed to path. On any failure the temporary file is removed and path is
-// left as it was.
-func writeFileAtomic(path string, fill func(io.Writer) error) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriter(f)
-	err = fill(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
 	}
 	return nil
 }

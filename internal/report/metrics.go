@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -97,7 +98,7 @@ func WriteMetricsFile(path string, s Summary) error {
 	} else if old, err := os.ReadFile(path); err == nil {
 		last = previousSample(old, lastSuccessMetric)
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return writeMetrics(w, s, last) }); err != nil {
+	if err := output.WriteFile(path, func(w io.Writer) error { return writeMetrics(w, s, last) }); err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
 	}
 	return nil
