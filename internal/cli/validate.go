@@ -359,47 +359,9 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 
 	// Output.
-	outFormat := c.outputFormat
-	if outFormat == input.Unknown {
-		outFormat = rd.Format()
-	}
-	opts := output.Options{
-		Format:       outFormat,
-		InputFormat:  rd.Format(),
-		Header:       rd.Header(),
-		Columns:      len(rd.Header()),
-		Comma:        outputComma(outFormat, rd),
-		ColumnPrefix: c.columnPrefix,
-		IDName:       idName(c),
-		ExcelSafe:    c.excelSafe,
-
-		NearDuplicates: c.nearDuplicates,
-	}
-	out, err := openOutput(c.output, stdout, opts)
+	outs, err := openOutputs(c, rd, stdout, log)
 	if err != nil {
 		return err
-	}
-	var changes *outputFile
-	if c.changes != "" {
-		if changes, err = openOutput(c.changes, nil, opts); err != nil {
-			out.finish(errors.New("not started"), false, log)
-			return err
-		}
-	}
-	var sink output.Writer = out.w
-	var split *output.Split
-	if c.split != "" {
-		for _, v := range verdict.All {
-			if p := output.SplitPath(c.split, outFormat, v); c.output != "-" && filepath.Clean(c.output) == p {
-				out.finish(errors.New("not started"), false, log)
-				return usageError("-o %s would be overwritten by --split's %s", c.output, p)
-			}
-		}
-		if split, err = output.NewSplit(c.split, opts); err != nil {
-			out.finish(errors.New("not started"), false, log)
-			return exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
-		}
-		sink = output.Tee(out.w, split)
 	}
 
 	// Run.
@@ -417,48 +379,26 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		detector = near.NewDetector()
 		pcfg.Near = detector // only when on: a nil *Detector in the interface would not be nil
 	}
-	if changes != nil {
-		pcfg.Changes = changes.w
+	if outs.changes != nil {
+		pcfg.Changes = outs.changes.w
 	}
 	var audit *report.Audit
 	if c.report != "" {
 		audit = report.NewAudit(report.AuditConfig{Latency: &stats.Latency})
 		pcfg.Observe = audit.Observe
 	}
-	runErr := pipeline.Run(ctx, pcfg, rd, client, sink)
+	runErr := pipeline.Run(ctx, pcfg, rd, client, outs.sink)
 	if progress != nil {
 		progress.Stop()
 	}
-	if err := sink.Flush(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write output: %w", err)
-	}
-	if changes != nil {
-		if err := changes.w.Flush(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("write %s: %w", c.changes, err)
-		}
+	if err := outs.flush(); err != nil && runErr == nil {
+		runErr = err
 	}
 
 	// Outcome: the exit code, then the output files and the summary.
 	code, runErr := outcome(ctx, runErr, stats)
-	wrote := stats.Rows.Load() > 0
-	for _, f := range []*outputFile{out, changes} {
-		if f == nil {
-			continue
-		}
-		if err := f.finish(runErr, wrote, log); err != nil && runErr == nil {
-			runErr, code = err, exitUsage
-		}
-	}
-	if split != nil {
-		var err error
-		if runErr == nil {
-			err = split.Commit()
-		} else {
-			err = split.Abandon(wrote)
-		}
-		if err != nil && runErr == nil {
-			runErr, code = fmt.Errorf("--split: %w", err), exitUsage
-		}
+	if err := outs.finish(runErr, stats.Rows.Load() > 0, log); err != nil && runErr == nil {
+		runErr, code = err, exitUsage
 	}
 	if runErr == nil {
 		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
@@ -546,6 +486,93 @@ func outcome(ctx context.Context, runErr error, stats *report.Stats) (int, error
 		return exitFindings, nil
 	}
 	return exitOK, nil
+}
+
+// outputs are everything a run writes rows to: the main output, the
+// --changes file and the --split files.
+type outputs struct {
+	main, changes *outputFile
+	split         *output.Split
+	sink          output.Writer // what the pipeline writes to: main, and split if any
+}
+
+func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
+	format := c.outputFormat
+	if format == input.Unknown {
+		format = rd.Format()
+	}
+	opts := output.Options{
+		Format:         format,
+		InputFormat:    rd.Format(),
+		Header:         rd.Header(),
+		Columns:        len(rd.Header()),
+		Comma:          outputComma(format, rd),
+		ColumnPrefix:   c.columnPrefix,
+		IDName:         idName(c),
+		ExcelSafe:      c.excelSafe,
+		NearDuplicates: c.nearDuplicates,
+	}
+	o := &outputs{}
+	defer func() {
+		if err != nil {
+			o.finish(errors.New("not started"), false, log)
+		}
+	}()
+	if c.split != "" && c.output != "-" {
+		for _, v := range verdict.All {
+			if p := output.SplitPath(c.split, format, v); filepath.Clean(c.output) == p {
+				return o, usageError("-o %s would be overwritten by --split's %s", c.output, p)
+			}
+		}
+	}
+	if o.main, err = openOutput(c.output, stdout, opts); err != nil {
+		return o, err
+	}
+	o.sink = o.main.w
+	if c.changes != "" {
+		if o.changes, err = openOutput(c.changes, nil, opts); err != nil {
+			return o, err
+		}
+	}
+	if c.split != "" {
+		if o.split, err = output.NewSplit(c.split, opts); err != nil {
+			return o, exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
+		}
+		o.sink = output.Tee(o.main.w, o.split)
+	}
+	return o, nil
+}
+
+// flush writes what the writers buffer.
+func (o *outputs) flush() error {
+	if err := o.sink.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if o.changes != nil {
+		if err := o.changes.w.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", o.changes.name, err)
+		}
+	}
+	return nil
+}
+
+// finish commits every output when the run finished (runErr nil), or keeps
+// what was written as .partial files.
+func (o *outputs) finish(runErr error, wrote bool, log *slog.Logger) error {
+	var errs []error
+	for _, f := range []*outputFile{o.main, o.changes} {
+		if f != nil {
+			errs = append(errs, f.finish(runErr, wrote, log))
+		}
+	}
+	if o.split != nil {
+		if runErr == nil {
+			errs = append(errs, o.split.Commit())
+		} else {
+			errs = append(errs, o.split.Abandon(wrote))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // outputFile is an output: stdout, or a file that appears complete or not at all.
