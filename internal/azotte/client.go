@@ -375,6 +375,9 @@ func parseBody(data []byte) (body, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return body{}, errors.New("empty body")
 	}
+	if b, ok := parseCompact(data); ok {
+		return b, nil
+	}
 	var v ValidateResponse
 	if err := json.Unmarshal(data, &v); err != nil {
 		var syn *json.SyntaxError
@@ -512,4 +515,46 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	return max(t.Sub(now), 0), true
+}
+
+// parseCompact reads the answer as Azotte and the sandbox send it,
+// {"isAvailable":B,"status":{"messageCode":"C"}} with no white space and C
+// without escapes, without encoding/json's reflection. ok is false for any
+// other body, which parseBody then decodes in full.
+func parseCompact(data []byte) (b body, ok bool) {
+	const head, mid, code, tail = `{"isAvailable":`, `,"status":`, `{"messageCode":"`, `"}}`
+	rest, found := bytes.CutPrefix(data, []byte(head))
+	if !found {
+		return body{}, false
+	}
+	var avail bool
+	switch {
+	case bytes.HasPrefix(rest, []byte("true")):
+		avail, rest = true, rest[4:]
+	case bytes.HasPrefix(rest, []byte("false")):
+		rest = rest[5:]
+	default:
+		return body{}, false
+	}
+	if rest, found = bytes.CutPrefix(rest, []byte(mid)); !found {
+		return body{}, false
+	}
+	status := rest
+	if rest, found = bytes.CutPrefix(rest, []byte(code)); !found {
+		return body{}, false
+	}
+	c, found := bytes.CutSuffix(rest, []byte(tail))
+	if !found || bytes.ContainsAny(c, "\\\"") || !utf8.Valid(c) {
+		return body{}, false
+	}
+	status = status[:len(status)-1] // without the outer closing brace
+	for _, ch := range c {
+		if ch < 0x20 {
+			return body{}, false
+		}
+	}
+	b.isAvailable = &avail
+	b.status = json.RawMessage(status)
+	b.code = string(c)
+	return b, true
 }

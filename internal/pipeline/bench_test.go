@@ -55,16 +55,17 @@ var (
 //
 // An iteration runs all three on 10,000 rows, in an order that rotates. The
 // machine is small and shared, so only ratios measured side by side mean
-// something:
+// something (5 counts of 4 iterations: about 50 seconds):
 //
 //	go test -run='^$' -bench='^BenchmarkRun$' -benchtime=4x -count=5 ./internal/pipeline
 //
 // rows/s, bare-rows/s and client-rows/s are the rates over the whole
 // benchmark; pipeline/bare (target >= 0.8) and pipeline/client are medians
 // of the iterations' ratios, which a burst of load from elsewhere moves less
-// than it moves the rates. allocs/row and client-allocs/row count every heap
-// allocation of the process, the in-process sandbox's included; their
-// difference is what the reader, the pipeline and the writer add per row.
+// than it moves the rates. allocs/row, client-allocs/row and
+// bare-allocs/row count every heap allocation of the process, the in-process
+// sandbox's included; the difference between the first two is what the
+// reader, the pipeline and the writer add per row.
 func BenchmarkRun(b *testing.B) {
 	const n = 10_000
 	data, ids := benchCSV(n)
@@ -107,6 +108,7 @@ func BenchmarkRun(b *testing.B) {
 			b.ReportMetric(median(vsClient), "pipeline/client")
 			b.ReportMetric(float64(allocs[pipe])/rows, "allocs/row")
 			b.ReportMetric(float64(allocs[client])/rows, "client-allocs/row")
+			b.ReportMetric(float64(allocs[bare])/rows, "bare-allocs/row")
 			b.ReportMetric(0, "ns/op") // an iteration is all three loops: not a figure of any
 		})
 	}
@@ -161,7 +163,7 @@ func BenchmarkPacing(b *testing.B) {
 // without the X-RateLimit headers that announce its budget. The default of
 // 5s keeps CI's smoke run short; the figures are for 20s:
 //
-//	go test -run='^$' -bench='^BenchmarkEconomy$' -benchtime=1x -count=3 ./internal/pipeline -args -economy=20s
+//	go test -run='^$' -bench='^BenchmarkEconomy$' -benchtime=1x ./internal/pipeline -args -economy=20s
 //
 // 429/call is the share of requests answered 429 (target <= 0.02 without
 // headers, 0 with them); calls/id is requests per distinct id (target 1.00
@@ -262,7 +264,7 @@ func BenchmarkLatencyHiding(b *testing.B) {
 // window), not HTTP. Full size, about 20 seconds on 2 cores (the second
 // command is a quick look at a tenth of it):
 //
-//	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x -count=3 ./internal/pipeline
+//	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x ./internal/pipeline
 //	go test -run='^$' -bench='^BenchmarkMemory$' -benchtime=1x ./internal/pipeline -args -memrows=1e6 -memids=1e5
 //
 // peak-heap-MB is the largest heap in use sampled every 10ms (target < 200),
@@ -313,7 +315,7 @@ func BenchmarkMemory(b *testing.B) {
 // an id costs), "seen" looks up one of 2^20 retired ids in random order
 // (what a duplicate row costs).
 //
-//	go test -run='^$' -bench='^BenchmarkIDSet$' -benchtime=2000000x ./internal/pipeline
+//	go test -run='^$' -bench='^BenchmarkIDSet$' -benchtime=2000000x -count=5 ./internal/pipeline
 func BenchmarkIDSet(b *testing.B) {
 	const distinct = 1 << 20
 	ids := make([]string, distinct)

@@ -44,7 +44,8 @@ type Validator interface {
 	Validate(ctx context.Context, id string) (azotte.Answer, error)
 }
 
-// Sink receives the rows to write, in input order, from one goroutine.
+// Sink receives the rows to write, in input order, from one goroutine. It
+// must not keep the *Record after Write returns: the writer reuses it.
 type Sink interface {
 	Write(*output.Record) error
 }
@@ -128,14 +129,20 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 
 	rows := r.feed(work)
 	g, gctx := errgroup.WithContext(work)
-	// The dispatcher and the writer hold two of the group's slots for the
-	// whole run; the other Concurrency slots are the workers. g.Go blocks the
-	// dispatcher while all workers are busy: the pool's backpressure.
-	g.SetLimit(cfg.Concurrency + 2)
+	// Concurrency workers live as long as the run and take new ids from
+	// jobs, which is unbuffered: the dispatcher blocks on it while they are
+	// all busy, the pool's backpressure. (A goroutine per id would start
+	// each request on a small stack and pay to grow it inside net/http.)
+	jobs := make(chan job)
+	for range cfg.Concurrency {
+		g.Go(func() error { return r.work(gctx, jobs) })
+	}
 	window := make(chan item, cfg.Window)
 	g.Go(func() error {
-		defer close(window) // the dispatcher is the only sender
-		return r.dispatch(ctx, gctx, g, rows, window)
+		// The dispatcher is the only sender on both.
+		defer close(window)
+		defer close(jobs)
+		return r.dispatch(ctx, gctx, jobs, rows, window)
 	})
 	g.Go(func() error { return r.write(gctx, window) })
 	err := g.Wait()
@@ -159,6 +166,8 @@ type run struct {
 	// srcErr is the input's failure, if it broke off: set by the dispatcher
 	// before it closes the window, read after the group is done.
 	srcErr error
+
+	rec output.Record // the writer's, reused for every row
 
 	// similar holds, by the Seq of an id's first row, what Config.Near said
 	// of the ids that joined a near-collision group, so that their
@@ -213,7 +222,7 @@ func (r *run) feed(ctx context.Context) <-chan fed {
 
 // dispatch takes each row, starts a worker for each new id, and puts the row
 // in the window. It stops early, with no error, when interrupt is done.
-func (r *run) dispatch(interrupt, ctx context.Context, g *errgroup.Group, rows <-chan fed, window chan<- item) error {
+func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-chan fed, window chan<- item) error {
 	for {
 		var f fed
 		select {
@@ -248,7 +257,11 @@ func (r *run) dispatch(interrupt, ctx context.Context, g *errgroup.Group, rows <
 					c.ans = ans
 					close(c.done)
 				} else {
-					g.Go(func() error { return r.ask(ctx, row.ID, c) })
+					select {
+					case jobs <- job{row.ID, c}:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
 				if r.cfg.Near != nil {
 					if to, kind := r.cfg.Near.Add(row.ID, row.Seq); to != 0 {
@@ -277,7 +290,30 @@ func (r *run) journalled(id string) (azotte.Answer, bool) {
 	return ans, ok
 }
 
-// ask is one worker: it fills c and closes c.done, unless the run is over.
+// job is a new id for a worker.
+type job struct {
+	id string
+	c  *call
+}
+
+// work is one worker: it asks about each id of jobs until jobs is closed.
+func (r *run) work(ctx context.Context, jobs <-chan job) error {
+	for {
+		select {
+		case j, ok := <-jobs:
+			if !ok {
+				return nil
+			}
+			if err := r.ask(ctx, j.id, j.c); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// ask fills c and closes c.done, unless the run is over.
 func (r *run) ask(ctx context.Context, id string, c *call) error {
 	ans, err := r.v.Validate(ctx, id)
 	if err != nil {
@@ -314,19 +350,22 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 				return err
 			}
 		}
-		rec := r.decide(it)
+		// One Record serves every row (sinks and Observe must not keep it):
+		// a local whose address goes to an interface is allocated per row.
+		r.rec = r.decide(it)
+		rec := &r.rec
 		r.cfg.Stats.Count(rec.Verdict)
 		r.cfg.Stats.Rows.Add(1)
 		if r.cfg.Observe != nil {
-			r.cfg.Observe(&rec)
+			r.cfg.Observe(rec)
 		}
 		if r.cfg.Only == 0 || r.cfg.Only.Has(rec.Verdict) {
-			if err := r.sink.Write(&rec); err != nil {
+			if err := r.sink.Write(rec); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		}
 		if r.cfg.Changes != nil && it.call != nil && it.call.changed != "" && it.row.Seq == it.first {
-			if err := r.cfg.Changes.Write(&rec); err != nil {
+			if err := r.cfg.Changes.Write(rec); err != nil {
 				return fmt.Errorf("write changes: %w", err)
 			}
 		}
