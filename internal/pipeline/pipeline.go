@@ -5,7 +5,7 @@
 // The stages:
 //
 //	feed:       Source.Next -> rows (a goroutine of its own, so a blocked read never holds up an interrupt)
-//	dispatcher: rows -> dedup -> journal or a new worker -> window
+//	dispatcher: rows -> dedup -> journal, or a worker over the jobs channel -> window
 //	workers:    Validator.Validate(id) -> journal -> call.done (at most Concurrency at once)
 //	writer:     window (in input order) -> wait for the row's call -> Sink
 //
