@@ -141,6 +141,27 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFileArgs parses the flags of a command that reads one input FILE
+// ("-", or nothing, for stdin). set holds the flags given explicitly.
+func parseFileArgs(fs *flag.FlagSet, args []string) (file string, set map[string]bool, err error) {
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return "", nil, exitError{code: exitOK} // help shown: stop, successfully
+	}
+	if err != nil {
+		return "", nil, flagError(err)
+	}
+	set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch len(pos) {
+	case 0:
+		return "-", set, nil
+	case 1:
+		return pos[0], set, nil
+	}
+	return "", nil, usageError("%s takes one input FILE, got %d: %s", fs.Name(), len(pos), strings.Join(pos, " "))
+}
+
 // newFlagSet returns a flag set whose -h prints help (synopsis, flags with
 // defaults, examples) to out.
 func newFlagSet(name, synopsis, examples string, out io.Writer) *flag.FlagSet {

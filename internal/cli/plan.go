@@ -119,20 +119,11 @@ func parsePlan(args []string, stderr io.Writer) (*planConfig, error) {
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
 	fs.StringVar(&c.summary, "summary", "", "also write the plan as JSON to `FILE`")
 
-	pos, err := parseArgs(fs, args)
+	file, set, err := parseFileArgs(fs, args)
 	if err != nil {
-		return nil, flagError(err)
+		return nil, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch len(pos) {
-	case 0:
-		c.file = "-"
-	case 1:
-		c.file = pos[0]
-	default:
-		return nil, usageError("plan takes one input FILE, got %d: %s", len(pos), strings.Join(pos, " "))
-	}
+	c.file = file
 	if err := in.apply(&c.in, set); err != nil {
 		return nil, err
 	}

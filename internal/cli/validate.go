@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,21 +145,11 @@ func parseValidate(args []string, stderr io.Writer) (*validateConfig, error) {
 	var logFormat string
 	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
 
-	pos, err := parseArgs(fs, args)
+	file, set, err := parseFileArgs(fs, args)
 	if err != nil {
-		return nil, flagError(err)
+		return nil, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	switch len(pos) {
-	case 0:
-		c.file = "-"
-	case 1:
-		c.file = pos[0]
-	default:
-		return nil, usageError("validate takes one input FILE, got %d: %s", len(pos), strings.Join(pos, " "))
-	}
+	c.file = file
 
 	if err := in.apply(&c.in, set); err != nil {
 		return nil, err
