@@ -212,15 +212,11 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		},
 	}
 
-	src, err := openInput(c.file, stdin)
+	src, rd, err := openReader(c.file, stdin, c.in)
 	if err != nil {
-		return exitError{code: exitUsage, err: err}
+		return err
 	}
 	defer src.Close()
-	rd, err := input.Open(src.name, src, c.in)
-	if err != nil {
-		return exitError{code: exitUsage, err: err}
-	}
 	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
 
 	var j planJournal

@@ -290,15 +290,11 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 
 	// Input.
-	src, err := openInput(c.file, stdin)
+	src, rd, err := openReader(c.file, stdin, c.in)
 	if err != nil {
-		return exitError{code: exitUsage, err: err}
+		return err
 	}
 	defer src.Close()
-	rd, err := input.Open(src.name, src, c.in)
-	if err != nil {
-		return exitError{code: exitUsage, err: err}
-	}
 	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
 
 	// Endpoint.
@@ -719,6 +715,21 @@ type inputFile struct {
 		io.Writer
 		Sum([]byte) []byte
 	}
+}
+
+// openReader opens the input and a reader on it; every failure is a usage
+// error (exit 2), reported before any work.
+func openReader(name string, stdin io.Reader, cfg input.Config) (*inputFile, *input.Reader, error) {
+	src, err := openInput(name, stdin)
+	if err != nil {
+		return nil, nil, exitError{code: exitUsage, err: err}
+	}
+	rd, err := input.Open(src.name, src, cfg)
+	if err != nil {
+		src.Close()
+		return nil, nil, exitError{code: exitUsage, err: err}
+	}
+	return src, rd, nil
 }
 
 func openInput(name string, stdin io.Reader) (*inputFile, error) {
