@@ -354,7 +354,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if !c.quiet {
 		progress = report.StartProgress(report.ProgressConfig{
 			Out: stderr, Terminal: terminal, Total: src.size,
-			Bytes: decidedBytes(src, stats), Interval: c.progressInterval, Stats: stats,
+			Bytes: decidedBytes(rd, stats), Interval: c.progressInterval, Stats: stats,
 			Logger: log,
 		})
 	}
@@ -436,13 +436,14 @@ func writeReports(c *validateConfig, sum report.Summary, audit *report.Audit, lo
 	}
 }
 
-// newLogger is the run's logger on stderr: text lines for people and
-// syslog-like pipelines, or one JSON object per line (--log-format json).
+// newLogger is the run's logger on stderr: "azvalidate: ..." lines for people
+// and line-oriented log pipelines, or one JSON object per line
+// (--log-format json) for log collectors.
 func newLogger(w io.Writer, json bool) *slog.Logger {
 	if json {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(newTextHandler(w))
 }
 
 // outcome maps how the pipeline ended to the exit code and the error to print.
@@ -760,17 +761,11 @@ func (in *inputFile) Read(p []byte) (int, error) {
 
 func (in *inputFile) Close() error { return in.c.Close() }
 
-// decidedBytes estimates the input bytes behind the rows decided so far: the
-// reader runs up to a window of rows ahead of the answers, which on a small
-// file would show the bar full long before the end.
-func decidedBytes(in *inputFile, stats *report.Stats) func() int64 {
-	return func() int64 {
-		read := stats.RowsRead.Load()
-		if read == 0 {
-			return 0
-		}
-		return int64(float64(in.n.Load()) * float64(stats.Rows.Load()) / float64(read))
-	}
+// decidedBytes is how much of the input, as stored, the rows decided so far
+// cover. Not the bytes read: the reader runs ahead of the answers (by the
+// window, and by its buffer, which can hold a small file whole).
+func decidedBytes(rd *input.Reader, stats *report.Stats) func() int64 {
+	return func() int64 { return rd.Stored(stats.InputDecided.Load()) }
 }
 
 func isTerminal(w io.Writer) bool {

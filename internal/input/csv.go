@@ -161,7 +161,7 @@ func (c *csvReader) next() (Row, error) {
 		}
 	}
 	c.seq++
-	row := Row{Seq: c.seq, Line: line}
+	row := Row{Seq: c.seq, Line: line, End: c.off}
 	if tooLong {
 		return invalid(row, rec, fmt.Sprintf("record longer than %d bytes", c.max)), nil
 	}

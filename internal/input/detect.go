@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -29,12 +30,16 @@ func newSource(name string, r io.Reader, max int) (*source, error) {
 	}
 	if bytes.Equal(magic, gzipMagic) {
 		s.gzip = true
-		// gzip.Reader reads concatenated members, as gzip -d does.
-		zr, err := gzip.NewReader(s.br)
+		// gzip.Reader reads concatenated members, as gzip -d does. The
+		// counters give the compression ratio at the same point of the
+		// stream on both sides (flate reads a ByteReader without buffering
+		// ahead), for Reader.Stored.
+		s.ratio = new(ratio)
+		zr, err := gzip.NewReader(&countIn{br: s.br, n: &s.ratio.in})
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		s.br = bufio.NewReaderSize(zr, bufSize)
+		s.br = bufio.NewReaderSize(&countOut{r: zr, n: &s.ratio.out}, bufSize)
 	}
 	bom, err := s.br.Peek(len(utf8BOM))
 	if err != nil && err != io.EOF {
@@ -97,4 +102,39 @@ func sniff(b []byte) (f Format, sure bool) {
 		return TSV, complete
 	}
 	return CSV, complete
+}
+
+// ratio counts a gzip stream's bytes consumed (in) and produced (out).
+type ratio struct{ in, out atomic.Int64 }
+
+// countIn counts the compressed bytes the decompressor consumes.
+type countIn struct {
+	br *bufio.Reader
+	n  *atomic.Int64
+}
+
+func (c *countIn) Read(p []byte) (int, error) {
+	n, err := c.br.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countIn) ReadByte() (byte, error) {
+	b, err := c.br.ReadByte()
+	if err == nil {
+		c.n.Add(1)
+	}
+	return b, err
+}
+
+// countOut counts the decompressed bytes produced.
+type countOut struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countOut) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

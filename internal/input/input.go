@@ -50,6 +50,7 @@ func ParseFormat(s string) (Format, error) {
 type Row struct {
 	Seq     int64    // record number from 1, the header not counted
 	Line    int64    // physical line where the record starts, from 1 (header counted)
+	End     int64    // bytes of the input up to the end of this record (after decompression), for progress
 	ID      string   // the id exactly as the file holds it (trimmed with Config.Trim)
 	Fields  []string // CSV/TSV: the record's fields, owned by the Row; nil for NDJSON
 	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
@@ -88,6 +89,7 @@ type Reader struct {
 	format Format
 	header []string
 	comma  rune
+	ratio  *ratio // nil unless gzip
 	next   func() (Row, error)
 }
 
@@ -124,7 +126,7 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 			return nil, err
 		}
 	}
-	rd := &Reader{name: name, format: format}
+	rd := &Reader{name: name, format: format, ratio: src.ratio}
 	switch format {
 	case CSV, TSV:
 		comma := cfg.Delimiter
@@ -150,6 +152,20 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 		return nil, &Error{name, fmt.Errorf("unknown format %d", format)}
 	}
 	return rd, nil
+}
+
+// Stored estimates how many bytes of the input as stored (compressed, if it
+// is) hold its first end bytes after decompression, e.g. a Row's End: for
+// progress against the file's size. Safe to call from any goroutine.
+func (r *Reader) Stored(end int64) int64 {
+	if r.ratio == nil {
+		return end
+	}
+	in, out := r.ratio.in.Load(), r.ratio.out.Load()
+	if out == 0 {
+		return 0
+	}
+	return int64(float64(end) * float64(in) / float64(out))
 }
 
 // Format is the input's format, as configured or detected.

@@ -839,3 +839,46 @@ func generate(f Format, n int) string {
 	}
 	return b.String()
 }
+
+// Row.End and Reader.Stored place each row in the input as stored, so that
+// progress can follow the rows decided rather than the bytes buffered.
+func TestRowEndAndStored(t *testing.T) {
+	t.Parallel()
+	var text strings.Builder
+	text.WriteString("externalId\n")
+	for i := range 2000 {
+		fmt.Fprintf(&text, "id-%04d\n", i)
+	}
+	plain := text.String()
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(plain))
+	zw.Close()
+	for name, stored := range map[string][]byte{"a.csv": []byte(plain), "a.csv.gz": z.Bytes()} {
+		rd, err := Open(name, bytes.NewReader(stored), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last Row
+		for {
+			row, err := rd.Next()
+			if err != nil {
+				break
+			}
+			if want := int64(len("externalId\n") + int(row.Seq)*len("id-0000\n")); row.End != want {
+				t.Fatalf("%s row %d: End %d, want %d", name, row.Seq, row.End, want)
+			}
+			if row.Seq == 1000 {
+				// Half the rows: about half the stored bytes, though the
+				// reader's buffer holds the whole (small) input by now.
+				if got, half := rd.Stored(row.End), int64(len(stored)/2); got < half*8/10 || got > half*12/10 {
+					t.Errorf("%s: Stored at row 1000 = %d, want about %d", name, got, half)
+				}
+			}
+			last = row
+		}
+		if got := rd.Stored(last.End); got < int64(len(stored))*9/10 || got > int64(len(stored))*11/10 {
+			t.Errorf("%s: Stored at the end = %d, want about %d", name, got, len(stored))
+		}
+	}
+}

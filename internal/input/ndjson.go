@@ -47,7 +47,7 @@ func (n *ndjsonReader) next() (Row, error) {
 		}
 	}
 	n.seq++
-	row := Row{Seq: n.seq, Line: lineNo, Raw: append([]byte{}, line...)}
+	row := Row{Seq: n.seq, Line: lineNo, End: n.off, Raw: append([]byte{}, line...)}
 	switch {
 	case tooLong:
 		row.Invalid = fmt.Sprintf("record longer than %d bytes", n.max)

@@ -10,15 +10,17 @@ import (
 // keeping at most max bytes of each, so memory stays bounded whatever the
 // input holds. Both the CSV/TSV and the NDJSON readers sit on it.
 type source struct {
-	name string
-	br   *bufio.Reader
-	gzip bool   // the stream is decompressed: say so in read errors
-	max  int    // Config.MaxRecordBytes
-	buf  []byte // the current record, reused by every read
-	line int64  // physical lines consumed
-	seq  int64  // rows returned
-	eof  bool   // the stream ended; reading again could block a terminal
-	err  error  // sticky end: io.EOF or an *Error
+	name  string
+	br    *bufio.Reader
+	gzip  bool   // the stream is decompressed: say so in read errors
+	ratio *ratio // gzip: bytes in and out of the decompressor
+	max   int    // Config.MaxRecordBytes
+	buf   []byte // the current record, reused by every read
+	line  int64  // physical lines consumed
+	off   int64  // bytes consumed, after decompression (what Row.End reports)
+	seq   int64  // rows returned
+	eof   bool   // the stream ended; reading again could block a terminal
+	err   error  // sticky end: io.EOF or an *Error
 }
 
 // read returns the next record without its line ending (LF or CRLF), the
@@ -40,6 +42,7 @@ func (s *source) read(inQuotes func(chunk []byte) bool) (rec []byte, line int64,
 		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
 			return nil, 0, false, s.fail(err)
 		}
+		s.off += int64(len(chunk))
 		quotedNewline := inQuotes != nil && inQuotes(chunk)
 		// Keep two bytes more than max for a CRLF that is not counted.
 		// (Written so that a max of math.MaxInt cannot overflow.)

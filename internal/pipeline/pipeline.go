@@ -242,7 +242,6 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 			return nil
 		}
 		row := f.row
-		r.cfg.Stats.RowsRead.Add(1)
 		it := item{row: row, ans: -1}
 		if row.Invalid == "" {
 			if row.Padded {
@@ -356,6 +355,7 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 		rec := &r.rec
 		r.cfg.Stats.Count(rec.Verdict)
 		r.cfg.Stats.Rows.Add(1)
+		r.cfg.Stats.InputDecided.Store(it.row.End)
 		if r.cfg.Observe != nil {
 			r.cfg.Observe(rec)
 		}

@@ -18,14 +18,16 @@ import (
 
 // Stats are the live counters of a run. All methods are safe for concurrent use.
 type Stats struct {
-	Rows        atomic.Int64 // rows decided (written or filtered)
-	RowsRead    atomic.Int64 // rows read from the input, decided or not
-	DistinctIDs atomic.Int64 // distinct usable ids seen
-	Padded      atomic.Int64 // usable ids with surrounding white space (Trim off)
-	Calls       atomic.Int64 // HTTP requests sent
-	Retries     atomic.Int64 // requests that were repeats for the same id
-	Throttled   atomic.Int64 // 429 answers
-	JournalHits atomic.Int64 // answers taken from the --state journal
+	Rows atomic.Int64 // rows decided (written or filtered)
+	// Input bytes (after decompression) up to the end of the last row
+	// decided: what progress measures.
+	InputDecided atomic.Int64
+	DistinctIDs  atomic.Int64 // distinct usable ids seen
+	Padded       atomic.Int64 // usable ids with surrounding white space (Trim off)
+	Calls        atomic.Int64 // HTTP requests sent
+	Retries      atomic.Int64 // requests that were repeats for the same id
+	Throttled    atomic.Int64 // 429 answers
+	JournalHits  atomic.Int64 // answers taken from the --state journal
 	// Answers that differ from an expired journalled one, by direction.
 	BecameTaken, BecameAvailable atomic.Int64
 	verdicts                     [8]atomic.Int64

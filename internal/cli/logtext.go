@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// textHandler is --log-format text: one line per record in the shape people
+// expect from a command-line tool and grep can still take apart:
+//
+//	azvalidate: warning: key file k is readable by others (mode -rw-r--r--); chmod 600 it
+//	azvalidate: progress rows=12345 percent=45 rows_per_second=1234
+//
+// The time is left out: a terminal does not need it and log collectors add
+// their own.
+type textHandler struct {
+	mu    *sync.Mutex
+	w     io.Writer
+	attrs string // preformatted attributes of With
+}
+
+func newTextHandler(w io.Writer) *textHandler { return &textHandler{mu: new(sync.Mutex), w: w} }
+
+func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("azvalidate: ")
+	switch {
+	case r.Level >= slog.LevelError:
+		b.WriteString("error: ")
+	case r.Level >= slog.LevelWarn:
+		b.WriteString("warning: ")
+	}
+	b.WriteString(r.Message)
+	b.WriteString(h.attrs)
+	r.Attrs(func(a slog.Attr) bool {
+		appendAttr(&b, a)
+		return true
+	})
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *textHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	var b strings.Builder
+	b.WriteString(h.attrs)
+	for _, a := range attrs {
+		appendAttr(&b, a)
+	}
+	return &textHandler{mu: h.mu, w: h.w, attrs: b.String()}
+}
+
+// WithGroup is not used by azvalidate; groups are flattened.
+func (h *textHandler) WithGroup(string) slog.Handler { return h }
+
+// appendAttr writes " key=value", quoting values with spaces or quotes.
+func appendAttr(b *strings.Builder, a slog.Attr) {
+	v := a.Value.Resolve().String()
+	b.WriteByte(' ')
+	b.WriteString(a.Key)
+	b.WriteByte('=')
+	if v == "" || strings.ContainsAny(v, " \t\n\"=") {
+		v = strconv.Quote(v)
+	}
+	b.WriteString(v)
+}
