@@ -31,7 +31,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 )
@@ -292,28 +291,23 @@ func (j *Journal) last(id string) (e Entry, sec int64, ok bool) {
 // keeps it, so a caller that waits for Append before counting an answer as
 // done never loses one. Lines of concurrent calls share one write. A zero
 // e.Time means now. e.Status must be JSON; it is kept byte for byte unless it
-// spans several lines, when it is compacted. Lookup sees the answer once
-// Append has returned nil (for one id, of two concurrent Appends either may
-// win). After a write error (a full disk) every later Append fails with it.
+// spans several lines, when it is compacted. Lookup does not see it: the
+// index holds what the file held at Open. After a write error (a full disk)
+// every later Append fails with it.
 func (j *Journal) Append(id string, e Entry) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.Truncate(time.Second)
 	buf := make([]byte, 0, 64+len(id)+len(e.MessageCode)+len(e.Status))
-	line, status, err := encodeLine(buf, id, e)
+	line, _, err := encodeLine(buf, id, e)
 	if err != nil {
 		return fmt.Errorf("journal answer for %q: %w", id, err)
 	}
-	if err := j.w.write(line); err != nil {
-		return err
-	}
-	e.Status = status // compacted as written, so a reopened journal gives the same
-	j.mu.Lock()
-	// Clone: id may point into a large input buffer that must not be kept.
-	j.put(strings.Clone(id), e)
-	j.mu.Unlock()
-	return nil
+	// Not kept in memory: within a run the pipeline asks about each id once,
+	// so only the next run (which reads the file) needs this answer, and a
+	// copy here would double the memory a run spends per distinct id.
+	return j.w.write(line)
 }
 
 // Close waits for the Appends in progress, fsyncs and closes the file, which

@@ -104,7 +104,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for id, e := range entries {
 		mustAppend(t, j, id, e)
-		checkLookup(t, j, id, e) // visible at once
+		// Not in memory: within a run each id is asked once; the next run
+		// reads it from the file.
+		if _, ok := j.Lookup(id); ok {
+			t.Errorf("%q: in memory after Append", id)
+		}
 	}
 	mustClose(t, j)
 	checkLines(t, path)
@@ -191,7 +195,6 @@ func TestLastWins(t *testing.T) {
 	later.Time = t0.Add(time.Minute)
 	mustAppend(t, j, "crm-1", free)
 	mustAppend(t, j, "crm-1", later)
-	checkLookup(t, j, "crm-1", later)
 	mustClose(t, j)
 
 	j = mustOpen(t, path, 0, t0)
@@ -364,9 +367,6 @@ func TestConcurrentAppend(t *testing.T) {
 				if err := j.Append(id(w, i), e); err != nil {
 					t.Error(err)
 					return
-				}
-				if _, ok := j.Lookup(id(w, i)); !ok {
-					t.Errorf("%s: not found after Append", id(w, i))
 				}
 			}
 		})
