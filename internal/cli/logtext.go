@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // textHandler is --log-format text: one line per record in the shape people
@@ -16,14 +15,14 @@ import (
 //	azvalidate: progress rows=12345 percent=45 rows_per_second=1234
 //
 // The time is left out: a terminal does not need it and log collectors add
-// their own.
+// their own. Each record is one Write, so w must serialise writes itself
+// (validate's stderr is a lockedWriter, shared with the progress bar).
 type textHandler struct {
-	mu    *sync.Mutex
 	w     io.Writer
 	attrs string // preformatted attributes of With
 }
 
-func newTextHandler(w io.Writer) *textHandler { return &textHandler{mu: new(sync.Mutex), w: w} }
+func newTextHandler(w io.Writer) *textHandler { return &textHandler{w: w} }
 
 func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
@@ -43,8 +42,6 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		return true
 	})
 	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	_, err := io.WriteString(h.w, b.String())
 	return err
 }
@@ -55,7 +52,7 @@ func (h *textHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for _, a := range attrs {
 		appendAttr(&b, a)
 	}
-	return &textHandler{mu: h.mu, w: h.w, attrs: b.String()}
+	return &textHandler{w: h.w, attrs: b.String()}
 }
 
 // WithGroup is not used by azvalidate; groups are flattened.
