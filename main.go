@@ -21,5 +21,6 @@ func main() {
 		cancel(cli.Interrupted(<-sigs))
 		os.Exit(cli.Interrupted(<-sigs).ExitCode())
 	}()
-	os.Exit(cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	os.Exit(cli.Run(ctx, os.Args[1:], env))
 }

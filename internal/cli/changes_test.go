@@ -23,13 +23,13 @@ func TestChangesSinceLastRun(t *testing.T) {
 	if res := run(t, input, night1.args("--rate", "0", "--state", state, "-")...); res.code != 1 {
 		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
 	}
-	// Every answer of the first night must be older than --state-max-age.
-	time.Sleep(1100 * time.Millisecond)
+	// The next night: every answer of the first is older than --state-max-age.
+	nextNight := func(e *Env) { e.Now = func() time.Time { return time.Now().Add(20 * time.Hour) } }
 
 	night2 := newEndpoint(t, sandbox.Config{Taken: map[string]bool{"n-1": true, "n-2": true, "n-4": true}})
 	changes := filepath.Join(dir, "changes.csv")
 	sumFile := filepath.Join(dir, "s.json")
-	res := run(t, input, night2.args("--rate", "0", "--state", state, "--state-max-age", "1ms",
+	res := runWithEnv(t, nextNight, input, night2.args("--rate", "0", "--state", state, "--state-max-age", "12h",
 		"--changes", changes, "--summary", sumFile, "-")...)
 	if res.code != 1 {
 		t.Fatalf("second run: exit %d\n%s", res.code, res.stderr)

@@ -76,7 +76,7 @@ func completionCommands() ([]compCommand, error) {
 	}
 	// Each command's -h output; parsing -h returns before any work.
 	helps := map[string]func(io.Writer){
-		"validate": func(w io.Writer) { parseValidate([]string{"-h"}, w) },
+		"validate": func(w io.Writer) { parseValidate([]string{"-h"}, Env{}, w) },
 		"plan":     func(w io.Writer) { parsePlan([]string{"-h"}, w) },
 		"sandbox":  func(w io.Writer) { runSandbox(context.Background(), []string{"-h"}, io.Discard, w) },
 	}

@@ -29,7 +29,7 @@ func completionScript(t *testing.T, shell string) string {
 func TestCompletionMentionsEveryFlag(t *testing.T) {
 	t.Parallel()
 	var validateHelp, planHelp, sandboxHelp bytes.Buffer
-	parseValidate([]string{"-h"}, &validateHelp)
+	parseValidate([]string{"-h"}, Env{}, &validateHelp)
 	parsePlan([]string{"-h"}, &planHelp)
 	runSandbox(context.Background(), []string{"-h"}, io.Discard, &sandboxHelp)
 	flags := map[string][]string{

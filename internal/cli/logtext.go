@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // textHandler is --log-format text: one line per record in the shape people
@@ -68,4 +69,26 @@ func appendAttr(b *strings.Builder, a slog.Attr) {
 		v = strconv.Quote(v)
 	}
 	b.WriteString(v)
+}
+
+// newLogger is the run's logger on stderr: "azvalidate: ..." lines for people
+// and line-oriented log pipelines, or one JSON object per line
+// (--log-format json) for log collectors.
+func newLogger(w io.Writer, json bool) *slog.Logger {
+	if json {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(newTextHandler(w))
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

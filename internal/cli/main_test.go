@@ -1,16 +1,20 @@
 package cli
 
 import (
-	"os"
-	"testing"
+	"io"
 	"time"
 )
 
-// TestMain shortens retry backoffs and Retry-After pauses, so that fault
+// testTimings shorten retry backoffs and Retry-After pauses, so that fault
 // drills take seconds; the binary keeps the real defaults.
-func TestMain(m *testing.M) {
-	tuning.backoffBase = time.Millisecond
-	tuning.backoffMax = 20 * time.Millisecond
-	tuning.maxPause = 20 * time.Millisecond
-	os.Exit(m.Run())
+var testTimings = Timings{
+	BackoffBase: time.Millisecond,
+	BackoffMax:  20 * time.Millisecond,
+	MaxPause:    20 * time.Millisecond,
+}
+
+// testEnv is a command's environment in tests: the given streams, no
+// environment variables, the real clock and short timings.
+func testEnv(stdin io.Reader, stdout, stderr io.Writer) Env {
+	return Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Timings: testTimings}
 }

@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -16,10 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
-	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/report"
 )
 
@@ -57,61 +55,9 @@ type planConfig struct {
 	summary        string
 }
 
-// inputFlags are the flags that say how to read an input, as validate and
-// plan both take them: addInputFlags registers them, apply checks them and
-// completes the input.Config.
-type inputFlags struct {
-	format, idColumn, delimiter string
-}
-
-// addInputFlags registers on fs the flags that fill in.
-func addInputFlags(fs *flag.FlagSet, in *input.Config) *inputFlags {
-	f := &inputFlags{}
-	fs.StringVar(&f.format, "format", "", "input format csv|tsv|ndjson (default: from the extension, else sniffed)")
-	fs.StringVar(&f.idColumn, "id-column", "externalId", "CSV/TSV id column `NAME` (exact, then case-insensitive), or its 1-based number with --no-header")
-	fs.BoolVar(&in.NoHeader, "no-header", false, "CSV/TSV input has no header row (use --id-column N)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
-	fs.StringVar(&in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
-	fs.IntVar(&in.MaxRecordBytes, "max-field-bytes", 1<<20, "a row longer than this many `bytes` becomes an invalid row instead of using memory without bound")
-	fs.BoolVar(&in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
-	return f
-}
-
-// apply checks the input flags once parsed and completes in; set holds the
-// names of the flags given.
-func (f *inputFlags) apply(in *input.Config, set map[string]bool) error {
-	var err error
-	if f.format != "" {
-		if in.Format, err = input.ParseFormat(f.format); err != nil {
-			return usageError("--format: %v", err)
-		}
-	}
-	if in.NoHeader {
-		n, err := strconv.Atoi(f.idColumn)
-		switch {
-		case !set["id-column"]:
-			n = 1
-		case err != nil || n < 1:
-			return usageError("--no-header needs --id-column N, a column number from 1 (got %q)", f.idColumn)
-		}
-		in.IDIndex = n
-	} else {
-		in.IDColumn = f.idColumn
-	}
-	if f.delimiter != "" {
-		if in.Delimiter, err = parseDelimiter(f.delimiter); err != nil {
-			return usageError("--delimiter: %v", err)
-		}
-	}
-	if in.MaxRecordBytes < 1 {
-		return usageError("--max-field-bytes must be positive, got %d", in.MaxRecordBytes)
-	}
-	return nil
-}
-
-func parsePlan(args []string, stderr io.Writer) (*planConfig, error) {
+func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 	c := &planConfig{}
-	fs := newFlagSet("plan", planSynopsis, planExamples, stderr)
+	fs := newFlagSet("plan", planSynopsis, planExamples, help)
 	in := addInputFlags(fs, &c.in)
 	fs.Float64Var(&c.rate, "rate", 8, "requests per second the estimate assumes, 0 = no limit; 8 is Azotte's 500/min")
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE` (as validate's): ids with a fresh answer there cost no call")
@@ -162,25 +108,20 @@ func parsePlan(args []string, stderr io.Writer) (*planConfig, error) {
 //	exit_code               the process's exit code
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
-	Tool             string           `json:"tool"`
-	Version          string           `json:"version"`
-	Command          string           `json:"command"`
-	Start            time.Time        `json:"start"`
-	End              time.Time        `json:"end"`
-	Input            report.InputInfo `json:"input"`
-	Settings         planSettings     `json:"settings"`
-	Rows             int64            `json:"rows"`
-	DistinctIDs      int64            `json:"distinct_ids"`
-	InvalidRows      int64            `json:"invalid_rows"`
-	DuplicateRows    int64            `json:"duplicate_rows"`
-	PaddedIDs        int64            `json:"padded_ids"`
-	Near             *near.Stats      `json:"near_duplicates,omitempty"`
-	JournalHits      int64            `json:"journal_hits"`
-	JournalStale     int64            `json:"journal_stale"`
-	CallsNeeded      int64            `json:"calls_needed"`
-	EstimatedSeconds *float64         `json:"estimated_seconds,omitempty"`
-	ExitCode         int              `json:"exit_code"`
-	Error            string           `json:"error,omitempty"`
+	report.Header
+	Settings         planSettings `json:"settings"`
+	Rows             int64        `json:"rows"`
+	DistinctIDs      int64        `json:"distinct_ids"`
+	InvalidRows      int64        `json:"invalid_rows"`
+	DuplicateRows    int64        `json:"duplicate_rows"`
+	PaddedIDs        int64        `json:"padded_ids"`
+	Near             *near.Stats  `json:"near_duplicates,omitempty"`
+	JournalHits      int64        `json:"journal_hits"`
+	JournalStale     int64        `json:"journal_stale"`
+	CallsNeeded      int64        `json:"calls_needed"`
+	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
+	ExitCode         int          `json:"exit_code"`
+	Error            string       `json:"error,omitempty"`
 }
 
 type planSettings struct {
@@ -199,20 +140,20 @@ type planJournal interface {
 	Stale(id string) (journal.Entry, bool)
 }
 
-func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c, err := parsePlan(args, stderr)
+func runPlan(ctx context.Context, args []string, env Env) error {
+	c, err := parsePlan(args, env.Stderr)
 	if c == nil || err != nil {
 		return err
 	}
 	sum := planSummary{
-		Tool: "azvalidate", Version: version(), Command: "plan", Start: time.Now(),
+		Header: report.Header{Tool: "azvalidate", Version: version(), Command: "plan", Start: env.now()},
 		Settings: planSettings{
 			Rate: c.rate, IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
 			State: c.state, StateMaxAgeSeconds: c.stateMaxAge.Seconds(), NearDuplicates: c.nearDuplicates,
 		},
 	}
 
-	src, rd, err := openReader(c.file, stdin, c.in)
+	src, rd, err := openReader(c.file, env.Stdin, c.in)
 	if err != nil {
 		return err
 	}
@@ -221,7 +162,7 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	var j planJournal
 	if c.state != "" {
-		jr, err := openPlanJournal(c.state, c.stateMaxAge, stderr)
+		jr, err := openPlanJournal(c.state, c.stateMaxAge, env)
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
@@ -235,19 +176,8 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		detector = near.NewDetector()
 	}
 
-	runErr := countPlan(ctx, rd, j, detector, &sum)
-	code := exitOK
-	switch {
-	case ctx.Err() != nil:
-		runErr = context.Cause(ctx)
-		code = exitInterrupted
-		var coded interface{ ExitCode() int }
-		if errors.As(runErr, &coded) {
-			code = coded.ExitCode()
-		}
-	case runErr != nil:
-		code = exitUsage
-	default:
+	code, runErr, ok := stopCode(ctx, countPlan(ctx, rd, j, detector, &sum))
+	if ok {
 		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
 	}
 	sum.Input.Bytes = src.n.Load()
@@ -260,20 +190,18 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		secs := float64(sum.CallsNeeded) / c.rate
 		sum.EstimatedSeconds = &secs
 	}
-	sum.End = time.Now()
+	sum.End = env.now()
 	sum.ExitCode = code
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
-	if err := sum.writeText(stdout); err != nil && runErr == nil {
+	if err := sum.writeText(env.Stdout); err != nil && runErr == nil {
 		runErr, code = fmt.Errorf("write plan: %w", err), exitUsage
 	}
 	if c.summary != "" {
-		if err := writeJSONFile(c.summary, sum); err != nil {
-			fmt.Fprintf(stderr, "azvalidate: summary: %v\n", err)
-			if code == exitOK {
-				code = exitUsage
-			}
+		if err := report.WriteJSONFile(c.summary, sum); err != nil {
+			fmt.Fprintf(env.Stderr, "azvalidate: --summary: %v\n", err)
+			code = sideFileFailed(code)
 		}
 	}
 	if code == exitOK {
@@ -285,17 +213,17 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // openPlanJournal opens the --state journal to read it. A journal that does
 // not exist yet is no error (nothing has been validated): plan says so and
 // does not create it. It returns a nil journal then.
-func openPlanJournal(path string, maxAge time.Duration, stderr io.Writer) (*journal.Journal, error) {
+func openPlanJournal(path string, maxAge time.Duration, env Env) (*journal.Journal, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "azvalidate: state file %s does not exist yet: no journal hits\n", path)
+		fmt.Fprintf(env.Stderr, "azvalidate: state file %s does not exist yet: no journal hits\n", path)
 		return nil, nil
 	}
-	j, err := journal.Open(path, maxAge, time.Now())
+	j, err := journal.Open(path, maxAge, env.now())
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range j.Warnings() {
-		fmt.Fprintf(stderr, "azvalidate: warning: %s\n", w)
+		fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
 	}
 	return j, nil
 }
@@ -356,35 +284,35 @@ func (s planSummary) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	line("input\t%s (%s, %s)", s.Input.Name, s.Input.Format, byteCount(s.Input.Bytes))
-	line("rows\t%s", thousands(s.Rows))
-	line("distinct ids\t%s", thousands(s.DistinctIDs))
-	line("invalid rows\t%s\tno usable id: no call", thousands(s.InvalidRows))
-	line("exact duplicates\t%s\trows repeating an earlier row's id: no call", thousands(s.DuplicateRows))
+	line("input\t%s", s.Input)
+	line("rows\t%s", human.Count(s.Rows))
+	line("distinct ids\t%s", human.Count(s.DistinctIDs))
+	line("invalid rows\t%s\tno usable id: no call", human.Count(s.InvalidRows))
+	line("exact duplicates\t%s\trows repeating an earlier row's id: no call", human.Count(s.DuplicateRows))
 	if s.PaddedIDs > 0 {
-		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", thousands(s.PaddedIDs))
+		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", human.Count(s.PaddedIDs))
 	}
 	if n := s.Near; n != nil {
 		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters",
-			count(n.Groups, "group"), thousands(n.Groups+n.Similar))
+			human.Plural(n.Groups, "group"), human.Count(n.Groups+n.Similar))
 		for _, g := range n.Largest[:min(len(n.Largest), maxGroupsShown)] {
 			example := ""
 			if g.Example != "" {
 				example = "e.g. " + strconv.QuoteToGraphic(g.Example) + " like row " + strconv.FormatInt(g.FirstRow, 10)
 			}
-			line("  row %d\t%s ids\t%s\t%s", g.FirstRow, thousands(g.Size), strings.Join(g.Kinds, ", "), example)
+			line("  row %d\t%s ids\t%s\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "), example)
 		}
 		if more := n.Groups - maxGroupsShown; more > 0 {
-			line("  …\t%s more groups\t(--summary lists the 20 largest)", thousands(more))
+			line("  …\t%s more groups\t(--summary lists the 20 largest)", human.Count(more))
 		}
 	}
 	switch s.Settings.State {
 	case "":
 		line("journal hits\t-\tno --state")
 	default:
-		line("journal hits\t%s\tfresh answers in %s (expired: %s, asked again)", thousands(s.JournalHits), s.Settings.State, thousands(s.JournalStale))
+		line("journal hits\t%s\tfresh answers in %s (expired: %s, asked again)", human.Count(s.JournalHits), s.Settings.State, human.Count(s.JournalStale))
 	}
-	line("calls needed\t%s", thousands(s.CallsNeeded))
+	line("calls needed\t%s", human.Count(s.CallsNeeded))
 	line("api time\t%s", apiTime(s.CallsNeeded, s.Settings.Rate))
 	if s.Error != "" {
 		line("INCOMPLETE\t%s", s.Error)
@@ -394,81 +322,14 @@ func (s planSummary) writeText(w io.Writer) error {
 
 // apiTime says how long calls take at rate: "1,204,331 calls at 8/s ≈ 41 h 49 min".
 func apiTime(calls int64, rate float64) string {
-	head := count(calls, "call")
+	head := human.Plural(calls, "call")
 	if rate <= 0 {
 		return head + " at no rate limit (--rate 0): no estimate"
 	}
 	head += " at " + strconv.FormatFloat(rate, 'f', -1, 64) + "/s ≈ "
 	secs := float64(calls) / rate
 	if secs >= 48*3600 {
-		return head + duration(secs) + fmt.Sprintf(" (%.1f days)", secs/86400)
+		return head + human.Span(time.Duration(secs*float64(time.Second))) + fmt.Sprintf(" (%.1f days)", secs/86400)
 	}
-	return head + duration(secs)
-}
-
-// duration formats seconds for people: "37 s", "12 min 5 s", "41 h 49 min".
-func duration(secs float64) string {
-	s := int64(math.Round(secs))
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", s)
-	case s < 3600:
-		return fmt.Sprintf("%d min %d s", s/60, s%60)
-	}
-	m := int64(math.Round(secs / 60))
-	return fmt.Sprintf("%d h %d min", m/60, m%60)
-}
-
-// thousands formats n with thousands separators: 1204331 -> "1,204,331".
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	var b strings.Builder
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// count says "1 group", "2 groups", "1,024 groups".
-func count(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return thousands(n) + " " + noun + "s"
-}
-
-// byteCount formats a size in bytes in SI units: "38.6 kB".
-func byteCount(n int64) string {
-	if n < 1000 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f, i := float64(n), 0
-	for f >= 1000 && i < 4 {
-		f /= 1000
-		i++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + "kMGT"[i-1:i] + "B"
-}
-
-// writeJSONFile writes v as indented JSON to path, complete or not at all.
-func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := output.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Abandon(false)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Commit()
+	return head + human.Span(time.Duration(secs*float64(time.Second)))
 }

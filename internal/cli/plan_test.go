@@ -103,9 +103,7 @@ func writeJournal(t *testing.T, path string, fresh, old []string) {
 // in the environment validate reads, proves that nothing reached it anyway.
 func TestPlanCounts(t *testing.T) {
 	e := newEndpoint(t, sandbox.Config{})
-	t.Setenv("AZOTTE_BASE_URL", e.url)
-	t.Setenv("AZOTTE_TENANT", testTenant)
-	t.Setenv("AZOTTE_API_KEY", testKey)
+	vars := map[string]string{"AZOTTE_BASE_URL": e.url, "AZOTTE_TENANT": testTenant, "AZOTTE_API_KEY": testKey}
 
 	dir := t.TempDir()
 	in := filepath.Join(dir, "export.csv")
@@ -117,7 +115,8 @@ func TestPlanCounts(t *testing.T) {
 	sumPath := filepath.Join(dir, "plan.json")
 
 	// Flags after the file, as users type them.
-	r := run(t, "", "plan", in, "--state", state, "--state-max-age", "1h", "--rate", "2", "--summary", sumPath)
+	setVars := func(e *Env) { e.Getenv = func(k string) string { return vars[k] } }
+	r := runWithEnv(t, setVars, "", "plan", in, "--state", state, "--state-max-age", "1h", "--rate", "2", "--summary", sumPath)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -302,7 +301,7 @@ func TestPlanInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(Interrupted(syscall.SIGTERM))
 	var out, errb bytes.Buffer
-	code := Run(ctx, []string{"plan", "--id-column", "1", "--no-header", "-"}, strings.NewReader("a\nb\n"), &out, &errb)
+	code := Run(ctx, []string{"plan", "--id-column", "1", "--no-header", "-"}, testEnv(strings.NewReader("a\nb\n"), &out, &errb))
 	if code != exitTerminated || !strings.Contains(out.String(), "INCOMPLETE") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}

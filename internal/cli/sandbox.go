@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -120,4 +122,40 @@ func faultList(kinds []sandbox.Fault) string {
 		names[i] = f.String()
 	}
 	return strings.Join(names, ",")
+}
+
+// startSandbox serves the embedded sandbox on a free loopback port until stop.
+func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func(), err error) {
+	cfg := sandbox.Config{Tenant: c.tenant, APIKey: c.apiKey}
+	if c.sandboxTaken != "" {
+		f, err := os.Open(c.sandboxTaken)
+		if err != nil {
+			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken: %w", err)}
+		}
+		cfg.Taken, err = sandbox.ReadTaken(f)
+		f.Close()
+		if err != nil {
+			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)}
+		}
+	}
+	ln, err := sandbox.Listen("")
+	if err != nil {
+		return "", nil, exitError{code: exitUsage, err: fmt.Errorf("sandbox: %w", err)}
+	}
+	// The sandbox outlives an interrupt of the run: in-flight calls still get
+	// their answers while the run drains.
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sandbox.New(cfg).Serve(sctx, ln)
+	}()
+	return "http://" + ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// randomKey is the embedded sandbox's key: fresh per run, never shown.
+func randomKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "sk_sandbox_" + hex.EncodeToString(b)
 }

@@ -61,8 +61,18 @@ type result struct {
 
 func run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runWithEnv(t, nil, stdin, args...)
+}
+
+// runWithEnv runs a command in testEnv changed by set (nil: unchanged).
+func runWithEnv(t *testing.T, set func(*Env), stdin string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	env := testEnv(strings.NewReader(stdin), &out, &errb)
+	if set != nil {
+		set(&env)
+	}
+	code := Run(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
 }
 

@@ -136,10 +136,8 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 				comma = '\t'
 			}
 		}
-		// The record scanner works on bytes; a multi-byte delimiter would
-		// complicate it for a case no export we know of needs.
-		if comma < 0 || comma >= utf8.RuneSelf || comma == '"' || comma == '\r' || comma == '\n' {
-			return nil, &Error{name, fmt.Errorf("delimiter %q: want one ASCII character other than a quote or line break", comma)}
+		if err := checkDelimiter(comma); err != nil {
+			return nil, &Error{name, err}
 		}
 		c, err := newCSVReader(src, byte(comma), cfg)
 		if err != nil {
@@ -174,6 +172,32 @@ func (r *Reader) Format() Format { return r.format }
 // Header is the CSV/TSV header, BOM stripped (nil for NDJSON or NoHeader).
 // The caller must not modify it.
 func (r *Reader) Header() []string { return r.header }
+
+// ParseDelimiter reads a delimiter as a user writes it: one character, or
+// "tab" or `\t` for a tab.
+func ParseDelimiter(s string) (rune, error) {
+	switch s {
+	case `\t`, "tab":
+		return '\t', nil
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if s == "" || size != len(s) || checkDelimiter(r) != nil {
+		return 0, fmt.Errorf("delimiter %q: %s", s, delimiterRule)
+	}
+	return r, nil
+}
+
+const delimiterRule = "want one ASCII character other than a quote or line break"
+
+// checkDelimiter is the one rule for delimiters. The record scanner works on
+// bytes; a multi-byte delimiter would complicate it for a case no export we
+// know of needs.
+func checkDelimiter(r rune) error {
+	if r <= 0 || r >= utf8.RuneSelf || r == '"' || r == '\r' || r == '\n' {
+		return fmt.Errorf("delimiter %q: %s", r, delimiterRule)
+	}
+	return nil
+}
 
 // Delimiter is the CSV/TSV field separator in use (0 for NDJSON).
 func (r *Reader) Delimiter() rune { return r.comma }

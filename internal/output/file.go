@@ -30,7 +30,7 @@ func Create(path string) (*File, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, fmt.Errorf("open output %s: %w", path, err)
+			return nil, fmt.Errorf("open %s: %w", path, cause(err))
 		}
 		return &File{f: f, path: path, direct: true}, nil
 	}
@@ -40,12 +40,12 @@ func Create(path string) (*File, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("create output %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, cause(err))
 	}
 	if err := f.Chmod(0o644); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, fmt.Errorf("create output %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, cause(err))
 	}
 	return &File{f: f, path: path}, nil
 }
@@ -74,7 +74,7 @@ func (f *File) Commit() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write output %s: %w", f.path, err)
+		return fmt.Errorf("write %s: %w", f.path, cause(err))
 	}
 	syncDir(filepath.Dir(f.path))
 	return nil
@@ -96,12 +96,12 @@ func (f *File) Abandon(keepPartial bool) error {
 	if keepPartial {
 		if rerr := os.Rename(tmp, f.path+".partial"); rerr != nil {
 			os.Remove(tmp)
-			return fmt.Errorf("keep partial output %s.partial: %w", f.path, errors.Join(err, rerr))
+			return fmt.Errorf("keep %s.partial: %w", f.path, cause(errors.Join(err, rerr)))
 		}
 		return nil
 	}
 	if rerr := os.Remove(tmp); rerr != nil {
-		return fmt.Errorf("remove temporary output %s: %w", tmp, rerr)
+		return fmt.Errorf("remove %s: %w", tmp, cause(rerr))
 	}
 	return nil
 }
@@ -134,4 +134,18 @@ func WriteFile(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return f.Commit()
+}
+
+// cause strips the operation and path that os errors repeat, so that a
+// message names the file once: "create out.csv: permission denied".
+func cause(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }

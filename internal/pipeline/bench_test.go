@@ -28,8 +28,8 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
-	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -291,7 +291,7 @@ func BenchmarkMemory(b *testing.B) {
 			b.Fatal(err)
 		}
 		sink := &probeSink{Writer: w, last: rows}
-		stats := new(report.Stats)
+		stats := new(stats.Stats)
 		start := time.Now()
 		if err := Run(context.Background(), Config{Concurrency: 16, Stats: stats}, &genRows{n: rows, distinct: ids}, instant{}, sink); err != nil {
 			b.Fatal(err)
@@ -401,7 +401,7 @@ func newBenchEnv(b *testing.B, cfg sandbox.Config, conc int, rate float64) *benc
 	e.url = srv.URL + azotte.DefaultPath
 	e.hc = &http.Client{Transport: azotte.NewTransport(conc)}
 	b.Cleanup(e.hc.CloseIdleConnections) // before srv.Close: cleanups run last first
-	stats := new(report.Stats)
+	stats := new(stats.Stats)
 	e.pacer = &stampPacer{Adaptive: pace.NewAdaptive(pace.Config{Rate: rate, Burst: 8})}
 	var pacer azotte.Pacer = e.pacer.Adaptive
 	if rate > 0 {
@@ -538,7 +538,7 @@ func benchID(k int64) string {
 
 // runCSV validates a CSV held in memory the way the validate command does:
 // input.Open, Run, then output.New to io.Discard, flushed.
-func runCSV(b *testing.B, data []byte, v Validator, conc int) *report.Stats {
+func runCSV(b *testing.B, data []byte, v Validator, conc int) *stats.Stats {
 	b.Helper()
 	rd, err := input.Open("bench.csv", bytes.NewReader(data), input.Config{})
 	if err != nil {
@@ -550,7 +550,7 @@ func runCSV(b *testing.B, data []byte, v Validator, conc int) *report.Stats {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stats := new(report.Stats)
+	stats := new(stats.Stats)
 	if err := Run(context.Background(), Config{Concurrency: conc, Stats: stats}, rd, v, w); err != nil {
 		b.Fatal(err)
 	}

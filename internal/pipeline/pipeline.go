@@ -29,7 +29,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
-	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -75,7 +75,7 @@ type Config struct {
 	Concurrency int                  // requests in flight at most; default 16
 	Window      int                  // rows held between reader and writer at most; default max(4096, 64*Concurrency)
 	Only        verdict.Set          // verdicts to write; 0 writes all
-	Stats       *report.Stats        // counters; nil: a private one
+	Stats       *stats.Stats         // counters; nil: a private one
 	Journal     Journal              // answers of earlier runs; nil: none
 	Changes     Sink                 // also receives the rows whose answer changed since the journal's; nil: none
 	Observe     func(*output.Record) // called by the writer for every row, in order, before Only filters; nil: none
@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 		cfg.Window = max(4096, 64*cfg.Concurrency)
 	}
 	if cfg.Stats == nil {
-		cfg.Stats = new(report.Stats)
+		cfg.Stats = new(stats.Stats)
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 3 * time.Second

@@ -14,8 +14,8 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
-	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -82,7 +82,7 @@ func TestRunKeepsOrderAndAsksEachIDOnce(t *testing.T) {
 			client, sb := newClient(t, sandbox.Config{Taken: taken, Latency: 2 * time.Millisecond}, conc)
 			src := &rows{n: 1500, distinct: 400}
 			var sink collect
-			stats := new(report.Stats)
+			stats := new(stats.Stats)
 			// A window smaller than the row count makes the reorder window wrap.
 			err := Run(context.Background(), Config{Concurrency: conc, Window: 64, Stats: stats}, src, client, &sink)
 			if err != nil {

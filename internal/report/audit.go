@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -17,7 +18,7 @@ type AuditConfig struct {
 	Duplicates int              // largest duplicate groups listed; default 20
 	Points     int              // throughput buckets kept at most; default 120
 	Bucket     time.Duration    // first throughput bucket width; default 10ms, doubled whenever Points buckets are full
-	Latency    *Histogram       // request latency to chart (a Stats' Latency); nil: no latency chart
+	Latency    *stats.Histogram // request latency to chart (a Stats' Latency); nil: no latency chart
 	Now        func() time.Time // the clock; default time.Now
 }
 
@@ -235,7 +236,7 @@ func (a *Audit) Throughput() Throughput {
 }
 
 // latency returns the histogram to chart, or nil.
-func (a *Audit) latency() *Histogram {
+func (a *Audit) latency() *stats.Histogram {
 	if a == nil {
 		return nil
 	}

@@ -174,29 +174,6 @@ func TestAuditConcurrentReaders(t *testing.T) {
 	}
 }
 
-func TestHistogramBuckets(t *testing.T) {
-	t.Parallel()
-	var h Histogram
-	for _, d := range []time.Duration{0, 100 * time.Microsecond, 101 * time.Microsecond, time.Second, time.Hour} {
-		h.Observe(d)
-	}
-	b := h.Buckets()
-	if len(b) != numBounds+1 {
-		t.Fatalf("%d buckets, want %d", len(b), numBounds+1)
-	}
-	var total int64
-	for i, x := range b {
-		total += x.Count
-		if i > 0 && x.Lower != b[i-1].Upper {
-			t.Errorf("bucket %d starts at %v, previous ends at %v", i, x.Lower, b[i-1].Upper)
-		}
-	}
-	if total != 5 || b[0].Count != 2 || b[1].Count != 1 || b[len(b)-1].Count != 1 {
-		t.Errorf("counts: total %d, first %d, second %d, overflow %d; want 5, 2, 1, 1",
-			total, b[0].Count, b[1].Count, b[len(b)-1].Count)
-	}
-}
-
 // BenchmarkAuditObserve is the Audit's cost per row on the writer's path.
 func BenchmarkAuditObserve(b *testing.B) {
 	a := NewAudit(AuditConfig{})

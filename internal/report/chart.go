@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/azotte/azvalidate/internal/human"
+	"github.com/azotte/azvalidate/internal/stats"
 )
 
 // chart is an SVG chart laid out in Go and drawn by the HTML template: bars,
@@ -83,7 +86,7 @@ const (
 
 // latencyChart is a column per histogram bucket (upper bounds on the x
 // axis, from the Histogram's bounds), with p50, p95 and p99 marked.
-func latencyChart(buckets []Bucket, q Latency) *chart {
+func latencyChart(buckets []stats.Bucket, q Latency) *chart {
 	if len(buckets) == 0 {
 		return nil
 	}
@@ -93,7 +96,7 @@ func latencyChart(buckets []Bucket, q Latency) *chart {
 		most = max(most, b.Count)
 	}
 	bw := plotInnerW / float64(len(buckets))
-	yAxis(c, float64(most), func(v float64) string { return group(int64(v)) }, "requests")
+	yAxis(c, float64(most), func(v float64) string { return human.Count(int64(v)) }, "requests")
 	for i, b := range buckets {
 		h := float64(b.Count) / float64(most) * plotInnerH
 		if b.Count > 0 {
@@ -101,18 +104,18 @@ func latencyChart(buckets []Bucket, q Latency) *chart {
 		}
 		x := plotL + float64(i)*bw
 		c.rect(x+1, plotB-h, max(bw-2, 1), h, "#1f6fb2",
-			group(b.Count)+" requests in ("+durText(b.Lower)+", "+durText(b.Upper)+"]")
+			human.Count(b.Count)+" requests in ("+human.Duration(b.Lower)+", "+human.Duration(b.Upper)+"]")
 	}
 	// About six labels on the x axis, at bucket upper bounds.
 	step := max(1, int(math.Ceil(float64(len(buckets))/6)))
-	c.text(plotL, plotB+16, "middle", "label", durText(buckets[0].Lower))
+	c.text(plotL, plotB+16, "middle", "label", human.Duration(buckets[0].Lower))
 	for i := step - 1; i < len(buckets); i += step {
 		if buckets[i].Upper == math.MaxInt64 {
 			continue
 		}
 		x := plotL + float64(i+1)*bw
 		c.line(x, plotB, x, plotB+4, "axis")
-		c.text(x, plotB+16, "middle", "label", durText(buckets[i].Upper))
+		c.text(x, plotB+16, "middle", "label", human.Duration(buckets[i].Upper))
 	}
 	c.text(plotL+plotInnerW/2, plotB+34, "middle", "label", "request latency (bucket upper bounds)")
 	// Quantile marks, their labels above the plot; a label close to an
@@ -146,7 +149,7 @@ func latencyChart(buckets []Bucket, q Latency) *chart {
 		}
 		placed = append(placed, x)
 		y := plotT - 30 + float64(level)*12
-		label := m.name + " " + durText(d)
+		label := m.name + " " + human.Duration(d)
 		c.line(x, y+2, x, plotB, "mark")
 		if x+3+float64(len(label))*7 > plotW { // about 7 units a character: keep it inside
 			c.text(x-3, y, "end", "mark", label)
@@ -180,7 +183,7 @@ func throughputChart(st []stretch, peak float64, span time.Duration, avg float64
 			top = 1.25 * max(q, avg)
 		}
 	}
-	yAxis(c, top, rateText, "rows/s")
+	yAxis(c, top, human.Rate, "rows/s")
 	scale := plotInnerW / span.Seconds()
 	for _, x := range st {
 		r := x.rate()
@@ -192,14 +195,14 @@ func throughputChart(st []stretch, peak float64, span time.Duration, avg float64
 		bx, bw := plotL+x.From.Seconds()*scale, max((x.To-x.From).Seconds()*scale-0.5, 0.5)
 		if r > top {
 			fill = "#1b4d1e"
-			label := "↑ " + rateText(r)
+			label := "↑ " + human.Rate(r)
 			if bx+bw/2+float64(len(label))*3.5 > plotW {
 				c.text(bx+bw, plotT-4, "end", "value", label)
 			} else {
 				c.text(bx+bw/2, plotT-4, "middle", "value", label)
 			}
 		}
-		c.rect(bx, plotB-h, bw, h, fill, rateText(r)+" rows/s from "+durText(x.From)+" to "+durText(x.To))
+		c.rect(bx, plotB-h, bw, h, fill, human.Rate(r)+" rows/s from "+human.Duration(x.From)+" to "+human.Duration(x.To))
 	}
 	for i := range 5 {
 		f := float64(i) / 4
@@ -209,13 +212,13 @@ func throughputChart(st []stretch, peak float64, span time.Duration, avg float64
 		if i == 4 {
 			anchor = "end" // inside the chart
 		}
-		c.text(x, plotB+16, anchor, "label", durText(time.Duration(f*float64(span))))
+		c.text(x, plotB+16, anchor, "label", human.Duration(time.Duration(f*float64(span))))
 	}
 	c.text(plotL+plotInnerW/2, plotB+34, "middle", "label", "time since the start of the run")
 	if avg > 0 && avg <= top {
 		y := plotB - avg/top*plotInnerH
 		c.line(plotL, y, plotR, y, "mark")
-		c.text(plotR, y-4, "end", "mark", "average "+rateText(avg)+" rows/s")
+		c.text(plotR, y-4, "end", "mark", "average "+human.Rate(avg)+" rows/s")
 	}
 	return c
 }

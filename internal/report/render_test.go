@@ -16,6 +16,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/human"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -33,7 +35,7 @@ func simulate(t testing.TB, n int) (Summary, *Audit) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	clock := &fakeClock{t: start, step: 0}
-	stats := new(Stats)
+	stats := new(stats.Stats)
 	a := NewAudit(AuditConfig{Rows: 10, Latency: &stats.Latency, Now: clock.Now})
 	first := map[string]int64{}
 	for seq := int64(1); seq <= int64(n); seq++ {
@@ -77,16 +79,18 @@ func simulate(t testing.TB, n int) (Summary, *Audit) {
 		stats.Rows.Add(1)
 	}
 	sum := Summary{
-		Tool: "azvalidate", Version: "v1.4.0", Command: "validate",
-		Start: start, End: clock.Now(),
-		Input:  InputInfo{Name: "crm-export-2026-03.csv.gz", Format: "csv", Bytes: 48_213_557, SHA256: "9f2c4e0b7a1d3e5f60718293a4b5c6d7e8f90112233445566778899aabbccdd"},
+		Header: Header{
+			Tool: "azvalidate", Version: "v1.4.0", Command: "validate",
+			Start: start, End: clock.Now(),
+			Input: InputInfo{Name: "crm-export-2026-03.csv.gz", Format: "csv", Bytes: 48_213_557, SHA256: "9f2c4e0b7a1d3e5f60718293a4b5c6d7e8f90112233445566778899aabbccdd"},
+		},
 		Output: "checked.csv",
 		Settings: Settings{BaseURL: "https://acme.sandbox.azotte.com", Path: "/api/v1/c2a/customer/validate", Tenant: "e2a1c7b2-4f3a",
 			Concurrency: 16, Rate: 8, Burst: 8, Retries: 5, TimeoutSeconds: 15, IDColumn: "externalId", IDField: "externalId"},
 		MinRate:  4.5,
 		ExitCode: 3,
 	}
-	stats.Fill(&sum)
+	sum.Fill(stats)
 	return sum, a
 }
 
@@ -126,16 +130,16 @@ func nodeText(n *html.Node) string {
 // from the summary and the audit (never copied from a rendered report).
 func want(s Summary, a *Audit) map[string][]string {
 	w := map[string][]string{
-		"input":    {s.Input.Name, group(s.Input.Bytes), byteSize(s.Input.Bytes), s.Input.SHA256, s.Output},
+		"input":    {s.Input.Name, human.Count(s.Input.Bytes), human.Bytes(s.Input.Bytes), s.Input.SHA256, s.Output},
 		"settings": {s.Settings.BaseURL, s.Settings.Path, s.Settings.Tenant, fmt.Sprint(s.Settings.Concurrency), "8 requests/s", fmt.Sprint(s.Settings.Retries), "15s"},
-		"run":      {s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), group(s.Rows), group(s.DistinctIDs), s.Version},
+		"run":      {s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), human.Count(s.Rows), human.Count(s.DistinctIDs), s.Version},
 		"latency":  {msText(s.LatencyMS.P50), msText(s.LatencyMS.P95), msText(s.LatencyMS.P99), msText(s.LatencyMS.Max)},
-		"requests": {group(s.APICalls), group(s.Retries), group(s.Throttled), "4.5 requests/s"},
+		"requests": {human.Count(s.APICalls), human.Count(s.Retries), human.Count(s.Throttled), "4.5 requests/s"},
 		"outcome":  {fmt.Sprint(s.ExitCode), "some rows got no answer"},
 	}
 	for _, v := range verdict.All {
 		n := s.Verdicts[v.String()]
-		w["verdicts"] = append(w["verdicts"], v.String(), group(n), share(n, s.Rows))
+		w["verdicts"] = append(w["verdicts"], v.String(), human.Count(n), share(n, s.Rows))
 	}
 	for _, d := range a.Duplicates() {
 		w["duplicates"] = append(w["duplicates"], d.ID, fmt.Sprint(d.First), fmt.Sprint(d.Rows))
@@ -143,11 +147,11 @@ func want(s Summary, a *Audit) map[string][]string {
 	for _, r := range a.Taken() {
 		w["taken"] = append(w["taken"], fmt.Sprint(r.Row), r.ID)
 	}
-	w["taken"] = append(w["taken"], group(s.Verdicts["taken"])+" taken rows")
+	w["taken"] = append(w["taken"], human.Count(s.Verdicts["taken"])+" taken rows")
 	for _, r := range a.Errors() {
 		w["errors"] = append(w["errors"], fmt.Sprint(r.Row), r.ID, r.Detail, r.MessageCode)
 	}
-	w["throughput"] = []string{"average " + rateText(s.RowsPerSecond) + " rows/s", durText(a.Throughput().Bucket)}
+	w["throughput"] = []string{"average " + human.Rate(s.RowsPerSecond) + " rows/s", human.Duration(a.Throughput().Bucket)}
 	return w
 }
 
@@ -347,7 +351,7 @@ func TestReportWithoutAudit(t *testing.T) {
 			if err := write(&b); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(b.String(), "Not recorded.") || !strings.Contains(b.String(), group(s.Rows)) {
+			if !strings.Contains(b.String(), "Not recorded.") || !strings.Contains(b.String(), human.Count(s.Rows)) {
 				t.Errorf("report without an audit lacks its note or figures:\n%s", b.String())
 			}
 		})

@@ -10,8 +10,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -47,12 +49,7 @@ import (
 //	exit_code         the process's exit code
 //	error             the fatal error, when there was one (omitted otherwise)
 type Summary struct {
-	Tool           string           `json:"tool"`
-	Version        string           `json:"version"`
-	Command        string           `json:"command"`
-	Start          time.Time        `json:"start"`
-	End            time.Time        `json:"end"`
-	Input          InputInfo        `json:"input"`
+	Header
 	Output         string           `json:"output"`
 	Settings       Settings         `json:"settings"`
 	Rows           int64            `json:"rows"`
@@ -78,6 +75,17 @@ type Summary struct {
 type Changes struct {
 	BecameTaken     int64 `json:"became_taken"`
 	BecameAvailable int64 `json:"became_available"`
+}
+
+// Header opens every command's JSON summary (validate's and plan's): what
+// ran, when, and on which input.
+type Header struct {
+	Tool    string    `json:"tool"`    // "azvalidate"
+	Version string    `json:"version"` // the tool's version
+	Command string    `json:"command"` // "validate" or "plan"
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Input   InputInfo `json:"input"`
 }
 
 // InputInfo identifies the input that was read.
@@ -114,10 +122,10 @@ type Latency struct {
 	Max float64 `json:"max"`
 }
 
-// Fill copies the counters, verdict counts and latency quantiles into sum.
-// When sum.Start and sum.End are set, it also computes the elapsed time and
-// rows per second, so set them first.
-func (s *Stats) Fill(sum *Summary) {
+// Fill copies the counters, verdict counts and latency quantiles of s into
+// sum. When sum.Start and sum.End are set, it also computes the elapsed time
+// and rows per second, so set them first.
+func (sum *Summary) Fill(s *stats.Stats) {
 	sum.Rows = s.Rows.Load()
 	sum.DistinctIDs = s.DistinctIDs.Load()
 	sum.PaddedIDs = s.Padded.Load()
@@ -151,43 +159,39 @@ func (s Summary) WriteText(w io.Writer) error {
 	// tabwriter buffers until Flush, which reports any write error.
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	in := s.Input.Name
-	if s.Input.Format != "" {
-		in += " (" + s.Input.Format + ", " + byteSize(s.Input.Bytes) + ")"
-	}
-	line("input\t%s", in)
+	line("input\t%s", s.Input)
 	if s.Output != "" {
 		line("output\t%s", s.Output)
 	}
-	line("rows\t%s", group(s.Rows))
-	line("distinct ids\t%s", group(s.DistinctIDs))
-	width := len(group(s.Rows)) // no verdict count exceeds the rows
+	line("rows\t%s", human.Count(s.Rows))
+	line("distinct ids\t%s", human.Count(s.DistinctIDs))
+	width := len(human.Count(s.Rows)) // no verdict count exceeds the rows
 	for _, v := range verdict.All {
 		n := s.Verdicts[v.String()]
-		line("  %s\t%*s  %6s", v, width, group(n), percent(n, s.Rows))
+		line("  %s\t%*s  %6s", v, width, human.Count(n), human.Percent(n, s.Rows))
 	}
 	if s.PaddedIDs > 0 {
-		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", group(s.PaddedIDs))
+		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", human.Count(s.PaddedIDs))
 	}
-	line("api calls\t%s", group(s.APICalls))
-	line("retries\t%s", group(s.Retries))
-	line("http 429\t%s", group(s.Throttled))
-	line("journal hits\t%s", group(s.JournalHits))
+	line("api calls\t%s", human.Count(s.APICalls))
+	line("retries\t%s", human.Count(s.Retries))
+	line("http 429\t%s", human.Count(s.Throttled))
+	line("journal hits\t%s", human.Count(s.JournalHits))
 	if n := s.NearDuplicates; n != nil {
-		groups := group(n.Groups) + " groups"
+		groups := human.Count(n.Groups) + " groups"
 		if n.Groups == 1 {
 			groups = "1 group"
 		}
-		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters", groups, group(n.Groups+n.Similar))
+		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters", groups, human.Count(n.Groups+n.Similar))
 		for _, g := range n.Largest[:min(len(n.Largest), 3)] {
-			line("  row %d\t%s ids\t%s", g.FirstRow, group(g.Size), strings.Join(g.Kinds, ", "))
+			line("  row %d\t%s ids\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "))
 		}
 	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
-		line("changed\t%s became taken, %s became available since the journal's answers", group(c.BecameTaken), group(c.BecameAvailable))
+		line("changed\t%s became taken, %s became available since the journal's answers", human.Count(c.BecameTaken), human.Count(c.BecameAvailable))
 	}
 	line("elapsed\t%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
-	line("rows/s\t%s", group(int64(math.Round(s.RowsPerSecond))))
+	line("rows/s\t%s", human.Count(int64(math.Round(s.RowsPerSecond))))
 	l := s.LatencyMS
 	line("latency\tp50 %s · p95 %s · p99 %s · max %s", msText(l.P50), msText(l.P95), msText(l.P99), msText(l.Max))
 	rate := "unlimited"
@@ -207,63 +211,28 @@ func (s Summary) WriteText(w io.Writer) error {
 	return tw.Flush()
 }
 
-// group formats n with thousands separators: 1234567 -> "1,234,567".
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	b := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		b = append(b, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-func percent(n, total int64) string {
-	if total == 0 {
-		return "-"
-	}
-	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
-}
-
 func msText(v float64) string {
 	return time.Duration(v * float64(time.Millisecond)).Round(100 * time.Microsecond).String()
 }
 
-func byteSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
+// String is the input as the text summaries show it: "x.csv (csv, 38.6 kB)".
+func (in InputInfo) String() string {
+	if in.Format == "" {
+		return in.Name
 	}
-	f, i := float64(n), 0
-	for f >= unit && i < 4 {
-		f /= unit
-		i++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + "kMGT"[i-1:i] + "B"
+	return in.Name + " (" + in.Format + ", " + human.Bytes(in.Bytes) + ")"
 }
 
-// WriteJSONFile writes s as indented JSON to path, atomically: the file
-// appears complete or not at all, as the output file does.
-func WriteJSONFile(path string, s Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+// WriteJSONFile writes v (a Summary, plan's summary) as indented JSON to
+// path, atomically: the file appears complete or not at all, as the output
+// file does. Its errors name path.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("summary: %w", err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	b = append(b, '\n')
-	if err := output.WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(b)
+	return output.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
 		return err
-	}); err != nil {
-		return fmt.Errorf("write summary %s: %w", path, err)
-	}
-	return nil
+	})
 }

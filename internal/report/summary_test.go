@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/human"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 func sampleSummary() Summary {
-	var s Stats
+	var s stats.Stats
 	for range 3 {
 		s.Count(verdict.Available)
 		s.Rows.Add(1)
@@ -24,13 +26,15 @@ func sampleSummary() Summary {
 	s.Latency.Observe(12 * time.Millisecond)
 	start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	sum := Summary{
-		Tool: "azvalidate", Version: "v1.0.0", Command: "validate",
-		Start: start, End: start.Add(2 * time.Second),
-		Input:    InputInfo{Name: "export.csv", Format: "csv", Bytes: 123456, SHA256: "ab12"},
+		Header: Header{
+			Tool: "azvalidate", Version: "v1.0.0", Command: "validate",
+			Start: start, End: start.Add(2 * time.Second),
+			Input: InputInfo{Name: "export.csv", Format: "csv", Bytes: 123456, SHA256: "ab12"},
+		},
 		Output:   "out.csv",
 		Settings: Settings{BaseURL: "https://acme.sandbox.azotte.com", Tenant: "acme", Concurrency: 16, Rate: 8, Burst: 8, Retries: 5, TimeoutSeconds: 15},
 	}
-	s.Fill(&sum)
+	sum.Fill(&s)
 	return sum
 }
 
@@ -114,7 +118,7 @@ func TestWriteText(t *testing.T) {
 		{"interrupted unlimited", func(s *Summary) { s.Interrupted, s.Settings.Rate, s.PaddedIDs = true, 0, 0 },
 			[]string{"INTERRUPTED", "unlimited"},
 			[]string{"padded ids"}},
-		{"no rows", func(s *Summary) { *s = Summary{Input: InputInfo{Name: "-"}} },
+		{"no rows", func(s *Summary) { *s = Summary{Header: Header{Input: InputInfo{Name: "-"}}} },
 			[]string{"rows", "available"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,8 +173,8 @@ func TestWriteJSONFile(t *testing.T) {
 func TestGroup(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -12345: "-12,345"} {
-		if got := group(n); got != want {
-			t.Errorf("group(%d) = %q, want %q", n, got, want)
+		if got := human.Count(n); got != want {
+			t.Errorf("human.Count(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/human"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -96,9 +98,9 @@ func newView(s Summary, a *Audit) *view {
 	v := &view{S: s}
 	v.ExitMeaning, v.Status = exitMeaning(s)
 
-	size := group(s.Input.Bytes) + " bytes"
+	size := human.Count(s.Input.Bytes) + " bytes"
 	if s.Input.Bytes >= 1000 {
-		size += " (" + byteSize(s.Input.Bytes) + ")"
+		size += " (" + human.Bytes(s.Input.Bytes) + ")"
 	}
 	sha := s.Input.SHA256
 	if sha == "" {
@@ -142,9 +144,9 @@ func newView(s Summary, a *Audit) *view {
 		{"start", timeText(s.Start)},
 		{"end", timeText(s.End)},
 		{"elapsed", seconds(s.ElapsedSeconds)},
-		{"rows", group(s.Rows)},
-		{"distinct ids", group(s.DistinctIDs)},
-		{"rows/s", rateText(s.RowsPerSecond)},
+		{"rows", human.Count(s.Rows)},
+		{"distinct ids", human.Count(s.DistinctIDs)},
+		{"rows/s", human.Rate(s.RowsPerSecond)},
 	}
 
 	var most int64
@@ -154,7 +156,7 @@ func newView(s Summary, a *Audit) *view {
 	for _, vd := range verdict.All {
 		n := s.Verdicts[vd.String()]
 		v.Verdicts = append(v.Verdicts, verdictLine{
-			Name: vd.String(), N: n, Count: group(n), Share: share(n, s.Rows), Color: verdictColors[vd],
+			Name: vd.String(), N: n, Count: human.Count(n), Share: share(n, s.Rows), Color: verdictColors[vd],
 		})
 	}
 	v.VerdictChart = verdictChart(v.Verdicts, most)
@@ -164,7 +166,7 @@ func newView(s Summary, a *Audit) *view {
 	if h := a.latency(); h != nil {
 		buckets := displayBuckets(h.Buckets())
 		for _, b := range buckets {
-			v.LatencyBars = append(v.LatencyBars, bar{Label: "≤ " + durText(b.Upper), Value: float64(b.Count), Text: group(b.Count)})
+			v.LatencyBars = append(v.LatencyBars, bar{Label: "≤ " + human.Duration(b.Upper), Value: float64(b.Count), Text: human.Count(b.Count)})
 		}
 		v.LatencyChart = latencyChart(buckets, l)
 	}
@@ -177,20 +179,20 @@ func newView(s Summary, a *Audit) *view {
 		}
 	}
 	v.Requests = []field{
-		{"api calls", group(s.APICalls)},
-		{"retries", group(s.Retries)},
-		{"http 429", group(s.Throttled)},
+		{"api calls", human.Count(s.APICalls)},
+		{"retries", human.Count(s.Retries)},
+		{"http 429", human.Count(s.Throttled)},
 		{"lowest rate", minRate},
-		{"journal hits", group(s.JournalHits)},
-		{"padded ids", group(s.PaddedIDs)},
+		{"journal hits", human.Count(s.JournalHits)},
+		{"padded ids", human.Count(s.PaddedIDs)},
 	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
 		v.Requests = append(v.Requests, field{"changed since the journal",
-			group(c.BecameTaken) + " became taken, " + group(c.BecameAvailable) + " became available"})
+			human.Count(c.BecameTaken) + " became taken, " + human.Count(c.BecameAvailable) + " became available"})
 	}
 
 	v.Tool, v.StartText, v.EndText = v.Run[0].Value, v.Run[1].Value, v.Run[2].Value
-	v.RowsText, v.DistinctText = group(s.Rows), group(s.DistinctIDs)
+	v.RowsText, v.DistinctText = human.Count(s.Rows), human.Count(s.DistinctIDs)
 	v.DuplicateNote = "Not recorded."
 	v.TakenList.Note, v.ErrorList.Note = "Not recorded.", "Not recorded."
 	if a != nil {
@@ -201,7 +203,7 @@ func newView(s Summary, a *Audit) *view {
 			v.DuplicateNote = "No id is on more than one row."
 		default:
 			v.DuplicateNote = fmt.Sprintf("The %d largest of %s ids found on more than one row (%s duplicate rows in all, first rows not counted).",
-				len(v.Duplicates), group(int64(ids)), group(s.Verdicts[verdict.Duplicate.String()]))
+				len(v.Duplicates), human.Count(int64(ids)), human.Count(s.Verdicts[verdict.Duplicate.String()]))
 		}
 		v.TakenList = listRows(a.Taken(), s.Verdicts[verdict.Taken.String()], a.RowLimit(), verdict.Taken)
 		v.ErrorList = listRows(a.Errors(), s.Verdicts[verdict.Error.String()], a.RowLimit(), verdict.Error)
@@ -219,9 +221,9 @@ func listRows(rows []AuditRow, total int64, limit int, vd verdict.Verdict) rowLi
 	case len(rows) == 0:
 		l.Note = "No " + vd.String() + " rows."
 	case int64(len(rows)) >= total:
-		l.Note = fmt.Sprintf("%s %s rows in all.", group(total), vd)
+		l.Note = fmt.Sprintf("%s %s rows in all.", human.Count(total), vd)
 	default:
-		l.Note = fmt.Sprintf("The first %d of %s %s rows (a report lists %d at most).", len(rows), group(total), vd, limit)
+		l.Note = fmt.Sprintf("The first %d of %s %s rows (a report lists %d at most).", len(rows), human.Count(total), vd, limit)
 	}
 	return l
 }
@@ -233,7 +235,7 @@ func share(n, total int64) string {
 	if n > 0 && total > 0 && float64(n)/float64(total) < 0.0005 {
 		return "<0.1%"
 	}
-	return percent(n, total)
+	return human.Percent(n, total)
 }
 
 func yesNo(b bool) string {
@@ -251,38 +253,14 @@ func timeText(t time.Time) string {
 }
 
 func seconds(s float64) string {
-	return durText(time.Duration(s * float64(time.Second)))
-}
-
-// durText shows a duration with about three significant digits.
-func durText(d time.Duration) string {
-	switch {
-	case d == math.MaxInt64:
-		return "∞"
-	case d >= time.Minute:
-		return d.Round(time.Second).String()
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= 10*time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}
-
-func rateText(r float64) string {
-	if r >= 100 || r == 0 {
-		return group(int64(math.Round(r)))
-	}
-	return strconv.FormatFloat(r, 'f', 1, 64)
+	return human.Duration(time.Duration(s * float64(time.Second)))
 }
 
 // displayBuckets is the part of a histogram worth showing: from the first
 // non-empty bucket to the last, widened to at least minShown buckets so that
 // one busy bucket does not fill the chart, and merged pairwise down to at
 // most maxShown. It returns nil for an empty histogram.
-func displayBuckets(all []Bucket) []Bucket {
+func displayBuckets(all []stats.Bucket) []stats.Bucket {
 	const minShown, maxShown = 12, 36
 	lo, hi := -1, -1
 	for i, b := range all {
@@ -304,7 +282,7 @@ func displayBuckets(all []Bucket) []Bucket {
 			hi++
 		}
 	}
-	out := append([]Bucket(nil), all[lo:hi+1]...)
+	out := append([]stats.Bucket(nil), all[lo:hi+1]...)
 	for len(out) > maxShown {
 		merged := out[:0:0]
 		for i := 0; i < len(out); i += 2 {
@@ -355,8 +333,8 @@ func throughput(tp Throughput, s Summary) (*chart, []bar, string) {
 	for _, x := range st {
 		peak = max(peak, x.rate())
 	}
-	note := "peak " + rateText(peak) + " rows/s, average " + rateText(s.RowsPerSecond) +
-		" rows/s; each bar covers " + durText(tp.Bucket)
+	note := "peak " + human.Rate(peak) + " rows/s, average " + human.Rate(s.RowsPerSecond) +
+		" rows/s; each bar covers " + human.Duration(tp.Bucket)
 
 	// Text bars: at most maxLines, each the average over its stretches.
 	const maxLines = 24
@@ -368,7 +346,7 @@ func throughput(tp Throughput, s Summary) (*chart, []bar, string) {
 		for _, y := range st[i:j] {
 			x.Rows += y.Rows
 		}
-		bars = append(bars, bar{Label: durText(x.From), Value: x.rate(), Text: rateText(x.rate()) + " rows/s"})
+		bars = append(bars, bar{Label: human.Duration(x.From), Value: x.rate(), Text: human.Rate(x.rate()) + " rows/s"})
 	}
 	return throughputChart(st, peak, end, s.RowsPerSecond), bars, note
 }

@@ -1,4 +1,4 @@
-package report
+package cli
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -46,7 +47,7 @@ func TestProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out syncBuffer
-			var s Stats
+			var s stats.Stats
 			s.Rows.Add(3)
 			s.Count(verdict.Taken)
 			var read atomic.Int64
@@ -93,7 +94,7 @@ func TestProgressSlog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out syncBuffer
-			var s Stats
+			var s stats.Stats
 			s.Rows.Add(3)
 			s.Count(verdict.Taken)
 			s.Calls.Add(2)

@@ -1,4 +1,4 @@
-package report
+package stats
 
 import (
 	"errors"
@@ -97,16 +97,15 @@ func TestStatsConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 
-	var sum Summary
-	s.Fill(&sum)
 	n := int64(workers * each)
-	if sum.Rows != n || sum.APICalls != n || sum.Throttled != n/4 || sum.Retries != n/2 {
+	rows, calls, throttled, retries := s.Rows.Load(), s.Calls.Load(), s.Throttled.Load(), s.Retries.Load()
+	if rows != n || calls != n || throttled != n/4 || retries != n/2 {
 		t.Errorf("rows %d calls %d 429s %d retries %d, want %d %d %d %d",
-			sum.Rows, sum.APICalls, sum.Throttled, sum.Retries, n, n, n/4, n/2)
+			rows, calls, throttled, retries, n, n, n/4, n/2)
 	}
 	var verdicts int64
-	for _, c := range sum.Verdicts {
-		verdicts += c
+	for _, v := range verdict.All {
+		verdicts += s.Verdict(v)
 	}
 	if verdicts != n {
 		t.Errorf("verdict counts add up to %d, want %d", verdicts, n)
@@ -118,7 +117,30 @@ func TestStatsConcurrent(t *testing.T) {
 	if observed != n*3/4 {
 		t.Errorf("%d latencies observed, want %d", observed, n*3/4)
 	}
-	if sum.LatencyMS.Max != 15000 {
-		t.Errorf("max latency %vms, want 15000", sum.LatencyMS.Max)
+	if m := s.Latency.Max(); m != 15*time.Second {
+		t.Errorf("max latency %v, want 15s", m)
+	}
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	t.Parallel()
+	var h Histogram
+	for _, d := range []time.Duration{0, 100 * time.Microsecond, 101 * time.Microsecond, time.Second, time.Hour} {
+		h.Observe(d)
+	}
+	b := h.Buckets()
+	if len(b) != numBounds+1 {
+		t.Fatalf("%d buckets, want %d", len(b), numBounds+1)
+	}
+	var total int64
+	for i, x := range b {
+		total += x.Count
+		if i > 0 && x.Lower != b[i-1].Upper {
+			t.Errorf("bucket %d starts at %v, previous ends at %v", i, x.Lower, b[i-1].Upper)
+		}
+	}
+	if total != 5 || b[0].Count != 2 || b[1].Count != 1 || b[len(b)-1].Count != 1 {
+		t.Errorf("counts: total %d, first %d, second %d, overflow %d; want 5, 2, 1, 1",
+			total, b[0].Count, b[1].Count, b[len(b)-1].Count)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package cli
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/azotte/azvalidate/internal/human"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -21,7 +23,7 @@ type ProgressConfig struct {
 	Total    int64         // input size in bytes, or -1 when unknown
 	Bytes    func() int64  // bytes of input consumed so far; must be safe to call concurrently
 	Interval time.Duration // log line period when not a terminal; default 10s
-	Stats    *Stats
+	Stats    *stats.Stats
 	// Logger, when set, receives the progress lines written when Out is not
 	// a terminal, as records with the message "progress" and the attributes
 	// rows, percent (only when Total is known), rows_per_second, taken,
@@ -54,7 +56,7 @@ func StartProgress(cfg ProgressConfig) *Progress {
 		cfg.Bytes = func() int64 { return 0 }
 	}
 	if cfg.Stats == nil {
-		cfg.Stats = new(Stats)
+		cfg.Stats = new(stats.Stats)
 	}
 	p := &Progress{
 		cfg:   cfg,
@@ -127,7 +129,7 @@ func (p *Progress) describe() string {
 		rate = float64(rows) / el.Seconds()
 	}
 	return fmt.Sprintf("rows %s · taken %s · errors %s · %s rows/s",
-		group(rows), group(s.Verdict(verdict.Taken)), group(s.Verdict(verdict.Error)), group(int64(rate)))
+		human.Count(rows), human.Count(s.Verdict(verdict.Taken)), human.Count(s.Verdict(verdict.Error)), human.Count(int64(rate)))
 }
 
 func (p *Progress) runLog() {
@@ -171,8 +173,8 @@ func (p *Progress) logLine(rows int64, rate float64) string {
 	}
 	s := p.cfg.Stats
 	return fmt.Sprintf("azvalidate: %s rows%s · %s rows/s · taken %s · errors %s · api calls %s\n",
-		group(rows), pct, group(int64(rate)), group(s.Verdict(verdict.Taken)),
-		group(s.Verdict(verdict.Error)), group(s.Calls.Load()))
+		human.Count(rows), pct, human.Count(int64(rate)), human.Count(s.Verdict(verdict.Taken)),
+		human.Count(s.Verdict(verdict.Error)), human.Count(s.Calls.Load()))
 }
 
 // log is logLine as a structured record for Config.Logger.

@@ -1,10 +1,8 @@
-// Package report keeps a run's counters and latency histogram (safe for
-// concurrent use, constant memory) and renders the summary as a text table, as
-// JSON and as Prometheus metrics, plus progress on stderr. An Audit adds what
-// the audit report (HTML or Markdown) shows beyond the counters: the first
-// taken and error rows, the largest duplicate groups and the throughput over
-// the run.
-package report
+// Package stats holds a run's live counters and its latency histogram: safe
+// for concurrent use by every goroutine of a run, in constant memory. The
+// pipeline and the client update them; progress, the summary and the reports
+// read them.
+package stats
 
 import (
 	"math"

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/verdict"
+)
+
+// outputs are everything a run writes rows to: the main output, the
+// --changes file and the --split files.
+type outputs struct {
+	main, changes *outputFile
+	split         *output.Split
+	sink          output.Writer // what the pipeline writes to: main, and split if any
+}
+
+func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
+	format := c.outputFormat
+	if format == input.Unknown {
+		format = rd.Format()
+	}
+	opts := output.Options{
+		Format:         format,
+		InputFormat:    rd.Format(),
+		Header:         rd.Header(),
+		Columns:        len(rd.Header()),
+		Comma:          outputComma(format, rd),
+		ColumnPrefix:   c.columnPrefix,
+		IDName:         idName(c),
+		ExcelSafe:      c.excelSafe,
+		NearDuplicates: c.nearDuplicates,
+	}
+	o := &outputs{}
+	defer func() {
+		if err != nil {
+			o.finish(errors.New("not started"), false, log)
+		}
+	}()
+	if c.split != "" && c.output != "-" {
+		for _, v := range verdict.All {
+			if p := output.SplitPath(c.split, format, v); filepath.Clean(c.output) == p {
+				return o, usageError("-o %s would be overwritten by --split's %s", c.output, p)
+			}
+		}
+	}
+	if o.main, err = openOutput(c.output, stdout, opts); err != nil {
+		return o, err
+	}
+	o.sink = o.main.w
+	if c.changes != "" {
+		if o.changes, err = openOutput(c.changes, nil, opts); err != nil {
+			return o, err
+		}
+	}
+	if c.split != "" {
+		if o.split, err = output.NewSplit(c.split, opts); err != nil {
+			return o, exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
+		}
+		o.sink = output.Tee(o.main.w, o.split)
+	}
+	return o, nil
+}
+
+// flush writes what the writers buffer.
+func (o *outputs) flush() error {
+	if err := o.sink.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if o.changes != nil {
+		if err := o.changes.w.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", o.changes.name, err)
+		}
+	}
+	return nil
+}
+
+// finish commits every output when the run finished (runErr nil), or keeps
+// what was written as .partial files.
+func (o *outputs) finish(runErr error, wrote bool, log *slog.Logger) error {
+	var errs []error
+	for _, f := range []*outputFile{o.main, o.changes} {
+		if f != nil {
+			errs = append(errs, f.finish(runErr, wrote, log))
+		}
+	}
+	if o.split != nil {
+		if runErr == nil {
+			errs = append(errs, o.split.Commit())
+		} else {
+			errs = append(errs, o.split.Abandon(wrote))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// outputFile is an output: stdout, or a file that appears complete or not at all.
+type outputFile struct {
+	name string
+	file *output.File // nil for stdout
+	w    output.Writer
+}
+
+// openOutput opens name ("-" is stdout) for rows in opts' format.
+func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile, error) {
+	o := &outputFile{name: name}
+	dst := stdout
+	if name != "-" {
+		f, err := output.Create(name)
+		if err != nil {
+			return nil, exitError{code: exitUsage, err: err}
+		}
+		o.file, dst = f, f
+	}
+	w, err := output.New(dst, opts)
+	if err != nil {
+		if o.file != nil {
+			o.file.Abandon(false)
+		}
+		return nil, exitError{code: exitUsage, err: err}
+	}
+	o.w = w
+	return o, nil
+}
+
+// finish makes the file appear complete, or, when the run did not finish,
+// keeps what was written (if anything) as FILE.partial and says so.
+func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger) error {
+	if o.file == nil {
+		return nil
+	}
+	if runErr == nil {
+		return o.file.Commit()
+	}
+	if err := o.file.Abandon(wrote); err != nil {
+		return err
+	}
+	if wrote {
+		log.Warn("run did not finish; the rows done, in order, are in "+o.name+".partial", "file", o.name+".partial")
+	}
+	return nil
+}
+
+func outputComma(f input.Format, rd *input.Reader) rune {
+	if f == rd.Format() {
+		return rd.Delimiter()
+	}
+	if f == input.TSV {
+		return '\t'
+	}
+	return ','
+}
+
+func idName(c *validateConfig) string {
+	if c.in.IDColumn != "" && c.in.Format != input.NDJSON {
+		return c.in.IDColumn
+	}
+	return c.in.IDField
+}

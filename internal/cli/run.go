@@ -1,0 +1,304 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/journal"
+	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/pace"
+	"github.com/azotte/azvalidate/internal/pipeline"
+	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/verdict"
+)
+
+// validation is one validate run. It owns the run's parts from open to
+// close (input, endpoint, client, journal, outputs, counters) and builds the
+// summary from them.
+type validation struct {
+	c        *validateConfig
+	env      Env
+	log      *slog.Logger
+	stderr   io.Writer // shared by the log and the progress display
+	terminal bool      // stderr is a terminal
+	start    time.Time
+
+	src     *inputFile
+	rd      *input.Reader
+	stats   *stats.Stats
+	pacer   *pace.Adaptive
+	client  *azotte.Client
+	journal *journal.Journal
+	outs    *outputs
+	near    *near.Detector
+	audit   *report.Audit
+	closers []func() // run by close, last first
+}
+
+func runValidate(ctx context.Context, args []string, env Env) error {
+	c, err := parseValidate(args, env, env.Stderr)
+	if c == nil || err != nil {
+		return err
+	}
+	v := &validation{c: c, env: env, terminal: isTerminal(env.Stderr), start: env.now(), stats: new(stats.Stats)}
+	// Progress, verbose logs and messages may write at the same time.
+	v.stderr = &lockedWriter{w: env.Stderr}
+	v.log = newLogger(v.stderr, c.logJSON)
+	for _, w := range c.warnings {
+		v.log.Warn(w)
+	}
+	defer v.close()
+	if err := v.open(ctx); err != nil {
+		return err
+	}
+	code, runErr := v.run(ctx)
+	return v.finish(ctx, code, runErr)
+}
+
+// open opens, in order, everything a run needs; any failure is reported
+// before the first call.
+func (v *validation) open(ctx context.Context) error {
+	c := v.c
+	src, rd, err := openReader(c.file, v.env.Stdin, c.in)
+	if err != nil {
+		return err
+	}
+	v.src, v.rd = src, rd
+	v.closers = append(v.closers, func() { src.Close() })
+
+	if c.sandbox {
+		url, stop, err := startSandbox(ctx, c)
+		if err != nil {
+			return err
+		}
+		v.closers = append(v.closers, stop)
+		c.baseURL = url
+	}
+	v.pacer = pace.NewAdaptive(pace.Config{Rate: c.rate, Burst: c.burst, MaxPause: v.env.Timings.MaxPause})
+	v.client, err = azotte.New(azotte.Config{
+		BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, APIKey: c.apiKey,
+		AllowInsecureHTTP: c.allowInsecure,
+		Concurrency:       c.concurrency,
+		Timeout:           c.timeout,
+		Retries:           c.retries,
+		BackoffBase:       v.env.Timings.BackoffBase,
+		BackoffMax:        v.env.Timings.BackoffMax,
+		Pacer:             v.pacer,
+		Observe:           v.observer(),
+	})
+	if err != nil {
+		return exitError{code: exitUsage, err: err}
+	}
+	// Closed before the sandbox stops: closers run last first.
+	v.closers = append(v.closers, v.client.CloseIdleConnections)
+
+	if c.state != "" {
+		j, err := journal.Open(c.state, c.stateMaxAge, v.env.now())
+		if err != nil {
+			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+		}
+		v.journal = j
+		v.closers = append(v.closers, func() {
+			if err := j.Close(); err != nil {
+				v.log.Error("state journal", "err", err)
+			}
+		})
+		for _, w := range j.Warnings() {
+			v.log.Warn(w, "state", c.state)
+		}
+	}
+
+	v.outs, err = openOutputs(c, rd, v.env.Stdout, v.log)
+	if err != nil {
+		return err
+	}
+	if c.nearDuplicates {
+		v.near = near.NewDetector()
+	}
+	if c.report != "" {
+		v.audit = report.NewAudit(report.AuditConfig{Latency: &v.stats.Latency})
+	}
+	return nil
+}
+
+// run validates every row and commits or keeps the outputs; it returns the
+// exit code and the fatal error, if any.
+func (v *validation) run(ctx context.Context) (int, error) {
+	c := v.c
+	var progress *Progress
+	if !c.quiet {
+		progress = StartProgress(ProgressConfig{
+			Out: v.stderr, Terminal: v.terminal, Total: v.src.size,
+			Bytes: decidedBytes(v.rd, v.stats), Interval: c.progressInterval, Stats: v.stats,
+			Logger: v.log,
+		})
+	}
+	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: v.stats}
+	if v.journal != nil {
+		pcfg.Journal = stateJournal{v.journal, v.env.now}
+	}
+	if v.near != nil {
+		pcfg.Near = v.near // only when on: a nil *Detector in the interface would not be nil
+	}
+	if v.outs.changes != nil {
+		pcfg.Changes = v.outs.changes.w
+	}
+	if v.audit != nil {
+		pcfg.Observe = v.audit.Observe
+	}
+	runErr := pipeline.Run(ctx, pcfg, v.rd, v.client, v.outs.sink)
+	if progress != nil {
+		progress.Stop()
+	}
+	if err := v.outs.flush(); err != nil && runErr == nil {
+		runErr = err
+	}
+	code, runErr := v.outcome(ctx, runErr)
+	if err := v.outs.finish(runErr, v.stats.Rows.Load() > 0, v.log); err != nil && runErr == nil {
+		runErr, code = err, exitUsage
+	}
+	return code, runErr
+}
+
+// outcome is the exit code: how the run stopped, else its verdicts.
+func (v *validation) outcome(ctx context.Context, runErr error) (int, error) {
+	if code, err, ok := stopCode(ctx, runErr); !ok {
+		return code, err
+	}
+	s := v.stats
+	switch {
+	case s.Verdict(verdict.Error) > 0:
+		return exitRowErrors, nil
+	case s.Verdict(verdict.Taken)+s.Verdict(verdict.Duplicate)+s.Verdict(verdict.Invalid) > 0:
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// finish writes the summary (stderr and side files) and returns the
+// command's error, carrying its exit code.
+func (v *validation) finish(ctx context.Context, code int, runErr error) error {
+	sum := v.summary(ctx, code, runErr)
+	if v.c.logJSON {
+		v.log.Info("summary", "summary", sum)
+	} else {
+		sum.WriteText(v.stderr)
+	}
+	if !v.writeSideFiles(sum) {
+		code = sideFileFailed(code)
+	}
+	if code == exitOK {
+		return nil
+	}
+	if runErr != nil {
+		// Said through the logger, so that --log-format json stays JSON.
+		v.log.Error(runErr.Error())
+	}
+	return exitError{code: code}
+}
+
+// summary is the run's summary once it has ended with code and runErr.
+func (v *validation) summary(ctx context.Context, code int, runErr error) report.Summary {
+	c := v.c
+	sum := report.Summary{
+		Header: report.Header{
+			Tool: "azvalidate", Version: version(), Command: "validate",
+			Start: v.start, End: v.env.now(),
+			Input: report.InputInfo{Name: v.src.name, Format: v.rd.Format().String(), Bytes: v.src.n.Load()},
+		},
+		Output: c.output,
+		Settings: report.Settings{
+			BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, Sandbox: c.sandbox,
+			Concurrency: c.concurrency, Rate: c.rate, Burst: c.burst, Retries: c.retries,
+			TimeoutSeconds: c.timeout.Seconds(), Only: c.only.String(),
+			IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
+		},
+		Interrupted: ctx.Err() != nil,
+		ExitCode:    code,
+		MinRate:     v.pacer.MinRate(),
+	}
+	if runErr == nil {
+		sum.Input.SHA256 = hex.EncodeToString(v.src.hash.Sum(nil))
+	} else {
+		sum.Error = runErr.Error()
+	}
+	sum.Fill(v.stats)
+	if v.near != nil {
+		st := v.near.Stats()
+		sum.NearDuplicates = &st
+	}
+	return sum
+}
+
+// writeSideFiles writes the summary's other forms: JSON, audit report,
+// metrics. It reports whether all of them were written.
+func (v *validation) writeSideFiles(sum report.Summary) bool {
+	ok := true
+	write := func(flag, path string, write func() error) {
+		if path == "" {
+			return
+		}
+		if err := write(); err != nil {
+			v.log.Error(flag+": "+err.Error(), "file", path)
+			ok = false
+		}
+	}
+	write("--summary", v.c.summary, func() error { return report.WriteJSONFile(v.c.summary, sum) })
+	write("--report", v.c.report, func() error { return report.WriteReportFile(v.c.report, sum, v.audit) })
+	write("--metrics-file", v.c.metricsFile, func() error { return report.WriteMetricsFile(v.c.metricsFile, sum) })
+	return ok
+}
+
+// close releases what open acquired, last first.
+func (v *validation) close() {
+	for i := len(v.closers) - 1; i >= 0; i-- {
+		v.closers[i]()
+	}
+}
+
+// observer counts every attempt and, with --verbose, logs it. The key is
+// never part of the line: it is shown as [redacted].
+func (v *validation) observer() func(azotte.Attempt) {
+	c, s := v.c, v.stats
+	if !c.verbose {
+		return s.ObserveAttempt
+	}
+	url := strings.TrimSuffix(c.baseURL, "/") + c.path
+	return func(a azotte.Attempt) {
+		s.ObserveAttempt(a)
+		attrs := []any{"url", url, "x-tn", c.tenant, "x-api-key", "[redacted]", "externalId", a.ID,
+			"try", a.Try, "status", a.Status, "latency_ms", float64(a.Latency.Microseconds()) / 1000, "retry", a.Retry}
+		if a.Err != nil {
+			attrs = append(attrs, "err", a.Err.Error())
+		}
+		v.log.Info("request", attrs...)
+	}
+}
+
+// stateJournal lets the pipeline keep Azotte's answers in the --state journal.
+type stateJournal struct {
+	j   *journal.Journal
+	now func() time.Time
+}
+
+func (s stateJournal) Lookup(id string) (azotte.Answer, bool) {
+	e, ok := s.j.Lookup(id)
+	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, ok
+}
+
+func (s stateJournal) Previous(id string) (azotte.Answer, time.Time, bool) {
+	e, ok := s.j.Stale(id)
+	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, e.Time, ok
+}
+
+func (s stateJournal) Append(id string, a azotte.Answer) error {
+	return s.j.Append(id, journal.Entry{IsAvailable: a.IsAvailable, MessageCode: a.MessageCode, Status: a.Status, Time: s.now()})
+}
