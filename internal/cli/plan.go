@@ -298,7 +298,7 @@ func (s planSummary) writeText(w io.Writer) error {
 		for _, g := range n.Largest[:min(len(n.Largest), maxGroupsShown)] {
 			example := ""
 			if g.Example != "" {
-				example = "e.g. " + strconv.QuoteToGraphic(g.Example) + " like row " + strconv.FormatInt(g.FirstRow, 10)
+				example = "e.g. " + human.Quote(g.Example) + " like row " + strconv.FormatInt(g.FirstRow, 10)
 			}
 			line("  row %d\t%s ids\t%s\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "), example)
 		}

@@ -45,7 +45,7 @@ func TestReadmePlanExample(t *testing.T) {
 	}
 
 	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"plan", "testdata/customers.csv"}, strings.NewReader(""), &stdout, &stderr)
+	code := Run(context.Background(), []string{"plan", "testdata/customers.csv"}, testEnv(strings.NewReader(""), &stdout, &stderr))
 	got := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
 	for i := range max(len(got), len(want)) {
 		var g, w string

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/sandbox/sandboxtest"
 )
 
 const (
@@ -27,8 +28,9 @@ const (
 // endpoint is a real sandbox served over loopback HTTP for one test.
 type endpoint struct {
 	*sandbox.Server
-	url     string
-	keyFile string
+	*sandboxtest.Recorder // Calls, MaxInFlight
+	url                   string
+	keyFile               string
 }
 
 func newEndpoint(t *testing.T, cfg sandbox.Config) *endpoint {
@@ -40,13 +42,14 @@ func newEndpoint(t *testing.T, cfg sandbox.Config) *endpoint {
 		cfg.APIKey = testKey
 	}
 	sb := sandbox.New(cfg)
-	srv := httptest.NewServer(sb)
+	rec := sandboxtest.Record(sb)
+	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte(testKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &endpoint{Server: sb, url: srv.URL, keyFile: keyFile}
+	return &endpoint{Server: sb, Recorder: rec, url: srv.URL, keyFile: keyFile}
 }
 
 // args are the flags pointing validate at e.

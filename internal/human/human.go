@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
 )
 
 // Count formats n with thousands separators: 1204331 -> "1,204,331".
@@ -93,4 +94,20 @@ func Span(d time.Duration) string {
 	}
 	m := int64(math.Round(secs / 60))
 	return fmt.Sprintf("%d h %d min", m/60, m%60)
+}
+
+// Quote quotes s for a message or a table so that what is invisible shows:
+// like strconv.QuoteToGraphic, but spaces other than U+0020 (a no-break
+// space) and format characters (a zero-width space) are escaped too, so that
+// "crm-1\u00a0" never looks like "crm-1 ".
+func Quote(s string) string {
+	b := []byte{'"'}
+	for _, r := range s {
+		q := strconv.QuoteToGraphic(string(r))
+		if r != ' ' && (unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)) {
+			q = strconv.QuoteToASCII(string(r))
+		}
+		b = append(b, q[1:len(q)-1]...)
+	}
+	return string(append(b, '"'))
 }

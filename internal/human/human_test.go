@@ -29,6 +29,10 @@ func TestFormats(t *testing.T) {
 		{Span(37 * time.Second), "37 s"},
 		{Span(725 * time.Second), "12 min 5 s"},
 		{Span(150540 * time.Second), "41 h 49 min"},
+		{Quote("José crm-1"), `"José crm-1"`},
+		{Quote("crm-1\u00a0"), `"crm-1\u00a0"`},
+		{Quote("crm\u200b-1\t"), `"crm\u200b-1\t"`},
+		{Quote("ｃｒｍ\x00"), `"ｃｒｍ\x00"`},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

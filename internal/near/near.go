@@ -40,9 +40,6 @@ const (
 // kinds are the kinds by index: the single ones in priority order, Mixed last.
 var kinds = [...]string{ZeroWidth, Space, Case, Unicode, Mixed}
 
-// Kinds returns every kind, in priority order, Mixed last.
-func Kinds() []string { return slices.Clone(kinds[:]) }
-
 // Kind indices; single kinds index the hashes and masks too.
 const (
 	kZeroWidth = iota

@@ -209,12 +209,3 @@ func TestCollapse(t *testing.T) {
 		}
 	}
 }
-
-func TestKinds(t *testing.T) {
-	t.Parallel()
-	k := Kinds()
-	k[0] = "changed"
-	if got := Kinds(); !slices.Equal(got, []string{ZeroWidth, Space, Case, Unicode, Mixed}) {
-		t.Errorf("Kinds() = %q", got)
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/sandbox/sandboxtest"
 	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -51,16 +52,23 @@ func (c *collect) Write(r *output.Record) error {
 }
 
 // newClient serves a sandbox on loopback and returns a client for it.
-func newClient(t testing.TB, cfg sandbox.Config, concurrency int) (*azotte.Client, *sandbox.Server) {
+func newClient(t testing.TB, cfg sandbox.Config, concurrency int) (*azotte.Client, served) {
 	c, sb, _ := newServedClient(t, cfg, concurrency)
 	return c, sb
 }
 
-func newServedClient(t testing.TB, cfg sandbox.Config, concurrency int) (*azotte.Client, *sandbox.Server, *httptest.Server) {
+// served is a sandbox and what a Recorder in front of it saw.
+type served struct {
+	*sandbox.Server
+	*sandboxtest.Recorder // Calls, MaxInFlight
+}
+
+func newServedClient(t testing.TB, cfg sandbox.Config, concurrency int) (*azotte.Client, served, *httptest.Server) {
 	t.Helper()
 	cfg.Tenant, cfg.APIKey = tenant, key
-	sb := sandbox.New(cfg)
-	srv := httptest.NewServer(sb)
+	sb := served{Server: sandbox.New(cfg)}
+	sb.Recorder = sandboxtest.Record(sb.Server)
+	srv := httptest.NewServer(sb.Recorder)
 	t.Cleanup(srv.Close)
 	c, err := azotte.New(azotte.Config{
 		BaseURL: srv.URL, Tenant: tenant, APIKey: key,

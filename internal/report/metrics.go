@@ -19,26 +19,19 @@ import (
 // file it replaces.
 const lastSuccessMetric = "azvalidate_last_success_timestamp_seconds"
 
-// WriteMetrics writes the summary in the Prometheus text exposition format
-// (version 0.0.4), as node_exporter's textfile collector reads it: every
-// metric with # HELP and # TYPE, no timestamps. The counters are the last
-// run's; a nightly job's file is replaced by each run.
-//
-// azvalidate_last_success_timestamp_seconds is written only when the run
-// finished (exit code 0 or 1); WriteMetricsFile keeps the previous value
-// otherwise, so that "time since the last success" can be alerted on.
-func WriteMetrics(w io.Writer, s Summary) error {
-	last := math.NaN()
-	if succeeded(s) {
-		last = unixSeconds(s.End)
-	}
-	return writeMetrics(w, s, last)
-}
-
 // succeeded reports whether a run finished: every row decided and written,
 // with or without findings.
 func succeeded(s Summary) bool { return (s.ExitCode == 0 || s.ExitCode == 1) && !s.Interrupted }
 
+// writeMetrics writes the summary in the Prometheus text exposition format
+// (version 0.0.4), as node_exporter's textfile collector reads it: every
+// metric with # HELP and # TYPE, no timestamps. The counters are the last
+// run's; a nightly job's file is replaced by each run.
+//
+// azvalidate_last_success_timestamp_seconds is last (NaN: not written);
+// WriteMetricsFile passes the run's end when it finished (exit code 0 or 1)
+// and the previous file's value otherwise, so that "time since the last
+// success" can be alerted on.
 func writeMetrics(w io.Writer, s Summary, lastSuccess float64) error {
 	bw := bufio.NewWriter(w)
 	family := func(name, typ, help string) {

@@ -64,7 +64,7 @@ func TestWriteMetrics(t *testing.T) {
 	s, _ := simulate(t, 1000)
 	s.Changes = Changes{BecameTaken: 3, BecameAvailable: 1}
 	var buf bytes.Buffer
-	if err := WriteMetrics(&buf, s); err != nil {
+	if err := writeMetrics(&buf, s, math.NaN()); err != nil { // exit code 3: no success to record
 		t.Fatal(err)
 	}
 	fams := parseMetrics(t, buf.Bytes())

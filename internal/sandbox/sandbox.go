@@ -38,7 +38,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -157,21 +156,13 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand // fault draws; guarded by rngMu
 
-	requests, answered    atomic.Int64
-	throttled, faulted    atomic.Int64
-	inFlight, maxInFlight atomic.Int64
-
-	callsMu sync.Mutex
-	// calls counts requests per id. Keys are hashes of the ids, not the ids,
-	// so that a long in-process run costs ~20 bytes per distinct id instead
-	// of a copy of every id; a 64-bit collision is negligible for tests.
-	calls    map[uint64]int
-	hashSeed maphash.Seed
+	requests, answered atomic.Int64
+	throttled, faulted atomic.Int64
 }
 
 // New returns a Server for cfg. An empty Tenant or APIKey matches no request.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, faults: cfg.Faults, calls: make(map[uint64]int), hashSeed: maphash.MakeSeed()}
+	s := &Server{cfg: cfg, faults: cfg.Faults}
 	if len(s.faults) == 0 {
 		s.faults = DefaultFaults()
 	}
@@ -204,18 +195,6 @@ func (s *Server) Throttled() int64 { return s.throttled.Load() }
 // Faulted returns how many random transient faults were injected.
 func (s *Server) Faulted() int64 { return s.faulted.Load() }
 
-// MaxInFlight returns the highest number of validate requests being handled
-// at once so far.
-func (s *Server) MaxInFlight() int64 { return s.maxInFlight.Load() }
-
-// Calls returns how many validate requests carried id in their body,
-// whatever the outcome.
-func (s *Server) Calls(id string) int {
-	s.callsMu.Lock()
-	defer s.callsMu.Unlock()
-	return s.calls[maphash.String(s.hashSeed, id)]
-}
-
 // ServeHTTP serves POST on both validate paths and GET /healthz.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -239,14 +218,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the answer.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	for {
-		m := s.maxInFlight.Load()
-		if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
-			break
-		}
-	}
 
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -254,14 +225,9 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The body is read before the auth check only so that Calls counts
-	// every request that carried an id, refused ones included; it is still
-	// judged after auth, rate and content type.
+	// The body is read here but judged after auth, rate and content type.
 	data, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	id, idErr := parseRequest(data)
-	if idErr == nil {
-		s.count(id)
-	}
 
 	if t := r.Header.Get(azotte.HeaderTenant); t == "" || t != s.cfg.Tenant {
 		writeStatus(w, http.StatusForbidden, "FORBIDDEN")
@@ -353,13 +319,6 @@ func parseRequest(data []byte) (string, error) {
 		return "", err
 	}
 	return id, nil
-}
-
-func (s *Server) count(id string) {
-	h := maphash.String(s.hashSeed, id)
-	s.callsMu.Lock()
-	s.calls[h]++
-	s.callsMu.Unlock()
 }
 
 // quota is the outcome of taking a token from the rate limiter.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/sandbox/sandboxtest"
 )
 
 const (
@@ -25,14 +26,21 @@ const (
 
 // start serves a sandbox for cfg (Tenant and APIKey filled in when empty).
 func start(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *httptest.Server) {
+	s, _, srv := startRecorded(t, cfg)
+	return s, srv
+}
+
+// startRecorded is start with a Recorder in front of the sandbox.
+func startRecorded(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *sandboxtest.Recorder, *httptest.Server) {
 	t.Helper()
 	if cfg.Tenant == "" {
 		cfg.Tenant, cfg.APIKey = tenant, key
 	}
 	s := sandbox.New(cfg)
-	srv := httptest.NewServer(s)
+	rec := sandboxtest.Record(s)
+	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	return s, srv
+	return s, rec, srv
 }
 
 // request describes one call; zero fields get a valid request's values.
@@ -163,7 +171,7 @@ func TestServeHTTP(t *testing.T) {
 
 func TestCounters(t *testing.T) {
 	t.Parallel()
-	s, srv := start(t, sandbox.Config{Latency: 20 * time.Millisecond})
+	s, rec, srv := startRecorded(t, sandbox.Config{Latency: 20 * time.Millisecond})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -182,16 +190,16 @@ func TestCounters(t *testing.T) {
 	if got := s.Answered(); got != 8 {
 		t.Errorf("Answered = %d, want 8", got)
 	}
-	if got := s.Calls("a"); got != 8 {
+	if got := rec.Calls("a"); got != 8 {
 		t.Errorf("Calls(a) = %d, want 8", got)
 	}
-	if got := s.Calls("b"); got != 1 {
+	if got := rec.Calls("b"); got != 1 {
 		t.Errorf("Calls(b) = %d, want 1 (a refused request still counts)", got)
 	}
-	if got := s.Calls("c"); got != 0 {
+	if got := rec.Calls("c"); got != 0 {
 		t.Errorf("Calls(c) = %d, want 0", got)
 	}
-	if got := s.MaxInFlight(); got < 1 || got > 8 {
+	if got := rec.MaxInFlight(); got < 1 || got > 8 {
 		t.Errorf("MaxInFlight = %d, want 1..8", got)
 	}
 }
@@ -445,7 +453,7 @@ func TestFaultsMixed(t *testing.T) {
 
 func TestFailIDs(t *testing.T) {
 	t.Parallel()
-	s, srv := start(t, sandbox.Config{FailIDs: map[string]int{"crm-gone": 404, "crm-broken": 500, "crm-busy": 503}})
+	s, rec, srv := startRecorded(t, sandbox.Config{FailIDs: map[string]int{"crm-gone": 404, "crm-broken": 500, "crm-busy": 503}})
 	tests := []struct {
 		id         string
 		status     int
@@ -465,8 +473,8 @@ func TestFailIDs(t *testing.T) {
 			}
 		}
 	}
-	if s.Calls("crm-gone") != 3 || s.Answered() != 3 {
-		t.Errorf("Calls(crm-gone), Answered = %d, %d; want 3, 3", s.Calls("crm-gone"), s.Answered())
+	if rec.Calls("crm-gone") != 3 || s.Answered() != 3 {
+		t.Errorf("Calls(crm-gone), Answered = %d, %d; want 3, 3", rec.Calls("crm-gone"), s.Answered())
 	}
 	// Auth still comes first.
 	if resp, _ := do(t, srv, request{key: str("bad"), body: `{"externalId":"crm-gone"}`}); resp.StatusCode != 401 {

@@ -1,0 +1,64 @@
+// Package sandboxtest lets tests see what reached a sandbox: how many
+// requests asked about each id, and how many were handled at once. It wraps
+// any http.Handler, so the sandbox itself keeps no bookkeeping that only
+// tests read.
+package sandboxtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// Recorder is an http.Handler that counts what passes through to the
+// handler it wraps. It is safe for concurrent use.
+type Recorder struct {
+	next http.Handler
+
+	mu    sync.Mutex
+	calls map[string]int
+
+	inFlight, maxInFlight atomic.Int64
+}
+
+// Record wraps h.
+func Record(h http.Handler) *Recorder {
+	return &Recorder{next: h, calls: make(map[string]int)}
+}
+
+// ServeHTTP counts the request's externalId, if its body has one, and
+// passes the request on with its body intact.
+func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	for m := r.maxInFlight.Load(); n > m && !r.maxInFlight.CompareAndSwap(m, n); m = r.maxInFlight.Load() {
+	}
+	if req.Body != nil {
+		data, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(data))
+		var body struct {
+			ExternalID *string `json:"externalId"`
+		}
+		if json.Unmarshal(data, &body) == nil && body.ExternalID != nil {
+			r.mu.Lock()
+			r.calls[*body.ExternalID]++
+			r.mu.Unlock()
+		}
+	}
+	r.next.ServeHTTP(w, req)
+}
+
+// Calls returns how many requests carried id in their body, whatever the
+// answer.
+func (r *Recorder) Calls(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[id]
+}
+
+// MaxInFlight returns the most requests handled at once so far.
+func (r *Recorder) MaxInFlight() int64 { return r.maxInFlight.Load() }
