@@ -226,7 +226,7 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
 		if jr != nil {
-			defer jr.Close() // plan appends nothing: Close only releases the lock
+			defer jr.Close()
 			j = jr
 		}
 	}
@@ -290,7 +290,7 @@ func openPlanJournal(path string, maxAge time.Duration, stderr io.Writer) (*jour
 		fmt.Fprintf(stderr, "azvalidate: state file %s does not exist yet: no journal hits\n", path)
 		return nil, nil
 	}
-	j, err := journal.Open(path, maxAge, time.Now())
+	j, err := journal.Read(path, maxAge, time.Now())
 	if err != nil {
 		return nil, err
 	}

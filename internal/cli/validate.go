@@ -328,7 +328,11 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	// Journal.
 	var journalled pipeline.Journal
 	if c.state != "" {
-		j, err := journal.Open(c.state, c.stateMaxAge, time.Now())
+		ep := journal.Endpoint{BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant}
+		if c.sandbox {
+			ep.BaseURL = journal.SandboxURL // whatever its port
+		}
+		j, err := journal.Open(c.state, ep, c.stateMaxAge, time.Now())
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
