@@ -1,6 +1,6 @@
 // Package cli is azvalidate's command line: flags, help, configuration checks
-// and the commands validate, sandbox and version. Run takes its streams as
-// parameters so that tests run whole commands in-process.
+// and the commands validate, plan, sandbox, state and version. Run takes its
+// streams as parameters so that tests run whole commands in-process.
 package cli
 
 import (
@@ -31,6 +31,7 @@ Usage:
   azvalidate validate [flags] [FILE|-]   validate every row (stdin when FILE is - or absent)
   azvalidate plan     [flags] [FILE|-]   no API call: rows, duplicates, near-collisions, calls needed, API time
   azvalidate sandbox  [flags]            serve a local Azotte-compatible validate endpoint
+  azvalidate state    SUBCOMMAND FILE    a --state journal: info, compact (shrink) or export (CSV)
   azvalidate version                     print the version
   azvalidate completion bash|zsh|fish    print a shell completion script
 
@@ -71,6 +72,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runPlan(ctx, rest, stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, rest, stdout, stderr)
+	case "state":
+		return runState(rest, stdout, stderr)
 	case "completion":
 		return runCompletion(rest, stdout)
 	case "version", "--version":
