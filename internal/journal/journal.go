@@ -11,6 +11,14 @@
 // instead of "id", so that every id round-trips byte for byte. The last line
 // for an id wins.
 //
+// The first line binds the journal to one endpoint and tenant (see
+// Endpoint), so that one tenant's answers are never taken for another's:
+//
+//	{"journal":"azvalidate","v":1,"baseURL":"https://acme.example","path":"/api/v1/c2a/customer/validate","tenant":"t1"}
+//
+// Compaction (see Compact) rewrites the file as that line and one line per
+// id, atomically.
+//
 // Durability: Append returns only once its line has been handed to the
 // operating system with write(2), so a process killed at any moment (even by
 // SIGKILL) loses no acknowledged answer. Lines that arrive together share one
@@ -330,11 +338,11 @@ func (j *Journal) load(ep Endpoint, m mode) error {
 		return nil
 	case j.answerLines+j.corrupt+j.torn-len(j.ids) > len(j.ids):
 		// Mostly superseded lines: reading them costs more than a rewrite.
-		if err := j.compact(); err == nil {
+		err := j.compact()
+		if err == nil {
 			return nil
-		} else {
-			j.warn("%v (the journal is used as it is)", err)
 		}
+		j.warn("%v (the journal is used as it is)", err)
 	}
 	switch {
 	case bad >= 0:
