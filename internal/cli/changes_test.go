@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,13 +23,20 @@ func TestChangesSinceLastRun(t *testing.T) {
 	state := filepath.Join(dir, "state.jsonl")
 
 	night1 := newEndpoint(t, sandbox.Config{Taken: map[string]bool{"n-1": true, "n-3": true}})
+	night2 := newEndpoint(t, sandbox.Config{Taken: map[string]bool{"n-1": true, "n-2": true, "n-4": true}})
+	// One address for both nights, as a tenant has: the journal is bound to it.
+	var tonight atomic.Pointer[endpoint]
+	tonight.Store(night1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tonight.Load().Recorder.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	night1.url, night2.url = srv.URL, srv.URL
 	if res := run(t, input, night1.args("--rate", "0", "--state", state, "-")...); res.code != 1 {
 		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
 	}
 	// The next night: every answer of the first is older than --state-max-age.
 	nextNight := func(e *Env) { e.Now = func() time.Time { return time.Now().Add(20 * time.Hour) } }
 
-	night2 := newEndpoint(t, sandbox.Config{Taken: map[string]bool{"n-1": true, "n-2": true, "n-4": true}})
+	tonight.Store(night2)
 	changes := filepath.Join(dir, "changes.csv")
 	sumFile := filepath.Join(dir, "s.json")
 	res := runWithEnv(t, nextNight, input, night2.args("--rate", "0", "--state", state, "--state-max-age", "12h",

@@ -1,5 +1,6 @@
 // Package cli is azvalidate's command line: flags, help, configuration
-// checks, and the commands validate, plan, sandbox, version and completion.
+// checks, and the commands validate, plan, sandbox, state, version and
+// completion.
 // Run takes its streams, environment and clock as parameters (Env), so that
 // tests run whole commands in-process.
 //
@@ -22,6 +23,7 @@ Usage:
   azvalidate validate [flags] [FILE|-]   validate every row (stdin when FILE is - or absent)
   azvalidate plan     [flags] [FILE|-]   no API call: rows, duplicates, near-collisions, calls needed, API time
   azvalidate sandbox  [flags]            serve a local Azotte-compatible validate endpoint
+  azvalidate state    SUBCOMMAND FILE    a --state journal: info, compact (shrink) or export (CSV)
   azvalidate version                     print the version
   azvalidate completion bash|zsh|fish    print a shell completion script
 
@@ -58,6 +60,8 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 		return runPlan(ctx, rest, env)
 	case "sandbox":
 		return runSandbox(ctx, rest, env.Stdout, env.Stderr)
+	case "state":
+		return runState(rest, env.Stdout, env.Stderr)
 	case "completion":
 		return runCompletion(rest, env.Stdout)
 	case "version", "--version":

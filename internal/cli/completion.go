@@ -70,6 +70,7 @@ func completionCommands() ([]compCommand, error) {
 		{name: "validate", help: "validate every row of an export", files: true},
 		{name: "plan", help: "count rows, duplicates and API calls without calling", files: true},
 		{name: "sandbox", help: "serve a local Azotte-compatible validate endpoint"},
+		{name: "state", help: "inspect, compact or export a --state journal", words: []string{"info", "compact", "export"}},
 		{name: "version", help: "print the version"},
 		{name: "completion", help: "print a shell completion script", words: shells},
 		{name: "help", help: "show the commands"},

@@ -167,7 +167,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
 		if jr != nil {
-			defer jr.Close() // plan appends nothing: Close only releases the lock
+			defer jr.Close()
 			j = jr
 		}
 	}
@@ -218,7 +218,7 @@ func openPlanJournal(path string, maxAge time.Duration, env Env) (*journal.Journ
 		fmt.Fprintf(env.Stderr, "azvalidate: state file %s does not exist yet: no journal hits\n", path)
 		return nil, nil
 	}
-	j, err := journal.Open(path, maxAge, env.now())
+	j, err := journal.Read(path, maxAge, env.now())
 	if err != nil {
 		return nil, err
 	}

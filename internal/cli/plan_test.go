@@ -77,7 +77,7 @@ type planJSON struct {
 // two days old.
 func writeJournal(t *testing.T, path string, fresh, old []string) {
 	t.Helper()
-	j, err := journal.Open(path, 0, time.Now())
+	j, err := journal.Open(path, journal.Endpoint{BaseURL: journal.SandboxURL, Path: "/v", Tenant: "t"}, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,11 @@ func (v *validation) open(ctx context.Context) error {
 	v.closers = append(v.closers, v.client.CloseIdleConnections)
 
 	if c.state != "" {
-		j, err := journal.Open(c.state, c.stateMaxAge, v.env.now())
+		ep := journal.Endpoint{BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant}
+		if c.sandbox {
+			ep.BaseURL = journal.SandboxURL // whatever its port
+		}
+		j, err := journal.Open(c.state, ep, c.stateMaxAge, v.env.now())
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}

@@ -3,10 +3,12 @@ package journal
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkAppend measures appends per second with one writer and with many
@@ -55,6 +57,7 @@ func BenchmarkOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
+	w.Write(encodeBinding(ep1))
 	var line []byte
 	for i := range entries {
 		e := free
@@ -97,4 +100,71 @@ func BenchmarkOpen(b *testing.B) {
 	b.ReportMetric(float64(kept)/entries, "bytes/entry")
 	b.ReportMetric(float64(fi.Size())/entries, "file-bytes/entry")
 	b.ReportMetric(float64(entries)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkCompact compacts a journal of 10^7 lines for 10^6 ids (ten
+// nights of one export) and reads the same file, and reports compacting ÷
+// reading: a compaction is one read plus one sequential write.
+func BenchmarkCompact(b *testing.B) {
+	const ids, rounds = 1_000_000, 10
+	dir := b.TempDir()
+	master := filepath.Join(dir, "master.state")
+	f, err := os.Create(master)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.Write(encodeBinding(ep1))
+	var line []byte
+	for r := range rounds {
+		for i := range ids {
+			e := free
+			if (i+r)%7 == 0 {
+				e = taken
+			}
+			e = at(e, r*86400+i%86400)
+			line, _, _ = encodeLine(line[:0], "crm-"+strconv.Itoa(10_000_000+i), e)
+			w.Write(line)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+
+	var read, compact time.Duration
+	path := filepath.Join(dir, "state")
+	for b.Loop() {
+		start := time.Now()
+		j, err := Read(master, 0, t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		read += time.Since(start)
+		if j.Len() != ids {
+			b.Fatalf("Len = %d, want %d", j.Len(), ids)
+		}
+		j.Close()
+
+		// A second name for the file: the rename replaces the name, not
+		// the file, so the next round reads the long journal again.
+		os.Remove(path)
+		if err := os.Link(master, path); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC() // the reading's garbage is not the compaction's
+		start = time.Now()
+		before, after, err := Compact(path)
+		compact += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if before.Lines != ids*rounds+1 || after.Lines != ids+1 {
+			b.Fatalf("Compact: %d -> %d lines, want %d -> %d", before.Lines, after.Lines, ids*rounds+1, ids+1)
+		}
+	}
+	b.ReportMetric(compact.Seconds()/read.Seconds(), "compact/read")
+	b.ReportMetric(float64(ids*rounds)*float64(b.N)/compact.Seconds(), "compacted-lines/s")
 }

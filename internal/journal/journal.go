@@ -11,6 +11,14 @@
 // instead of "id", so that every id round-trips byte for byte. The last line
 // for an id wins.
 //
+// The first line binds the journal to one endpoint and tenant (see
+// Endpoint), so that one tenant's answers are never taken for another's:
+//
+//	{"journal":"azvalidate","v":1,"baseURL":"https://acme.example","path":"/api/v1/c2a/customer/validate","tenant":"t1"}
+//
+// Compaction (see Compact) rewrites the file as that line and one line per
+// id, atomically.
+//
 // Durability: Append returns only once its line has been handed to the
 // operating system with write(2), so a process killed at any moment (even by
 // SIGKILL) loses no acknowledged answer. Lines that arrive together share one
@@ -46,13 +54,20 @@ type Entry struct {
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("journal: closed")
 
+// ErrReadOnly is returned by Append on a journal opened with Read.
+var ErrReadOnly = errors.New("journal: opened read-only")
+
 // Journal is an open --state file and the answers read from it. Lookup,
 // Stale and Append are safe for concurrent use by many goroutines.
 type Journal struct {
 	path   string
 	f      *os.File
-	cutoff int64 // answers from before this Unix second are stale; math.MinInt64 when none are
-	w      *writer
+	cutoff int64   // answers from before this Unix second are stale; math.MinInt64 when none are
+	w      *writer // nil when read-only
+
+	ep    Endpoint // the binding; zero for a journal written before bindings
+	lines int      // non-blank lines in the file, the binding included
+	size  int64    // bytes in the file, as of Open
 
 	mu      sync.RWMutex
 	ids     map[string]slot
@@ -62,6 +77,8 @@ type Journal struct {
 
 	warnings               []string
 	torn, corrupt, expired int
+	answerLines            int   // lines read that hold an answer, superseded ones included
+	compactedFrom          Stats // the file's stats before Compact rewrote it
 
 	closeOnce sync.Once
 	closeErr  error
@@ -84,23 +101,88 @@ func clampSec(t time.Time) uint32 {
 // lines are about a hundred bytes) and is skipped without being held.
 const maxLine = 1 << 20
 
-// Open opens the journal at path, creating it (mode 0600) if needed, locks it
-// against other runs and reads every answer in it. Answers older than maxAge
-// at now are kept out of Lookup (see Stale); maxAge <= 0 means answers never
-// expire. A torn last line (a run killed while writing it) is cut off and a
-// corrupt line elsewhere is skipped; both are counted and reported in
-// Warnings, never an error.
-func Open(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+// mode is how open treats the file.
+type mode int
+
+const (
+	modeBind    mode = iota // read-write, created if missing, bound to the run's endpoint
+	modeCompact             // read-write, must exist, any binding, always compacted
+	modeRead                // read-only, no lock, never modified
+)
+
+// Open opens the journal at path for a run against ep, creating it (mode
+// 0600) if needed, locks it against other runs and reads every answer in
+// it. A new journal's first line binds it to ep; a journal bound to another
+// endpoint or tenant is refused with a *MismatchError, and a file whose
+// first line is neither a binding nor an answer with an error wrapping
+// ErrNotJournal; neither file is modified. A journal written before
+// bindings is bound to ep (rewritten, see Compact) with a warning.
+//
+// Answers older than maxAge at now are kept out of Lookup (see Stale);
+// maxAge <= 0 means answers never expire. A torn last line (a run killed
+// while writing it) is cut off and a corrupt line elsewhere is skipped; both
+// are counted and reported in Warnings, never an error. When superseded
+// lines outnumber the ids, the journal is compacted.
+func Open(path string, ep Endpoint, maxAge time.Duration, now time.Time) (*Journal, error) {
+	if ep.IsZero() {
+		return nil, errors.New("journal: Open needs an endpoint")
+	}
+	ep, err := ep.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("state file %s: endpoint: %w", path, err)
+	}
+	return open(path, ep, modeBind, maxAge, now)
+}
+
+// Read reads the journal at path without locking or modifying it, whatever
+// its binding (see Endpoint): for commands that only look, which may run
+// beside a validate appending to it. Its Append fails.
+func Read(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
+	return open(path, Endpoint{}, modeRead, maxAge, now)
+}
+
+// Stats describes a journal file.
+type Stats struct {
+	Lines int   // non-blank lines, the binding included
+	Bytes int64 // size of the file
+	IDs   int   // distinct ids answered
+}
+
+// Compact rewrites the journal at path as its binding line followed by one
+// line per id, its latest answer, and returns the file's stats before and
+// after. It takes the lock, so it fails while a run uses the file, and
+// replaces the file atomically: killed at any moment, it leaves either the
+// old file or the new one. A journal written before bindings stays unbound.
+func Compact(path string) (before, after Stats, err error) {
+	j, err := open(path, Endpoint{}, modeCompact, 0, time.Time{})
+	if err != nil {
+		return before, after, err
+	}
+	before = j.compactedFrom
+	after = j.Stats()
+	return before, after, j.Close()
+}
+
+func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time) (*Journal, error) {
+	flags := os.O_RDWR | os.O_APPEND
+	switch m {
+	case modeBind:
+		flags |= os.O_CREATE
+	case modeRead:
+		flags = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open state file: %w", err)
 	}
-	if err := lock(f); err != nil {
-		f.Close()
-		if errors.Is(err, errLocked) {
-			return nil, fmt.Errorf("state file %s is in use by another run", path)
+	if m != modeRead {
+		if err := lock(f); err != nil {
+			f.Close()
+			if errors.Is(err, errLocked) {
+				return nil, fmt.Errorf("state file %s is in use by another run", path)
+			}
+			return nil, fmt.Errorf("lock state file %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("lock state file %s: %w", path, err)
 	}
 	j := &Journal{
 		path:   path,
@@ -110,18 +192,39 @@ func Open(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
 		index:  make(map[string]uint32),
 	}
 	if maxAge > 0 {
-		j.cutoff = now.Add(-maxAge).Unix()
+		j.cutoff = cutoff(now, maxAge)
 	}
-	if err := j.load(); err != nil {
-		f.Close() // releases the lock
+	if err := j.load(ep, m); err != nil {
+		j.f.Close() // releases the lock
 		return nil, err
 	}
-	j.w = newWriter(f, path)
+	for _, s := range j.ids {
+		if int64(s.sec) < j.cutoff {
+			j.expired++
+		}
+	}
+	if m != modeRead {
+		j.w = newWriter(j.f, path)
+	}
 	return j, nil
 }
 
-// load reads the file into the index and leaves it ready for appending.
-func (j *Journal) load() error {
+// cutoff returns the first Unix second whose answers are fresh at now: an
+// answer stamped at second S stands for any instant of it, so it is fresh
+// only when all of S is within maxAge of now, i.e. S >= now - maxAge.
+func cutoff(now time.Time, maxAge time.Duration) int64 {
+	t := now.Add(-maxAge)
+	c := t.Unix() // rounds down
+	if t.Nanosecond() > 0 {
+		c++
+	}
+	return c
+}
+
+// load reads the file into the index and, unless read-only, leaves it bound
+// to ep and ready for appending. It changes nothing before it has seen that
+// the file is a journal (bound to ep, when it is bound).
+func (j *Journal) load(ep Endpoint, m mode) error {
 	fi, err := j.f.Stat()
 	if err != nil {
 		return fmt.Errorf("state file %s: %w", j.path, err)
@@ -131,14 +234,18 @@ func (j *Journal) load() error {
 		// ids of their export, so say so.
 		j.warn("state file %s is accessible to other users (mode %#o); it lists the ids of your exports: chmod 600 %s", j.path, perm, j.path)
 	}
-	if fi.Size() == 0 {
-		syncDir(j.path) // a new file: make its name durable too
-		return nil
+	j.size = fi.Size()
+	if j.size == 0 {
+		if m != modeBind {
+			return nil
+		}
+		j.ep = ep
+		return j.writeBinding()
 	}
 	// Growing a map of millions takes a third of the reading time: size it
 	// for one id per 128 bytes, a line of a usual length. When most lines
 	// repeat an id, the room unused is at most a quarter of the file size.
-	j.ids = make(map[string]slot, fi.Size()/128)
+	j.ids = make(map[string]slot, j.size/128)
 
 	r := bufio.NewReaderSize(j.f, 256<<10)
 	var (
@@ -147,10 +254,33 @@ func (j *Journal) load() error {
 		bad        = int64(-1) // offset of the previous line when it was unreadable
 		badNo      int
 		firstBad   int
+		first      = true
 		unfinished bool // the last line lacks its '\n'
 	)
 	for {
 		line, n, err := readLine(r)
+		if n > 0 && first && (line == nil || !isBlank(line)) {
+			// The first line says whether this is a journal, and whose.
+			first = false
+			if b, ok := decodeBinding(line); ok {
+				if m == modeBind && b != ep {
+					return &MismatchError{Path: j.path, File: b, Run: ep}
+				}
+				j.ep = b
+				lineNo++
+				j.lines++
+				off += int64(n)
+				unfinished = err != nil
+				if err == nil {
+					continue
+				}
+				n = 0 // handled; fall through to the end of file
+			} else if !j.isAnswer(line) && !(err != nil && bytes.HasPrefix(line, []byte(`{"`))) {
+				// Only an unfinished first line that could have been one
+				// (a run killed in its first write) passes as torn.
+				return fmt.Errorf("state file %s: %w: its first line is neither an endpoint binding nor an answer", j.path, ErrNotJournal)
+			}
+		}
 		if n > 0 {
 			lineNo++
 			// An unreadable line followed by another is corrupt; only the
@@ -162,8 +292,14 @@ func (j *Journal) load() error {
 				}
 				bad = -1
 			}
-			if line == nil || !j.loadLine(line) {
+			if !isBlank(line) {
+				j.lines++
+			}
+			switch {
+			case line == nil || !j.loadLine(line):
 				bad, badNo = off, lineNo
+			case !isBlank(line):
+				j.answerLines++
 			}
 			unfinished = err != nil
 			off += int64(n)
@@ -178,26 +314,75 @@ func (j *Journal) load() error {
 	if j.corrupt > 0 {
 		j.warn("state file %s: skipped %d corrupt line(s), the first at line %d", j.path, j.corrupt, firstBad)
 	}
+	if bad >= 0 {
+		j.torn++
+		j.warn("state file %s: ignored a torn last line (line %d; a run was stopped while writing it)", j.path, badNo)
+	}
+	if m == modeRead {
+		return nil
+	}
 
+	// A journal, and this run's: now it may be changed.
+	j.removeStaleTemp()
+	switch {
+	case m == modeCompact:
+		j.compactedFrom = j.Stats()
+		return j.compact()
+	case j.ep.IsZero():
+		// Written before bindings: bind it, which is a rewrite.
+		j.ep = ep
+		if err := j.compact(); err != nil {
+			return err
+		}
+		j.warn("state file %s had no endpoint binding (written by an earlier version); it is now bound to %s", j.path, ep)
+		return nil
+	case j.answerLines+j.corrupt+j.torn-len(j.ids) > len(j.ids):
+		// Mostly superseded lines: reading them costs more than a rewrite.
+		err := j.compact()
+		if err == nil {
+			return nil
+		}
+		j.warn("%v (the journal is used as it is)", err)
+	}
 	switch {
 	case bad >= 0:
 		// Torn: cut it off so that the next line starts where it began.
-		j.torn++
-		j.warn("state file %s: ignored a torn last line (line %d; a run was stopped while writing it)", j.path, badNo)
 		if err := j.f.Truncate(bad); err != nil {
 			return fmt.Errorf("state file %s: cut torn last line: %w", j.path, err)
 		}
+		j.size = bad
+		j.lines--
 	case unfinished:
 		// A whole line that lost only its '\n': keep it, end it.
 		if _, err := j.f.Write([]byte{'\n'}); err != nil {
 			return fmt.Errorf("write state file %s: %w", j.path, err)
 		}
+		j.size++
 	}
-	for _, s := range j.ids {
-		if int64(s.sec) < j.cutoff {
-			j.expired++
-		}
+	return nil
+}
+
+// isAnswer reports whether line reads as an answer, without indexing it.
+func (j *Journal) isAnswer(line []byte) bool {
+	if _, ok := parseFast(line); ok {
+		return true
 	}
+	_, _, ok := decodeLine(line)
+	return ok
+}
+
+// writeBinding writes the binding line of a new journal and makes it, and
+// the file's name, durable before any answer follows.
+func (j *Journal) writeBinding() error {
+	b := encodeBinding(j.ep)
+	if _, err := j.f.Write(b); err != nil {
+		return fmt.Errorf("write state file %s: %w", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("fsync state file %s: %w", j.path, err)
+	}
+	syncDir(j.path)
+	j.lines, j.size = 1, int64(len(b))
 	return nil
 }
 
@@ -295,6 +480,9 @@ func (j *Journal) last(id string) (e Entry, sec int64, ok bool) {
 // index holds what the file held at Open. After a write error (a full disk)
 // every later Append fails with it.
 func (j *Journal) Append(id string, e Entry) error {
+	if j.w == nil {
+		return ErrReadOnly
+	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
@@ -315,7 +503,10 @@ func (j *Journal) Append(id string, e Entry) error {
 // Calling Close again returns the first call's result.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
-		err := j.w.close()
+		var err error
+		if j.w != nil {
+			err = j.w.close()
+		}
 		if cerr := j.f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("close state file %s: %w", j.path, cerr)
 		}

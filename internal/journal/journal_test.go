@@ -18,13 +18,14 @@ var (
 	success = json.RawMessage(`{"messageCode": "SUCCESS"}`) // the space must survive
 	free    = Entry{IsAvailable: true, MessageCode: "SUCCESS", Status: success, Time: t0}
 	taken   = Entry{IsAvailable: false, MessageCode: "SUCCESS", Status: success, Time: t0}
+	ep1     = Endpoint{BaseURL: "https://a.example", Path: "/api/v1/c2a/customer/validate", Tenant: "t1"}
 )
 
 func statePath(t testing.TB) string { return filepath.Join(t.TempDir(), "state.ndjson") }
 
 func mustOpen(t testing.TB, path string, maxAge time.Duration, now time.Time) *Journal {
 	t.Helper()
-	j, err := Open(path, maxAge, now)
+	j, err := Open(path, ep1, maxAge, now)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -64,7 +65,8 @@ func checkLookup(t *testing.T, j *Journal, id string, want Entry) {
 	}
 }
 
-// checkLines fails unless every line of the file at path is a whole answer.
+// checkLines fails unless the file at path is ep1's binding line followed
+// by whole answers.
 func checkLines(t *testing.T, path string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -74,9 +76,13 @@ func checkLines(t *testing.T, path string) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		t.Errorf("file does not end with a newline: %q", data)
 	}
-	for i, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if b, ok := decodeBinding([]byte(lines[0])); !ok || b != ep1 {
+		t.Errorf("first line %q is not the binding to %v", lines[0], ep1)
+	}
+	for i, l := range lines[1:] {
 		if _, _, ok := decodeLine([]byte(l)); !ok {
-			t.Errorf("line %d is not an answer: %q", i+1, l)
+			t.Errorf("line %d is not an answer: %q", i+2, l)
 		}
 	}
 }
@@ -202,8 +208,16 @@ func TestLastWins(t *testing.T) {
 	checkLookup(t, j, "crm-1", later)
 }
 
-// writeFile writes lines, each a whole answer unless given as raw text.
+// writeFile writes ep1's binding line and lines, each a whole answer unless
+// given as raw text.
 func writeFile(t *testing.T, path string, lines ...any) {
+	t.Helper()
+	writeRaw(t, path, append([]any{string(encodeBinding(ep1))}, lines...)...)
+}
+
+// writeRaw writes lines as writeFile does, without the binding line: a
+// journal of an earlier version, or no journal at all.
+func writeRaw(t *testing.T, path string, lines ...any) {
 	t.Helper()
 	var b []byte
 	for _, l := range lines {
@@ -253,7 +267,7 @@ func TestTornLastLine(t *testing.T) {
 			if j.Torn() != tt.torn || j.Corrupt() != 0 {
 				t.Errorf("Torn, Corrupt = %d, %d; want %d, 0", j.Torn(), j.Corrupt(), tt.torn)
 			}
-			if tt.torn > 0 && !strings.Contains(strings.Join(j.Warnings(), "\n"), "torn last line (line 3;") {
+			if tt.torn > 0 && !strings.Contains(strings.Join(j.Warnings(), "\n"), "torn last line (line 4;") {
 				t.Errorf("warnings %q do not report the torn line", j.Warnings())
 			}
 			next := at(free, 4)
@@ -295,7 +309,7 @@ func TestCorruptLinesSkipped(t *testing.T) {
 	if j.Corrupt() != 4 || j.Torn() != 0 {
 		t.Errorf("Corrupt, Torn = %d, %d; want 4, 0", j.Corrupt(), j.Torn())
 	}
-	if w := strings.Join(j.Warnings(), "\n"); !strings.Contains(w, "skipped 4 corrupt line(s), the first at line 2") {
+	if w := strings.Join(j.Warnings(), "\n"); !strings.Contains(w, "skipped 4 corrupt line(s), the first at line 3") {
 		t.Errorf("warnings %q do not report the corrupt lines", w)
 	}
 	for _, e := range []Entry{a, b, c} {
@@ -333,7 +347,7 @@ func TestLockedByAnotherRun(t *testing.T) {
 	t.Parallel()
 	path := statePath(t)
 	j := mustOpen(t, path, 0, t0)
-	_, err := Open(path, 0, t0)
+	_, err := Open(path, ep1, 0, t0)
 	if err == nil || err.Error() != fmt.Sprintf("state file %s is in use by another run", path) {
 		t.Fatalf("second Open: err = %v, want in use by another run", err)
 	}

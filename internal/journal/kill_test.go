@@ -76,7 +76,7 @@ func TestAppendUntilKilled(t *testing.T) {
 	if path == "" {
 		t.Skip("the child process of TestKill9")
 	}
-	j, err := Open(path, 0, time.Now())
+	j, err := Open(path, ep1, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,28 @@ func decodeLine(b []byte) (id string, e Entry, ok bool) {
 // is compacted (the output writers do the same); status is the envelope as
 // written.
 func encodeLine(b []byte, id string, e Entry) (out, status []byte, err error) {
+	b = encodeID(b, id)
+	if b, status, err = encodeBody(b, e); err != nil {
+		return b, nil, err
+	}
+	return appendTime(b, e.Time), status, nil
+}
+
+// encodeID appends the start of id's line: `{"id":"..."` (or "idb64").
+func encodeID(b []byte, id string) []byte {
+	if utf8.ValidString(id) {
+		b = append(b, `{"id":`...)
+		return appendString(b, id)
+	}
+	// encoding/json would turn the invalid bytes into U+FFFD.
+	b = append(b, `{"idb64":"`...)
+	b = base64.StdEncoding.AppendEncode(b, []byte(id))
+	return append(b, '"')
+}
+
+// encodeBody appends the middle of a line, the same for every id with e's
+// answer: isAvailable, messageCode, status and the start of the time field.
+func encodeBody(b []byte, e Entry) (out, status []byte, err error) {
 	status = bytes.Trim(e.Status, " \t\r\n") // JSON white space
 	if len(status) > 0 {
 		if !json.Valid(status) {
@@ -131,15 +153,6 @@ func encodeLine(b []byte, id string, e Entry) (out, status []byte, err error) {
 			status = c.Bytes()
 		}
 	}
-	if utf8.ValidString(id) {
-		b = append(b, `{"id":`...)
-		b = appendString(b, id)
-	} else {
-		// encoding/json would turn the invalid bytes into U+FFFD.
-		b = append(b, `{"idb64":"`...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(id))
-		b = append(b, '"')
-	}
 	b = append(b, `,"isAvailable":`...)
 	b = strconv.AppendBool(b, e.IsAvailable)
 	if e.MessageCode != "" {
@@ -150,10 +163,13 @@ func encodeLine(b []byte, id string, e Entry) (out, status []byte, err error) {
 		b = append(b, `,"status":`...)
 		b = append(b, status...)
 	}
-	b = append(b, `,"t":"`...)
-	b = e.Time.UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, "\"}\n"...)
-	return b, status, nil
+	return append(b, `,"t":"`...), status, nil
+}
+
+// appendTime ends a line with its time.
+func appendTime(b []byte, t time.Time) []byte {
+	b = t.UTC().AppendFormat(b, time.RFC3339)
+	return append(b, "\"}\n"...)
 }
 
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/journal"
+)
+
+const stateSynopsis = `
+Usage: azvalidate state info|compact|export FILE
+
+Looks after a --state journal:
+  info     its endpoint (base URL, path, tenant), ids, lines, size, and its
+           answers by age and by verdict
+  compact  rewrites it as its binding line plus one line per id (the latest
+           answer), atomically; fails while a validate uses the file
+  export   writes its answers to stdout as CSV: id,isAvailable,messageCode,answeredAt
+
+info and export only read the file: they run beside a validate using it.
+
+Exit codes: 0 done; 2 usage error, missing file, not a journal, or in use.`
+
+const stateExamples = `  # whose answers, how old?
+  azvalidate state info crm.state
+
+  # a nightly job's journal grows by a line per id and night: shrink it
+  azvalidate state compact crm.state
+
+  # the ids Azotte last reported as taken
+  azvalidate state export crm.state | grep ',false,'
+`
+
+func runState(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("state", stateSynopsis, stateExamples, stderr)
+	fs.Usage = func() { // it has no flags to list
+		fmt.Fprintf(stderr, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
+	}
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return flagError(err)
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return usageError("state takes a subcommand and a FILE: state info|compact|export FILE")
+	}
+	sub, path := pos[0], pos[1]
+	switch sub {
+	case "info":
+		return stateInfo(path, stdout)
+	case "compact":
+		return stateCompact(path, stdout)
+	case "export":
+		return stateExport(path, stdout)
+	}
+	return usageError("state: unknown subcommand %q (want info, compact or export)", sub)
+}
+
+// readState reads the journal at path without locking or changing it.
+func readState(path string) (*journal.Journal, error) {
+	j, err := journal.Read(path, 0, time.Now())
+	if err != nil {
+		return nil, exitError{code: exitUsage, err: err}
+	}
+	return j, nil
+}
+
+// ageBuckets are the ages info counts answers by; older is the rest.
+var ageBuckets = []struct {
+	name string
+	max  time.Duration
+}{{"<1h", time.Hour}, {"<24h", 24 * time.Hour}, {"<7d", 7 * 24 * time.Hour}}
+
+func stateInfo(path string, stdout io.Writer) error {
+	j, err := readState(path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	now := time.Now()
+	ages := make([]int, len(ageBuckets)+1)
+	var available, taken, other int
+	for _, e := range j.All() {
+		age := now.Sub(e.Time)
+		i := 0
+		for i < len(ageBuckets) && age >= ageBuckets[i].max {
+			i++
+		}
+		ages[i]++
+		switch {
+		case e.MessageCode != "" && e.MessageCode != "SUCCESS":
+			other++
+		case e.IsAvailable:
+			available++
+		default:
+			taken++
+		}
+	}
+
+	st := j.Stats()
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "file\t%s\n", path)
+	if ep := j.Endpoint(); ep.IsZero() {
+		fmt.Fprintf(tw, "endpoint\tnone\twritten before bindings; the next validate binds it\n")
+	} else {
+		fmt.Fprintf(tw, "endpoint\t%s\n", ep.BaseURL)
+		fmt.Fprintf(tw, "path\t%s\n", ep.Path)
+		fmt.Fprintf(tw, "tenant\t%s\n", ep.Tenant)
+	}
+	fmt.Fprintf(tw, "ids\t%d\n", st.IDs)
+	dead := max(0, st.Lines-st.IDs-boolInt(!j.Endpoint().IsZero()))
+	fmt.Fprintf(tw, "lines\t%d, of which %d superseded or unreadable (compact drops them)\n", st.Lines, dead)
+	fmt.Fprintf(tw, "size\t%d bytes\n", st.Bytes)
+	var b strings.Builder
+	for i, bk := range ageBuckets {
+		fmt.Fprintf(&b, "%s %d · ", bk.name, ages[i])
+	}
+	fmt.Fprintf(&b, "older %d", ages[len(ageBuckets)])
+	fmt.Fprintf(tw, "answers by age\t%s\n", b.String())
+	fmt.Fprintf(tw, "answers by verdict\tavailable %d · taken %d · other %d\n", available, taken, other)
+	for _, w := range j.Warnings() {
+		fmt.Fprintf(tw, "warning\t%s\n", w)
+	}
+	return tw.Flush()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func stateCompact(path string, stdout io.Writer) error {
+	before, after, err := journal.Compact(path)
+	if err != nil {
+		return exitError{code: exitUsage, err: err}
+	}
+	_, err = fmt.Fprintf(stdout, "compacted %s: %d lines -> %d (%d ids), %d bytes -> %d\n",
+		path, before.Lines, after.Lines, after.IDs, before.Bytes, after.Bytes)
+	return err
+}
+
+func stateExport(path string, stdout io.Writer) error {
+	j, err := readState(path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	type answer struct {
+		id string
+		e  journal.Entry
+	}
+	all := make([]answer, 0, j.Len())
+	for id, e := range j.All() {
+		all = append(all, answer{id, e})
+	}
+	slices.SortFunc(all, func(a, b answer) int { return strings.Compare(a.id, b.id) })
+	w := csv.NewWriter(stdout)
+	w.Write([]string{"id", "isAvailable", "messageCode", "answeredAt"})
+	for _, a := range all {
+		w.Write([]string{a.id, strconv.FormatBool(a.e.IsAvailable), a.e.MessageCode, a.e.Time.Format(time.RFC3339)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return exitError{code: exitUsage, err: fmt.Errorf("state export: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package journal
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// beforeRename is called by compact between the fsync of the new file and
+// its rename over the journal; a test kills the process there.
+var beforeRename = func() {}
+
+// tempPath is where compact writes the new file: in the journal's folder,
+// so that the rename is atomic, under one fixed name per journal, so that
+// one left by a compaction killed half-way is found and removed.
+func tempPath(path string) string { return path + ".compact.tmp" }
+
+// removeStaleTemp removes what a compaction killed before its rename left
+// behind; the lock is held, so no compaction of this journal is running.
+func (j *Journal) removeStaleTemp() {
+	if err := os.Remove(tempPath(j.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		j.warn("state file %s: cannot remove %s, left by an interrupted compaction: %v", j.path, tempPath(j.path), err)
+	}
+}
+
+// compact rewrites the journal as its binding line (when it has one) and
+// one line per id, its latest answer, in id order: a new file in the same
+// folder, fsynced, renamed over the old one, and the folder fsynced. The
+// new file is locked before the rename, so the lock is never let go. It
+// runs before the writer exists (in Open), with the lock held.
+func (j *Journal) compact() (err error) {
+	tmpPath := tempPath(j.path)
+	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("compact state file %s: %w", j.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpPath)
+			err = fmt.Errorf("compact state file %s: %w", j.path, err)
+		}
+	}()
+	if err := lock(tmp); err != nil {
+		return err
+	}
+	if fi, err := j.f.Stat(); err == nil {
+		tmp.Chmod(fi.Mode().Perm()) // keep the mode the user chose
+	}
+
+	// Every id with the same answer shares the middle of its line.
+	bodies := make([][]byte, len(j.answers))
+	for i, a := range j.answers {
+		if bodies[i], _, err = encodeBody(nil, a); err != nil {
+			return err
+		}
+	}
+	type idSlot struct {
+		id string
+		s  slot
+	}
+	all := make([]idSlot, 0, len(j.ids))
+	for id, s := range j.ids {
+		all = append(all, idSlot{id, s})
+	}
+	// Sorted, so that the same answers make the same file.
+	slices.SortFunc(all, func(a, b idSlot) int { return strings.Compare(a.id, b.id) })
+
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	lines, size := 0, int64(0)
+	if !j.ep.IsZero() {
+		n, _ := w.Write(encodeBinding(j.ep))
+		lines, size = 1, int64(n)
+	}
+	var buf []byte
+	for _, is := range all {
+		buf = encodeID(buf[:0], is.id)
+		buf = append(buf, bodies[is.s.ans]...)
+		buf = appendTime(buf, time.Unix(int64(is.s.sec), 0))
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		size += int64(len(buf))
+	}
+	lines += len(all)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	beforeRename()
+	if err := os.Rename(tmpPath, j.path); err != nil {
+		return err
+	}
+	syncDir(j.path)
+	j.f.Close() // the old file's lock: the new one is locked already
+	j.f = tmp
+	j.lines, j.size = lines, size
+	j.answerLines = len(all) // corrupt and torn still say what Open found
+	return nil
+}
+
+// Endpoint returns the endpoint the journal is bound to; zero for a journal
+// written before bindings and opened with Read or Compact.
+func (j *Journal) Endpoint() Endpoint { return j.ep }
+
+// Stats returns the file's lines, size and ids as of Open (Appends since
+// are not counted).
+func (j *Journal) Stats() Stats {
+	return Stats{Lines: j.lines, Bytes: j.size, IDs: j.Len()}
+}
+
+// Fresh returns the number of ids whose answer, when opened, was no older
+// than maxAge: Lookup finds them.
+func (j *Journal) Fresh() int { return j.Len() - j.expired }
+
+// All yields every id read at Open with its latest answer, fresh or stale,
+// in no particular order. Status is shared and must not be modified.
+func (j *Journal) All() iter.Seq2[string, Entry] {
+	return func(yield func(string, Entry) bool) {
+		j.mu.RLock()
+		defer j.mu.RUnlock()
+		for id, s := range j.ids {
+			e := j.answers[s.ans]
+			e.Time = time.Unix(int64(s.sec), 0).UTC()
+			if !yield(id, e) {
+				return
+			}
+		}
+	}
+}
