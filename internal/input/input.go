@@ -58,7 +58,7 @@ type Row struct {
 	Padded  bool     // the id had surrounding white space and Trim was off
 }
 
-// Config says how to read an input. Zero values get the SPEC defaults.
+// Config says how to read an input. Zero values get the documented defaults (see the README's flags).
 type Config struct {
 	Format         Format // Unknown: from the name's extension, else sniffed
 	IDColumn       string // CSV/TSV header name of the id; default "externalId"

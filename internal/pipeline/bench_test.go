@@ -1,6 +1,6 @@
 package pipeline
 
-// The benchmarks of SPEC "Performance targets". Each reports its figures
+// The benchmarks behind the README's Performance table. Each reports its figures
 // with b.ReportMetric; CI runs them once (-benchtime=1x) only to keep them
 // working, never as a pass or fail on speed. The commands behind the README's
 // figures are in each benchmark's comment.
@@ -48,7 +48,7 @@ var (
 // connection pool:
 //
 //   - bare: a minimal loop on net/http alone: build the request, send it,
-//     read the answer and throw it away (SPEC's "minimal Go loop");
+//     read the answer and throw it away (the "bare Go loop" of the README's overhead row);
 //   - client: a loop on azotte.Client.Validate (response parsing, pacer,
 //     statistics) and nothing else, so that pipeline/client isolates what
 //     the reader, the pipeline and the writer cost.
