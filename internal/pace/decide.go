@@ -3,8 +3,6 @@ package pace
 import (
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -64,45 +62,10 @@ func newState(p params) state {
 // how many other requests have started and are not yet observed.
 func observe(a azotte.Attempt, now time.Time, inFlight int) observation {
 	o := observation{status: a.Status, sent: now.Add(-a.Latency), retryAfter: a.RetryAfter, inFlight: inFlight}
-	if rem, reset, ok := parseBudget(a.Header, now); ok {
-		o.remaining, o.reset = rem, reset
+	if a.Budget.OK {
+		o.remaining, o.reset = a.Budget.Remaining, a.Budget.Reset
 	}
 	return o
-}
-
-// parseBudget reads X-RateLimit-Remaining and X-RateLimit-Reset. Reset is
-// a Unix time when above 1e9 (as Azotte's example shows), else seconds from
-// now (as other APIs send); fractions are accepted. ok is false unless both
-// headers are present and numeric. A negative Remaining counts as 0.
-func parseBudget(h http.Header, now time.Time) (remaining float64, reset time.Time, ok bool) {
-	if h == nil {
-		return 0, time.Time{}, false
-	}
-	rem, okRem := parseNumber(h.Get(azotte.HeaderRateRemaining))
-	v, okReset := parseNumber(h.Get(azotte.HeaderRateReset))
-	if !okRem || !okReset || v < 0 {
-		return 0, time.Time{}, false
-	}
-	if v > 1e9 {
-		sec, frac := math.Modf(v)
-		reset = time.Unix(int64(sec), int64(frac*1e9))
-	} else {
-		reset = now.Add(time.Duration(v * float64(time.Second)))
-	}
-	return max(rem, 0), reset, true
-}
-
-// parseNumber parses a finite decimal number.
-func parseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v > 1e12 {
-		return 0, false
-	}
-	return v, true
 }
 
 // throttled reports whether a status asks the client to slow down.

@@ -3,7 +3,6 @@ package pace
 import (
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"strconv"
 	"testing"
@@ -225,90 +224,38 @@ func TestDecideUnlimited(t *testing.T) {
 	}
 }
 
-// budgetHeader is a response header with X-RateLimit-Remaining and -Reset.
-func budgetHeader(remaining, reset string) http.Header {
-	h := http.Header{}
-	if remaining != "" {
-		h.Set(azotte.HeaderRateRemaining, remaining)
-	}
-	if reset != "" {
-		h.Set(azotte.HeaderRateReset, reset)
-	}
-	return h
-}
-
-func TestParseBudget(t *testing.T) {
-	t.Parallel()
-	unix := strconv.FormatInt(t0.Unix()+30, 10)
-	tests := []struct {
-		name             string
-		remaining, reset string
-		wantRem          float64
-		wantReset        time.Time
-		ok               bool
-	}{
-		{"relative seconds", "50", "2", 50, ms(2000), true},
-		{"relative fraction", "5", "0.25", 5, ms(250), true},
-		{"Unix time", "999", unix, 999, t0.Add(30 * time.Second), true},
-		{"Unix time with fraction", "1", unix + ".5", 1, t0.Add(30500 * time.Millisecond), true},
-		{"Azotte's example", "999", "1640995200", 999, time.Unix(1640995200, 0), true},
-		{"1e9 is still relative", "1", "1000000000", 1, t0.Add(1e9 * time.Second), true},
-		{"spaces", " 7 ", " 3 ", 7, ms(3000), true},
-		{"zero reset", "4", "0", 4, t0, true},
-		{"negative remaining is none", "-3", "1", 0, ms(1000), true},
-		{"no remaining", "", "2", 0, time.Time{}, false},
-		{"no reset", "50", "", 0, time.Time{}, false},
-		{"reset not a number", "50", "soon", 0, time.Time{}, false},
-		{"reset an HTTP date", "50", "Wed, 21 Oct 2015 07:28:00 GMT", 0, time.Time{}, false},
-		{"negative reset", "50", "-1", 0, time.Time{}, false},
-		{"remaining not a number", "lots", "2", 0, time.Time{}, false},
-		{"NaN", "NaN", "2", 0, time.Time{}, false},
-		{"Inf reset", "5", "Inf", 0, time.Time{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			rem, reset, ok := parseBudget(budgetHeader(tt.remaining, tt.reset), t0)
-			if ok != tt.ok || rem != tt.wantRem || !reset.Equal(tt.wantReset) {
-				t.Errorf("parseBudget(%q, %q) = %g, %v, %v; want %g, %v, %v", tt.remaining, tt.reset,
-					rem, reset.Sub(t0), ok, tt.wantRem, tt.wantReset.Sub(t0), tt.ok)
-			}
-		})
-	}
-	if _, _, ok := parseBudget(nil, t0); ok {
-		t.Error("parseBudget(nil) ok")
-	}
-}
-
 func TestDecideBudget(t *testing.T) {
 	t.Parallel()
-	unix := func(d time.Duration) string { return strconv.FormatInt(t0.Add(d).Unix(), 10) }
 	tests := []struct {
-		name             string
-		start            state
-		status           int
-		remaining, reset string
-		inFlight         int
-		at               time.Time // when to ask at; zero: t0
-		limit            float64
-		burst            int
-		wait             time.Time // non-zero: a pause or hold until then
+		name      string
+		start     state
+		status    int
+		remaining float64
+		reset     time.Time // the budget's reset
+		none      bool      // no budget in the answer
+		inFlight  int
+		at        time.Time // when to ask at; zero: t0
+		limit     float64
+		burst     int
+		wait      time.Time // non-zero: a pause or hold until then
 	}{
-		{name: "relative reset", remaining: "50", reset: "2", limit: 25, burst: 8},
-		{name: "Unix reset", remaining: "20", reset: unix(4 * time.Second), limit: 5, burst: 5},
-		{name: "in flight spend it too", remaining: "50", reset: "2", inFlight: 10, limit: 20, burst: 8},
-		{name: "budget above the rate", remaining: "1000", reset: "1", limit: 200, burst: 8},
-		{name: "budget above a cut rate", start: state{rate: 40, minRate: 40, lastIncrease: t0}, remaining: "1000", reset: "1", limit: 40, burst: 8},
-		{name: "small budget, small burst", remaining: "3", reset: "1", limit: 3, burst: 3},
-		{name: "reset past: renewed", remaining: "0", reset: unix(-2 * time.Second), limit: 200, burst: 8},
-		{name: "none left: pause until the reset", remaining: "0", reset: "1.5", wait: ms(1500)},
-		{name: "none left, Unix reset", remaining: "0", reset: unix(3 * time.Second), wait: ms(3000)},
-		{name: "none left: pause capped", remaining: "0", reset: unix(time.Hour), wait: t0.Add(DefaultMaxPause)},
-		{name: "all in flight: hold", remaining: "3", reset: "2", inFlight: 5, wait: ms(2000)},
-		{name: "budget over", remaining: "10", reset: "2", at: ms(2000), limit: 200, burst: 8},
-		{name: "after the pause", remaining: "0", reset: "1", at: ms(1000), limit: 200, burst: 8},
-		{name: "429 with a budget", status: 429, remaining: "30", reset: "1", limit: 30, burst: 8},
-		{name: "429 with a small budget", status: 429, remaining: "1", reset: "1", limit: 1, burst: 1},
+		{name: "spread until the reset", remaining: 50, reset: ms(2000), limit: 25, burst: 8},
+		{name: "small budget", remaining: 20, reset: ms(4000), limit: 5, burst: 5},
+		{name: "in flight spend it too", remaining: 50, reset: ms(2000), inFlight: 10, limit: 20, burst: 8},
+		{name: "budget above the rate", remaining: 1000, reset: ms(1000), limit: 200, burst: 8},
+		{name: "budget above a cut rate", start: state{rate: 40, minRate: 40, lastIncrease: t0}, remaining: 1000, reset: ms(1000), limit: 40, burst: 8},
+		{name: "small budget, small burst", remaining: 3, reset: ms(1000), limit: 3, burst: 3},
+		{name: "fractional budget", remaining: 2.5, reset: ms(1000), limit: 2.5, burst: 2},
+		{name: "reset past: renewed", remaining: 0, reset: ms(-2000), limit: 200, burst: 8},
+		{name: "none left: pause until the reset", remaining: 0, reset: ms(1500), wait: ms(1500)},
+		{name: "none left: pause capped", remaining: 0, reset: t0.Add(time.Hour), wait: t0.Add(DefaultMaxPause)},
+		{name: "less than one left: pause", remaining: 0.5, reset: ms(1000), wait: ms(1000)},
+		{name: "all in flight: hold", remaining: 3, reset: ms(2000), inFlight: 5, wait: ms(2000)},
+		{name: "budget over", remaining: 10, reset: ms(2000), at: ms(2000), limit: 200, burst: 8},
+		{name: "after the pause", remaining: 0, reset: ms(1000), at: ms(1000), limit: 200, burst: 8},
+		{name: "no budget", none: true, limit: 200, burst: 8},
+		{name: "429 with a budget", status: 429, remaining: 30, reset: ms(1000), limit: 30, burst: 8},
+		{name: "429 with a small budget", status: 429, remaining: 1, reset: ms(1000), limit: 1, burst: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,7 +268,7 @@ func TestDecideBudget(t *testing.T) {
 			if status == 0 {
 				status = 200
 			}
-			a := azotte.Attempt{Status: status, Header: budgetHeader(tt.remaining, tt.reset)}
+			a := azotte.Attempt{Status: status, Budget: azotte.Budget{Remaining: tt.remaining, Reset: tt.reset, OK: !tt.none}}
 			st = decide(p200, st, observe(a, t0, tt.inFlight), t0)
 			at := tt.at
 			if at.IsZero() {
@@ -367,15 +314,14 @@ type simServer struct {
 func (s *simServer) serve(now time.Time) azotte.Attempt {
 	ok := s.lim.AllowN(now, 1)
 	tokens := s.lim.TokensAt(now)
-	a := azotte.Attempt{Status: 200, Header: http.Header{}}
+	a := azotte.Attempt{Status: 200}
 	if s.headers {
 		full := now.Add(time.Duration((float64(s.lim.Burst()) - tokens) / s.rate * float64(time.Second)))
 		reset := full.Unix()
 		if full.Nanosecond() > 0 {
 			reset++
 		}
-		a.Header.Set(azotte.HeaderRateRemaining, strconv.Itoa(max(0, int(tokens))))
-		a.Header.Set(azotte.HeaderRateReset, strconv.FormatInt(reset, 10))
+		a.Budget = azotte.Budget{Remaining: float64(max(0, int(tokens))), Reset: time.Unix(reset, 0), OK: true}
 	}
 	if !ok {
 		a.Status = 429
