@@ -345,18 +345,32 @@ func TestValidateConnectionRefused(t *testing.T) {
 
 func TestValidateCancel(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-	}{
-		{"during request", hang},
-		{"during backoff", fixed(new(atomic.Int64), 503, "")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, during := range []string{"request", "backoff"} {
+		t.Run("during "+during, func(t *testing.T) {
 			t.Parallel()
-			c := newClient(t, serve(t, tt.handler), func(c *azotte.Config) {
+			// ready tells that Validate reached the stage to cancel in: the
+			// request arrived at the server, or the first attempt's answer
+			// was observed and the backoff (an hour) began.
+			ready := make(chan struct{}, 1)
+			signal := func() {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}
+			handler := fixed(new(atomic.Int64), 503, "")
+			if during == "request" {
+				handler = func(w http.ResponseWriter, r *http.Request) { signal(); hang(w, r) }
+			}
+			c := newClient(t, serve(t, handler), func(c *azotte.Config) {
 				c.Retries, c.BackoffBase, c.BackoffMax = 5, time.Hour, time.Hour
+				if during == "backoff" {
+					c.Observe = func(a azotte.Attempt) {
+						if a.Retry {
+							signal()
+						}
+					}
+				}
 			})
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
@@ -364,7 +378,11 @@ func TestValidateCancel(t *testing.T) {
 				_, err := c.Validate(ctx, "crm-1")
 				done <- err
 			}()
-			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-ready:
+			case err := <-done:
+				t.Fatalf("Validate returned %v before it could be cancelled", err)
+			}
 			cancel()
 			select {
 			case err := <-done:

@@ -97,6 +97,10 @@ type Adaptive struct {
 	st       state
 	inFlight int           // Waits granted minus attempts observed
 	changed  chan struct{} // closed and replaced when st changes, to wake the waiter
+
+	// onBlock, when set (by tests only), is called as a Wait is about to
+	// block: queued for the gate (true) or holding it (false).
+	onBlock func(queued bool)
 }
 
 var (
@@ -140,8 +144,15 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 
 	select {
 	case a.gate <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		if a.onBlock != nil {
+			a.onBlock(true)
+		}
+		select {
+		case a.gate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	defer func() { <-a.gate }()
 	var w waiter
@@ -154,6 +165,9 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 			return nil
 		}
 		t := time.NewTimer(d)
+		if a.onBlock != nil {
+			a.onBlock(false)
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()

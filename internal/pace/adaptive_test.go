@@ -143,12 +143,27 @@ func TestWaitCancel(t *testing.T) {
 	t.Parallel()
 	p := pace.NewAdaptive(pace.Config{Rate: 10})
 	p.Observe(azotte.Attempt{Status: 503, RetryAfter: time.Minute})
+	var holding, queued atomic.Int32
+	blocked := make(chan struct{}, 8)
+	pace.SetOnBlock(p, func(q bool) {
+		if q {
+			queued.Add(1)
+		} else {
+			holding.Add(1)
+		}
+		blocked <- struct{}{}
+	})
 	ctx, cancel := context.WithCancel(t.Context())
 	errs := make(chan error, 3)
 	for range 3 { // one holds the gate, two queue for it
 		go func() { errs <- p.Wait(ctx) }()
 	}
-	time.Sleep(20 * time.Millisecond)
+	for range 3 { // the pause lasts a minute: all three block before cancel
+		<-blocked
+	}
+	if holding.Load() != 1 || queued.Load() != 2 {
+		t.Errorf("%d Waits hold the gate and %d queue for it, want 1 and 2", holding.Load(), queued.Load())
+	}
 	cancel()
 	for range 3 {
 		select {
