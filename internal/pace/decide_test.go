@@ -457,8 +457,8 @@ func (s *simServer) serve(now time.Time) azotte.Attempt {
 type simResult struct {
 	sent, throttled int
 	throttledAt     []time.Duration // when each 429 was sent, from the start
-	throughput      float64 // answers per second
-	settled         float64 // mean pacer rate over the second half
+	throughput      float64         // answers per second
+	settled         float64         // mean pacer rate over the second half
 	minRate         float64
 	paused          time.Duration
 }
