@@ -55,7 +55,7 @@ type Feedback interface {
 	Observe(Attempt)
 }
 
-// Config configures a Client. Zero values get the SPEC defaults in New.
+// Config configures a Client. Zero values get the defaults New applies.
 type Config struct {
 	BaseURL           string // e.g. https://acme.sandbox.azotte.com
 	Path              string // default DefaultPath
@@ -339,8 +339,8 @@ func (c *Client) try(ctx context.Context, body []byte) result {
 	return r
 }
 
-// judge classifies a response by status and body, following the stance in
-// API.md: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
+// judge classifies a response by status and body, following Azotte's
+// documentation: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
 // transient; any other status is a row error (401/403 are handled by the
 // caller). The content type is ignored: Azotte's own is not application/json.
 func judge(r *result, data []byte) {
