@@ -36,8 +36,8 @@ type Attempt struct {
 	Status     int           // HTTP status; 0 when no response arrived
 	Latency    time.Duration // from sending the request to reading the body
 	Err        error         // transport, timeout or body error; nil otherwise
-	Header     http.Header   // response headers; nil when no response arrived
 	RetryAfter time.Duration // parsed Retry-After, 0 when absent
+	Budget     Budget        // parsed X-RateLimit-Remaining and -Reset; not OK when absent
 	Retry      bool          // the client will try this id again
 }
 
@@ -55,7 +55,7 @@ type Feedback interface {
 	Observe(Attempt)
 }
 
-// Config configures a Client. Zero values get the SPEC defaults in New.
+// Config configures a Client. Zero values get the defaults New applies.
 type Config struct {
 	BaseURL           string // e.g. https://acme.sandbox.azotte.com
 	Path              string // default DefaultPath
@@ -232,7 +232,7 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
 		if c.feedback != nil || c.cfg.Observe != nil {
 			a := Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
-				Header: r.header, RetryAfter: r.retryAfter, Retry: retry}
+				RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry}
 			if c.feedback != nil {
 				c.feedback.Observe(a)
 			}
@@ -294,6 +294,7 @@ type result struct {
 	header     http.Header   // nil when no response arrived
 	latency    time.Duration // request sent to body read
 	retryAfter time.Duration // from Retry-After or X-RateLimit-Retry-After
+	budget     Budget        // from X-RateLimit-Remaining and -Reset
 	err        error         // transport, timeout or body error
 	retry      bool          // transient: worth another attempt
 	cause      string        // why, when retry: "HTTP 503", "timeout after 15s"
@@ -323,11 +324,13 @@ func (c *Client) try(ctx context.Context, body []byte) result {
 		header:  resp.Header,
 		latency: time.Since(start),
 	}
+	now := time.Now()
 	if v := resp.Header.Get("Retry-After"); v != "" {
-		r.retryAfter, _ = ParseRetryAfter(v, time.Now())
+		r.retryAfter, _ = ParseRetryAfter(v, now)
 	} else if v := resp.Header.Get(HeaderRateRetryAfter); v != "" {
-		r.retryAfter, _ = ParseRetryAfter(v, time.Now())
+		r.retryAfter, _ = ParseRetryAfter(v, now)
 	}
+	r.budget = ParseBudget(resp.Header, now)
 	if err != nil { // the body was cut off: as transient as a failed connection
 		r.err, r.retry, r.cause = err, true, c.transportCause(actx, err)
 		return r
@@ -336,8 +339,8 @@ func (c *Client) try(ctx context.Context, body []byte) result {
 	return r
 }
 
-// judge classifies a response by status and body, following the stance in
-// API.md: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
+// judge classifies a response by status and body, following Azotte's
+// documentation: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
 // transient; any other status is a row error (401/403 are handled by the
 // caller). The content type is ignored: Azotte's own is not application/json.
 func judge(r *result, data []byte) {

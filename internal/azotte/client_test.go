@@ -345,18 +345,32 @@ func TestValidateConnectionRefused(t *testing.T) {
 
 func TestValidateCancel(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-	}{
-		{"during request", hang},
-		{"during backoff", fixed(new(atomic.Int64), 503, "")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, during := range []string{"request", "backoff"} {
+		t.Run("during "+during, func(t *testing.T) {
 			t.Parallel()
-			c := newClient(t, serve(t, tt.handler), func(c *azotte.Config) {
+			// ready tells that Validate reached the stage to cancel in: the
+			// request arrived at the server, or the first attempt's answer
+			// was observed and the backoff (an hour) began.
+			ready := make(chan struct{}, 1)
+			signal := func() {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}
+			handler := fixed(new(atomic.Int64), 503, "")
+			if during == "request" {
+				handler = func(w http.ResponseWriter, r *http.Request) { signal(); hang(w, r) }
+			}
+			c := newClient(t, serve(t, handler), func(c *azotte.Config) {
 				c.Retries, c.BackoffBase, c.BackoffMax = 5, time.Hour, time.Hour
+				if during == "backoff" {
+					c.Observe = func(a azotte.Attempt) {
+						if a.Retry {
+							signal()
+						}
+					}
+				}
 			})
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
@@ -364,7 +378,11 @@ func TestValidateCancel(t *testing.T) {
 				_, err := c.Validate(ctx, "crm-1")
 				done <- err
 			}()
-			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-ready:
+			case err := <-done:
+				t.Fatalf("Validate returned %v before it could be cancelled", err)
+			}
 			cancel()
 			select {
 			case err := <-done:
@@ -417,8 +435,8 @@ func TestValidatePacerAndObserve(t *testing.T) {
 	}
 	for i, at := range attempts {
 		wantRetry := i < 2
-		if at.Status != 503 || at.RetryAfter != 2*time.Second || at.Retry != wantRetry || at.Header == nil || at.Err != nil {
-			t.Errorf("attempt %d = %+v, want 503, RetryAfter 2s, Retry %v", i, at, wantRetry)
+		if at.Status != 503 || at.RetryAfter != 2*time.Second || at.Retry != wantRetry || at.Budget.OK || at.Err != nil {
+			t.Errorf("attempt %d = %+v, want 503, RetryAfter 2s, Retry %v, no budget", i, at, wantRetry)
 		}
 	}
 }
@@ -446,9 +464,12 @@ func TestValidateFeedback(t *testing.T) {
 		if n.Add(1) == 1 {
 			w.Header().Set("Retry-After", "1")
 			w.Header().Set(azotte.HeaderRateRemaining, "0")
+			w.Header().Set(azotte.HeaderRateReset, "1700000030")
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
+		w.Header().Set(azotte.HeaderRateRemaining, "7")
+		w.Header().Set(azotte.HeaderRateReset, "2.5") // seconds from the answer
 		_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
 	}))
 	var pacer feedbackPacer
@@ -461,7 +482,9 @@ func TestValidateFeedback(t *testing.T) {
 			pacer.mu.Unlock()
 		}
 	})
+	began := time.Now()
 	a, err := c.Validate(t.Context(), "crm-1")
+	ended := time.Now()
 	if err != nil || a.Err != nil || !a.IsAvailable || a.Attempts != 2 {
 		t.Fatalf("Validate = %+v, %v; want available after 2 attempts", a, err)
 	}
@@ -471,11 +494,12 @@ func TestValidateFeedback(t *testing.T) {
 		t.Fatalf("Feedback.Observe called %d times, want 2", len(pacer.observed))
 	}
 	if got := pacer.observed[0]; got.Status != 429 || got.RetryAfter != time.Second || !got.Retry ||
-		got.Header.Get(azotte.HeaderRateRemaining) != "0" {
-		t.Errorf("first attempt = %+v, want 429, Retry-After 1s, Retry, headers", got)
+		!got.Budget.OK || got.Budget.Remaining != 0 || !got.Budget.Reset.Equal(time.Unix(1_700_000_030, 0)) {
+		t.Errorf("first attempt = %+v, want 429, Retry-After 1s, Retry, a budget of 0 until 1700000030", got)
 	}
-	if got := pacer.observed[1]; got.Status != 200 || got.Retry {
-		t.Errorf("second attempt = %+v, want 200, no retry", got)
+	if got := pacer.observed[1]; got.Status != 200 || got.Retry || !got.Budget.OK || got.Budget.Remaining != 7 ||
+		got.Budget.Reset.Before(began.Add(2500*time.Millisecond)) || got.Budget.Reset.After(ended.Add(2500*time.Millisecond)) {
+		t.Errorf("second attempt = %+v, want 200, no retry, a budget of 7 for 2.5s from the answer", got)
 	}
 	if pacer.waitsAt[0] != 1 || pacer.waitsAt[1] != 2 {
 		t.Errorf("Observe came after Wait counts %v, want [1 2] (one Observe per granted Wait)", pacer.waitsAt)

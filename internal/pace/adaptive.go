@@ -28,6 +28,8 @@ type Config struct {
 	Increase float64       // requests per second added per second of clean answers; default max(0.5, Rate/20)
 	Hold     time.Duration // least time between two decreases; default 250ms
 	MaxPause time.Duration // longest pause one Retry-After or Reset imposes; default 60s
+	Margin   float64       // ceiling learnt from a 429 as a share of the rate that drew it, in (0, 1); default 0.9
+	Probe    float64       // share of the learnt ceiling added per minute of clean answers at it; default 0.01
 }
 
 // Defaults of the tuning fields of Config.
@@ -36,6 +38,8 @@ const (
 	DefaultFloor    = 0.1
 	DefaultHold     = 250 * time.Millisecond
 	DefaultMaxPause = 60 * time.Second
+	DefaultMargin   = 0.9
+	DefaultProbe    = 0.01
 )
 
 // params applies the defaults.
@@ -48,6 +52,8 @@ func (c Config) params() params {
 		increase: c.Increase,
 		hold:     c.Hold,
 		maxPause: c.MaxPause,
+		margin:   c.Margin,
+		probe:    c.Probe,
 	}
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 1) {
 		p.ceiling = math.Inf(1)
@@ -68,14 +74,21 @@ func (c Config) params() params {
 	if p.maxPause <= 0 {
 		p.maxPause = DefaultMaxPause
 	}
+	if !(p.margin > 0 && p.margin < 1) {
+		p.margin = DefaultMargin
+	}
+	if !(p.probe > 0) || math.IsInf(p.probe, 1) {
+		p.probe = DefaultProbe
+	}
 	return p
 }
 
 // Adaptive is a pacer shared by all workers that adapts to Azotte's answers:
 // multiplicative decrease on 429 and 503, additive increase on clean
-// answers (never above Config.Rate), a pause of every worker for
-// Retry-After, and pacing by the X-RateLimit-Remaining / -Reset budget
-// when the API sends it. See decide for the rules.
+// answers up to the ceiling learnt from 429s and slow probing above it
+// (never above Config.Rate), a pause of every worker for Retry-After, and
+// pacing by the X-RateLimit-Remaining / -Reset budget when the API sends
+// it. See decide for the rules.
 //
 // It implements azotte.Pacer and azotte.Feedback; azotte.Client calls
 // Observe after every attempt whose Wait returned nil, which is also how
@@ -97,6 +110,10 @@ type Adaptive struct {
 	st       state
 	inFlight int           // Waits granted minus attempts observed
 	changed  chan struct{} // closed and replaced when st changes, to wake the waiter
+
+	// onBlock, when set (by tests only), is called as a Wait is about to
+	// block: queued for the gate (true) or holding it (false).
+	onBlock func(queued bool)
 }
 
 var (
@@ -140,8 +157,15 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 
 	select {
 	case a.gate <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		if a.onBlock != nil {
+			a.onBlock(true)
+		}
+		select {
+		case a.gate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	defer func() { <-a.gate }()
 	var w waiter
@@ -154,6 +178,9 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 			return nil
 		}
 		t := time.NewTimer(d)
+		if a.onBlock != nil {
+			a.onBlock(false)
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -226,8 +253,12 @@ func (a *Adaptive) observeAt(at azotte.Attempt, now time.Time) {
 	defer a.mu.Unlock()
 	a.inFlight = max(a.inFlight-1, 0)
 	next := decide(a.p, a.st, observe(at, now, a.inFlight), now)
-	if next != a.st {
-		a.st = next
+	// The meter changes with every answer but does not move the schedule:
+	// the waiter need not wake for it.
+	old := a.st
+	a.st = next
+	old.sent, next.sent = meter{}, meter{}
+	if next != old {
 		close(a.changed)
 		a.changed = make(chan struct{})
 	}

@@ -3,8 +3,6 @@ package pace
 import (
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -25,12 +23,24 @@ type params struct {
 	increase float64       // requests per second added per second of clean answers
 	hold     time.Duration // least time between two decreases
 	maxPause time.Duration // longest pause a Retry-After or Reset imposes
+	margin   float64       // learnt ceiling as a share of the rate that drew a 429, in (0, 1)
+	probe    float64       // share of the learnt ceiling added per minute at it, > 0
 }
 
+// Measuring the rate that drew a 429: over about the last window, and not
+// over less than minSpan (a burst would read as a huge rate).
+const (
+	window  = time.Minute
+	minSpan = time.Second
+)
+
 // state is everything an Adaptive pacer has learnt; decide is its only
-// writer. The zero time means "never" or "none".
+// writer. The zero time means "never" or "none". It is comparable, so
+// that a change can be told.
 type state struct {
-	rate         float64   // the AIMD rate: floor..ceiling; +Inf when unlimited
+	rate         float64   // the AIMD rate: floor..top; +Inf when unlimited
+	learnt       float64   // the ceiling learnt from 429s, <= ceiling; 0: none yet (see top)
+	sent         meter     // requests sent since the last decrease or pause
 	minRate      float64   // lowest rate so far
 	lastDecrease time.Time // when rate was last cut
 	lastIncrease time.Time // clean answers after this raise the rate
@@ -64,45 +74,10 @@ func newState(p params) state {
 // how many other requests have started and are not yet observed.
 func observe(a azotte.Attempt, now time.Time, inFlight int) observation {
 	o := observation{status: a.Status, sent: now.Add(-a.Latency), retryAfter: a.RetryAfter, inFlight: inFlight}
-	if rem, reset, ok := parseBudget(a.Header, now); ok {
-		o.remaining, o.reset = rem, reset
+	if a.Budget.OK {
+		o.remaining, o.reset = a.Budget.Remaining, a.Budget.Reset
 	}
 	return o
-}
-
-// parseBudget reads X-RateLimit-Remaining and X-RateLimit-Reset. Reset is
-// a Unix time when above 1e9 (as Azotte's example shows), else seconds from
-// now (as other APIs send); fractions are accepted. ok is false unless both
-// headers are present and numeric. A negative Remaining counts as 0.
-func parseBudget(h http.Header, now time.Time) (remaining float64, reset time.Time, ok bool) {
-	if h == nil {
-		return 0, time.Time{}, false
-	}
-	rem, okRem := parseNumber(h.Get(azotte.HeaderRateRemaining))
-	v, okReset := parseNumber(h.Get(azotte.HeaderRateReset))
-	if !okRem || !okReset || v < 0 {
-		return 0, time.Time{}, false
-	}
-	if v > 1e9 {
-		sec, frac := math.Modf(v)
-		reset = time.Unix(int64(sec), int64(frac*1e9))
-	} else {
-		reset = now.Add(time.Duration(v * float64(time.Second)))
-	}
-	return max(rem, 0), reset, true
-}
-
-// parseNumber parses a finite decimal number.
-func parseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v > 1e12 {
-		return 0, false
-	}
-	return v, true
 }
 
 // throttled reports whether a status asks the client to slow down.
@@ -119,39 +94,117 @@ func clean(status int) bool {
 // decide returns the state after observing o at now.
 //
 // On 429 or 503: Retry-After pauses every worker until then (at most
-// maxPause), and the rate is multiplied by decrease, down to floor. A
-// burst of throttled answers to requests sent at the old rate must not cut
-// the rate again and again, so a decrease happens only for a request sent
-// after the previous decrease (once per round trip) and at most once per
-// hold.
+// maxPause), and the rate is cut to decrease times the rate that drew the
+// answer: the rate requests were sent at, from the last decrease or pause
+// until the throttled one left (see meter), or the pacer's rate when that
+// is lower or too short to measure. A burst of throttled answers to requests sent at the old rate
+// must not cut the rate again and again, so a decrease happens only for a
+// request sent after the previous decrease (once per round trip) and at
+// most once per hold.
+//
+// A 429 also sets the learnt ceiling to margin times the rate that drew it:
+// without rate-limit headers, the only sign of the server's limit is a 429,
+// and each one costs a Retry-After pause (Azotte's example says 60 s), so
+// the rate must stay under the limit once found rather than find it again
+// and again. Each further 429 lowers the ceiling again. A 503 cuts the rate
+// but teaches no ceiling: it is overload or a fault, not the rate limit.
 //
 // On a clean answer below the ceiling, the rate grows by increase per
 // second since the last increase or pause end, at most one second's worth
-// per answer, so a quiet spell does not jump back to the ceiling.
+// per answer, so a quiet spell does not jump back to the ceiling. That fast
+// recovery stops at the learnt ceiling; at it, the ceiling itself (and the
+// rate with it) grows by probe of itself per minute, so that a limit that
+// rose is found again, slowly, and a run pays a 429's pause a few times an
+// hour rather than every cycle. Config.Rate caps both.
 //
 // Either way, rate-limit headers set the budget (see budget).
 func decide(p params, st state, o observation, now time.Time) state {
+	st.sent = st.sent.add(o.sent)
 	switch {
 	case throttled(o.status):
 		if o.retryAfter > 0 {
 			st = st.pause(now, now.Add(min(o.retryAfter, p.maxPause)))
 		}
 		if !math.IsInf(st.rate, 1) && !o.sent.Before(st.lastDecrease) && now.Sub(st.lastDecrease) >= p.hold {
-			st.rate = max(p.floor, st.rate*p.decrease)
+			drawn := min(st.rate, st.sent.rate(o.sent))
+			st.rate = max(p.floor, drawn*p.decrease)
+			if o.status == http.StatusTooManyRequests {
+				st.learnt = max(p.floor, drawn*p.margin)
+				st.rate = min(st.rate, st.learnt)
+			}
 			st.minRate = min(st.minRate, st.rate)
 			st.lastDecrease = now
+			st.sent = meter{start: later(now, st.notBefore)}
 		}
 		st.lastIncrease = later(now, st.notBefore)
 	case clean(o.status) && st.rate < p.ceiling:
-		if dt := now.Sub(st.lastIncrease); dt > 0 {
-			st.rate = min(p.ceiling, st.rate+p.increase*min(dt, time.Second).Seconds())
-			st.lastIncrease = now
+		dt := now.Sub(st.lastIncrease)
+		if dt <= 0 {
+			break
+		}
+		dt = min(dt, time.Second)
+		st.lastIncrease = now
+		if top := st.top(p); st.rate < top {
+			st.rate = min(top, st.rate+p.increase*dt.Seconds())
+			break
+		}
+		st.learnt = min(p.ceiling, st.learnt*(1+p.probe*dt.Minutes()))
+		st.rate = st.learnt
+		if st.learnt >= p.ceiling {
+			st.learnt = 0 // nothing left to learn: Config.Rate again
 		}
 	}
 	if !o.reset.IsZero() {
 		st = st.budget(p, o, now)
 	}
 	return st
+}
+
+// top is the highest rate in force: the learnt ceiling, or Config.Rate.
+func (st state) top(p params) float64 {
+	if st.learnt > 0 {
+		return min(st.learnt, p.ceiling)
+	}
+	return p.ceiling
+}
+
+// meter counts requests by the time they were sent, since start, to tell
+// the rate that drew a throttled answer. It covers about the last window:
+// past that, it starts over and keeps the rate of the window before.
+type meter struct {
+	start time.Time // zero: nothing counted yet
+	n     int       // requests sent at or after start
+	prev  float64   // rate over the window before start; 0: none
+}
+
+// add counts a request sent at sent. One sent before start drew nothing
+// since then (it left before a pause or decrease).
+func (m meter) add(sent time.Time) meter {
+	switch {
+	case m.start.IsZero():
+		m.start, m.n = sent, 1
+	case sent.Before(m.start):
+	case sent.Sub(m.start) >= window:
+		m.prev = float64(m.n) / sent.Sub(m.start).Seconds()
+		m.start, m.n = sent, 1
+	default:
+		m.n++
+	}
+	return m
+}
+
+// rate returns the rate requests were sent at over about the last window
+// until end, or +Inf when too little time has passed to tell.
+func (m meter) rate(end time.Time) float64 {
+	span := end.Sub(m.start)
+	switch {
+	case m.start.IsZero(), m.prev == 0 && span < minSpan:
+		return math.Inf(1)
+	case m.prev == 0 || span >= window:
+		return float64(m.n) / span.Seconds()
+	}
+	// Part of the window before start, at its rate.
+	return (float64(m.n) + m.prev*(window-span).Seconds()) / window.Seconds()
 }
 
 // budget applies X-RateLimit-Remaining and -Reset: spread what is left,

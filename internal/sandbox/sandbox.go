@@ -10,7 +10,8 @@
 // With Config.Rate > 0 the sandbox enforces a token bucket: Rate tokens
 // per second, Burst tokens at most, one token per validate request that
 // passes the auth checks; a request finding no token gets 429 with
-// Retry-After (whole seconds until the next token, at least 1). Unless
+// Retry-After (whole seconds until the next token, at least 1, or
+// Config.RetryAfter when set). Unless
 // Config.NoRateLimitHeaders is set, every such request's answer (the 429s
 // included) describes that bucket:
 //
@@ -67,6 +68,10 @@ type Config struct {
 	Rate               float64 // answers per second before 429 (0 = unlimited)
 	Burst              int     // token bucket size (default max(1, int(Rate)))
 	NoRateLimitHeaders bool    // with Rate > 0, do not send X-RateLimit-* (the 429-only path)
+	// RetryAfter, when positive, is the Retry-After of every 429 for
+	// exceeding Rate, in whole seconds (rounded up), as a server announcing
+	// a fixed penalty sends it; 0: the seconds until the next token.
+	RetryAfter time.Duration
 
 	FailRate float64 // probability 0..1 of a random transient fault per validate request
 	Faults   []Fault // the kinds FailRate draws from, uniformly; empty: DefaultFaults()
@@ -352,6 +357,9 @@ func (s *Server) take() quota {
 	}
 	if !ok {
 		q.retryAfter = max(1, int(math.Ceil((1-tokens)/s.cfg.Rate)))
+		if s.cfg.RetryAfter > 0 {
+			q.retryAfter = int(math.Ceil(s.cfg.RetryAfter.Seconds()))
+		}
 	}
 	return q
 }

@@ -228,6 +228,30 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+func TestRateLimitRetryAfter(t *testing.T) {
+	t.Parallel()
+	for _, headers := range []bool{true, false} {
+		t.Run(fmt.Sprint("headers=", headers), func(t *testing.T) {
+			t.Parallel()
+			_, srv := start(t, sandbox.Config{Rate: 0.01, Burst: 1, RetryAfter: 1500 * time.Millisecond, NoRateLimitHeaders: !headers})
+			if resp, body := do(t, srv, request{}); resp.StatusCode != 200 {
+				t.Fatalf("first request: status %d %s", resp.StatusCode, body)
+			}
+			resp, _ := do(t, srv, request{})
+			if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+				t.Errorf("status %d, Retry-After %q; want 429 with the configured 1.5s rounded up, 2 (not the 100s until a token)", resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+			want := ""
+			if headers {
+				want = "2"
+			}
+			if got := resp.Header.Get(azotte.HeaderRateRetryAfter); got != want {
+				t.Errorf("%s = %q, want %q", azotte.HeaderRateRetryAfter, got, want)
+			}
+		})
+	}
+}
+
 func TestRateLimitHeaders(t *testing.T) {
 	t.Parallel()
 	_, srv := start(t, sandbox.Config{Rate: 2, Burst: 3})
