@@ -111,9 +111,6 @@ type Adaptive struct {
 	inFlight int           // Waits granted minus attempts observed
 	changed  chan struct{} // closed and replaced when st changes, to wake the waiter
 
-	// onBlock, when set (by tests only), is called as a Wait is about to
-	// block: queued for the gate (true) or holding it (false).
-	onBlock func(queued bool)
 }
 
 var (
@@ -158,9 +155,6 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 	select {
 	case a.gate <- struct{}{}:
 	default:
-		if a.onBlock != nil {
-			a.onBlock(true)
-		}
 		select {
 		case a.gate <- struct{}{}:
 		case <-ctx.Done():
@@ -178,9 +172,6 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 			return nil
 		}
 		t := time.NewTimer(d)
-		if a.onBlock != nil {
-			a.onBlock(false)
-		}
 		select {
 		case <-ctx.Done():
 			t.Stop()

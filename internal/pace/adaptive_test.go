@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -141,43 +142,30 @@ func TestWaitFollowsRisingRate(t *testing.T) {
 
 func TestWaitCancel(t *testing.T) {
 	t.Parallel()
-	p := pace.NewAdaptive(pace.Config{Rate: 10})
-	p.Observe(azotte.Attempt{Status: 503, RetryAfter: time.Minute})
-	var holding, queued atomic.Int32
-	blocked := make(chan struct{}, 8)
-	pace.SetOnBlock(p, func(q bool) {
-		if q {
-			queued.Add(1)
-		} else {
-			holding.Add(1)
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewAdaptive(pace.Config{Rate: 10})
+		p.Observe(azotte.Attempt{Status: 503, RetryAfter: time.Minute})
+		ctx, cancel := context.WithCancel(t.Context())
+		errs := make(chan error, 3)
+		for range 3 { // one holds the gate, two queue for it
+			go func() { errs <- p.Wait(ctx) }()
 		}
-		blocked <- struct{}{}
-	})
-	ctx, cancel := context.WithCancel(t.Context())
-	errs := make(chan error, 3)
-	for range 3 { // one holds the gate, two queue for it
-		go func() { errs <- p.Wait(ctx) }()
-	}
-	for range 3 { // the pause lasts a minute: all three block before cancel
-		<-blocked
-	}
-	if holding.Load() != 1 || queued.Load() != 2 {
-		t.Errorf("%d Waits hold the gate and %d queue for it, want 1 and 2", holding.Load(), queued.Load())
-	}
-	cancel()
-	for range 3 {
+		synctest.Wait() // the pause lasts a minute: all three are blocked
 		select {
 		case err := <-errs:
-			if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait returned %v during the pause", err)
+		default:
+		}
+		cancel()
+		for range 3 {
+			if err := <-errs; !errors.Is(err, context.Canceled) {
 				t.Errorf("Wait = %v, want context.Canceled", err)
 			}
-		case <-time.After(time.Second):
-			t.Fatal("Wait did not return after cancel")
 		}
-	}
-	if err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait on a done context = %v", err)
-	}
+		if err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait on a done context = %v", err)
+		}
+	})
 }
 
 func TestUnlimited(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
-	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -51,7 +51,7 @@ func BenchmarkThrottle(b *testing.B) {
 		})
 		srv := httptest.NewServer(sb)
 		hc := &http.Client{Transport: azotte.NewTransport(conc)}
-		stats := new(report.Stats)
+		stats := new(stats.Stats)
 		pacer := pace.NewAdaptive(pace.Config{Rate: rate, Burst: 8})
 		client, err := azotte.New(azotte.Config{
 			BaseURL: srv.URL, Tenant: "t-throttle", APIKey: "sk_test_throttle",
@@ -99,7 +99,7 @@ func throttleCSV(n int) []byte {
 
 // throttleRun validates a CSV held in memory as the validate command does:
 // input.Open, Run, then output.New to io.Discard, flushed.
-func throttleRun(b *testing.B, data []byte, v Validator, conc int, stats *report.Stats) {
+func throttleRun(b *testing.B, data []byte, v Validator, conc int, stats *stats.Stats) {
 	b.Helper()
 	rd, err := input.Open("throttle.csv", bytes.NewReader(data), input.Config{})
 	if err != nil {
