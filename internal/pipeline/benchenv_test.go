@@ -196,8 +196,15 @@ func benchID(k int64) string {
 }
 
 // runCSV validates a CSV held in memory the way the validate command does:
-// input.Open, Run, then output.New to io.Discard, flushed.
+// input.Open, Run, then output.New to io.Discard, flushed. It returns the
+// run's counters.
 func runCSV(b *testing.B, data []byte, v Validator, conc int) *stats.Stats {
+	b.Helper()
+	return runCSVInto(b, data, v, conc, new(stats.Stats))
+}
+
+// runCSVInto is runCSV counting into st (which a pacer or client may share).
+func runCSVInto(b *testing.B, data []byte, v Validator, conc int, st *stats.Stats) *stats.Stats {
 	b.Helper()
 	rd, err := input.Open("bench.csv", bytes.NewReader(data), input.Config{})
 	if err != nil {
@@ -209,14 +216,13 @@ func runCSV(b *testing.B, data []byte, v Validator, conc int) *stats.Stats {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stats := new(stats.Stats)
-	if err := Run(context.Background(), Config{Concurrency: conc, Stats: stats}, rd, v, w); err != nil {
+	if err := Run(context.Background(), Config{Concurrency: conc, Stats: st}, rd, v, w); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	return stats
+	return st
 }
 
 // clientLoop makes a validate call for each of ids with conc goroutines

@@ -1,18 +1,12 @@
 package pipeline
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
-	"github.com/azotte/azvalidate/internal/input"
-	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/sandbox"
 	"github.com/azotte/azvalidate/internal/stats"
@@ -40,7 +34,7 @@ func BenchmarkThrottle(b *testing.B) {
 		conc       = 16
 		retryAfter = 2 * time.Second
 	)
-	data := throttleCSV(n)
+	data, _ := benchCSV(n)
 	var throttled, requests, errs int64
 	var elapsed, paused time.Duration
 	var finalRate float64
@@ -64,7 +58,7 @@ func BenchmarkThrottle(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		throttleRun(b, data, client, conc, stats)
+		runCSVInto(b, data, client, conc, stats)
 		elapsed += time.Since(start)
 		hc.CloseIdleConnections()
 		srv.Close()
@@ -85,36 +79,4 @@ func BenchmarkThrottle(b *testing.B) {
 	b.ReportMetric(finalRate, "final-rate")
 	b.ReportMetric(float64(errs)/runs, "error-rows")
 	b.ReportMetric(0, "ns/op")
-}
-
-// throttleCSV returns a CSV export of n rows with distinct ids.
-func throttleCSV(n int) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("externalId,name\n")
-	for i := range n {
-		fmt.Fprintf(&buf, "CUST-%07d,Ann Lee %d\n", i, i)
-	}
-	return buf.Bytes()
-}
-
-// throttleRun validates a CSV held in memory as the validate command does:
-// input.Open, Run, then output.New to io.Discard, flushed.
-func throttleRun(b *testing.B, data []byte, v Validator, conc int, stats *stats.Stats) {
-	b.Helper()
-	rd, err := input.Open("throttle.csv", bytes.NewReader(data), input.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := output.New(io.Discard, output.Options{
-		InputFormat: rd.Format(), Header: rd.Header(), Columns: len(rd.Header()), Comma: rd.Delimiter(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := Run(context.Background(), Config{Concurrency: conc, Stats: stats}, rd, v, w); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
 }
