@@ -15,19 +15,19 @@ type csvWriter struct {
 	sep     string // the separator, UTF-8 encoded
 	sepByte byte   // sep[0] when sep is one byte, the common case; 0 otherwise
 	fromCSV bool
-	columns int  // original columns a CSV/TSV row is padded to
-	safe    bool // Options.ExcelSafe
-	near    bool // Options.NearDuplicates
+	columns int      // original columns a CSV/TSV row is padded to
+	safe    bool     // Options.ExcelSafe
+	cols    []column // the added columns
 }
 
-func newCSVWriter(w io.Writer, opt Options, fromCSV bool) *csvWriter {
+func newCSVWriter(w io.Writer, opt Options, fromCSV bool, cols []column) *csvWriter {
 	c := &csvWriter{
 		errWriter: errWriter{bw: bufio.NewWriterSize(w, bufferSize)},
 		sep:       string(opt.Comma),
 		fromCSV:   fromCSV,
 		columns:   opt.Columns,
 		safe:      opt.ExcelSafe,
-		near:      opt.NearDuplicates,
+		cols:      cols,
 	}
 	if opt.Comma < utf8.RuneSelf {
 		c.sepByte = byte(opt.Comma)
@@ -77,26 +77,20 @@ func (c *csvWriter) Write(r *Record) error {
 		b = append(b, c.sep...)
 	}
 
-	if r.Answered {
-		b = strconv.AppendBool(b, r.IsAvailable)
-	}
-	b = append(b, c.sep...)
-	b = c.appendField(b, r.MessageCode)
-	b = append(b, c.sep...)
-	b = c.appendField(b, r.Verdict.String())
-	b = append(b, c.sep...)
-	if r.DuplicateOf > 0 {
-		b = strconv.AppendInt(b, r.DuplicateOf, 10)
-	}
-	b = append(b, c.sep...)
-	b = appendCell(b, c.detail(r, c.fromCSV), c)
-	if c.near {
-		b = append(b, c.sep...)
-		if r.SimilarTo > 0 {
-			b = strconv.AppendInt(b, r.SimilarTo, 10)
+	for i := range c.cols {
+		if i > 0 {
+			b = append(b, c.sep...)
 		}
-		b = append(b, c.sep...)
-		b = c.appendField(b, r.SimilarKind)
+		switch col := &c.cols[i]; {
+		case col.str != nil:
+			b = appendCell(b, col.str(r), c)
+		case col.seq != nil:
+			if n := col.seq(r); n > 0 {
+				b = strconv.AppendInt(b, n, 10)
+			}
+		default:
+			b = col.cell(c, b, r)
+		}
 	}
 	b = append(b, '\n')
 	c.line = b

@@ -14,29 +14,33 @@ import (
 type jsonWriter struct {
 	errWriter
 	fromCSV bool
-	columns int      // CSV/TSV: cells per row, short rows padded with ""
-	keys    [][]byte // CSV/TSV: `"name":` for each original column, encoded once
-	added   [5][]byte
-	near    [2][]byte    // `"similarTo":`, `"similarKind":`, prefixed
+	columns int          // CSV/TSV: cells per row, short rows padded with ""
+	keys    [][]byte     // CSV/TSV: `"name":` for each original column, encoded once
+	added   []field      // the added fields
 	compact bytes.Buffer // scratch for a status envelope that spans lines
 }
 
-func newJSONWriter(w io.Writer, opt Options, added, keys []string) *jsonWriter {
+// newJSONWriter returns a writer adding cols, named added (prefixed), to
+// NDJSON objects, or, with keys, to objects built from CSV/TSV rows.
+func newJSONWriter(w io.Writer, opt Options, cols []column, added, keys []string) *jsonWriter {
 	j := &jsonWriter{
 		errWriter: errWriter{bw: bufio.NewWriterSize(w, bufferSize)},
 		fromCSV:   keys != nil,
 		columns:   opt.Columns,
 	}
-	for i, name := range added {
-		j.added[i] = appendKey(nil, name)
-	}
-	for i, name := range nearAdded {
-		j.near[i] = appendKey(nil, opt.ColumnPrefix+name)
+	for i, c := range cols {
+		j.added = append(j.added, field{c, appendKey(nil, added[i])})
 	}
 	for _, k := range keys {
 		j.keys = append(j.keys, appendKey(nil, k))
 	}
 	return j
+}
+
+// field is an added column with its key, `"name":`, prefixed, encoded once.
+type field struct {
+	column
+	key []byte
 }
 
 func appendKey(dst []byte, name string) []byte {
@@ -49,33 +53,35 @@ func (j *jsonWriter) Write(r *Record) error {
 		return j.err
 	}
 	b := j.line[:0]
+	var more bool // b holds a field: the next one follows a comma
 	if j.fromCSV {
-		b = j.appendCells(b, r.Row.Fields)
+		b, more = j.appendCells(b, r.Row.Fields)
 	} else if obj, empty, ok := objectPrefix(r); ok {
 		// The original bytes, up to (not including) the closing brace.
 		b = append(b, obj...)
-		if !empty {
-			b = append(b, ',')
-		}
+		more = !empty
 	} else {
 		// Not an object: there is nothing to add fields to, so the text
 		// becomes a string field of a new object.
 		b = append(b, `{"raw":`...)
 		b = appendJSONString(b, trimEOL(r.Row.Raw))
-		b = append(b, ',')
+		more = true
 	}
-	b = j.appendAdded(b, r)
+	b = j.appendAdded(b, r, more)
 	b = append(b, '}', '\n')
 	j.line = b
 	return j.emit()
 }
 
-// appendCells writes a CSV/TSV row as the start of an object, with its
-// trailing comma: header names as keys, column<N> beyond the header.
-func (j *jsonWriter) appendCells(b []byte, fields []string) []byte {
+// appendCells writes a CSV/TSV row as the start of an object: header names
+// as keys, column<N> beyond the header. more is whether it wrote a field.
+func (j *jsonWriter) appendCells(b []byte, fields []string) (_ []byte, more bool) {
 	b = append(b, '{')
 	n := max(len(fields), j.columns)
 	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		if i < len(j.keys) {
 			b = append(b, j.keys[i]...)
 		} else {
@@ -88,9 +94,8 @@ func (j *jsonWriter) appendCells(b []byte, fields []string) []byte {
 			f = fields[i]
 		}
 		b = appendJSONString(b, f)
-		b = append(b, ',')
 	}
-	return b
+	return b, n > 0
 }
 
 // objectPrefix returns the row's original object without its closing brace
@@ -111,35 +116,38 @@ func objectPrefix(r *Record) (obj []byte, empty, ok bool) {
 	return raw[:end], empty, true
 }
 
-// appendAdded writes the added fields and no closing brace.
-func (j *jsonWriter) appendAdded(b []byte, r *Record) []byte {
-	b = append(b, j.added[0]...)
-	if r.Answered {
-		b = strconv.AppendBool(b, r.IsAvailable)
-	} else {
-		b = append(b, "null"...)
-	}
-	b = append(b, ',')
-	b = append(b, j.added[1]...)
-	b = j.appendStatus(b, r.Status)
-	b = append(b, ',')
-	b = append(b, j.added[2]...)
-	b = appendJSONString(b, r.Verdict.String())
-	b = append(b, ',')
-	if r.DuplicateOf > 0 {
-		b = append(b, j.added[3]...)
-		b = strconv.AppendInt(b, r.DuplicateOf, 10)
-		b = append(b, ',')
-	}
-	b = append(b, j.added[4]...)
-	b = appendJSONString(b, j.detail(r, j.fromCSV))
-	if r.SimilarTo > 0 {
-		b = append(b, ',')
-		b = append(b, j.near[0]...)
-		b = strconv.AppendInt(b, r.SimilarTo, 10)
-		b = append(b, ',')
-		b = append(b, j.near[1]...)
-		b = appendJSONString(b, r.SimilarKind)
+// appendAdded writes the added fields that r has, after a comma when more,
+// and no closing brace.
+func (j *jsonWriter) appendAdded(b []byte, r *Record, more bool) []byte {
+	for i := range j.added {
+		col := &j.added[i]
+		if col.omit != nil && col.omit(r) {
+			continue
+		}
+		start := len(b)
+		if more {
+			b = append(b, ',')
+		}
+		b = append(b, col.key...)
+		switch {
+		case col.str != nil:
+			s := col.str(r)
+			if s == "" && !col.keep {
+				b = b[:start]
+				continue
+			}
+			b = appendJSONString(b, s)
+		case col.seq != nil:
+			n := col.seq(r)
+			if n <= 0 && !col.keep {
+				b = b[:start]
+				continue
+			}
+			b = strconv.AppendInt(b, n, 10)
+		default:
+			b = col.value(j, b, r)
+		}
+		more = true
 	}
 	return b
 }

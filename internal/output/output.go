@@ -2,7 +2,8 @@
 // given them, and makes output files appear complete or not at all.
 //
 // Every writer keeps the input's own data as it was (CSV cells, NDJSON object
-// bytes) and adds the same five fields after it; see New.
+// bytes) and adds the same columns or fields after it, those of one table
+// (addedColumns) that every writer and the clash check walk.
 package output
 
 import (
@@ -42,8 +43,8 @@ type Options struct {
 	IDName       string       // name of the id column or field, used when converting between formats; default "externalId"
 	ExcelSafe    bool         // CSV/TSV: prefix cells starting with = + - @ tab or CR with ' (formula injection)
 	// NearDuplicates adds the similarTo and similarKind columns after detail
-	// (CSV/TSV; empty cells for rows without). NDJSON has the fields on the
-	// rows that have them, whatever this says.
+	// (CSV/TSV: empty cells for rows without; NDJSON: the fields on the rows
+	// that have them).
 	NearDuplicates bool
 }
 
@@ -54,20 +55,12 @@ type Writer interface {
 	Flush() error
 }
 
-// The names of the added columns (CSV/TSV) and fields (NDJSON), before
-// Options.ColumnPrefix. They differ only in the second one: a CSV cell holds
-// the message code, an NDJSON field holds the whole status envelope.
-var (
-	csvAdded  = [...]string{"isAvailable", "messageCode", "verdict", "duplicateOf", "detail"}
-	jsonAdded = [...]string{"isAvailable", "status", "verdict", "duplicateOf", "detail"}
-	nearAdded = [...]string{"similarTo", "similarKind"} // with Options.NearDuplicates, after the five
-)
-
 // bufferSize is the write buffer of every Writer: large enough that a syscall
 // carries hundreds of rows.
 const bufferSize = 64 << 10
 
-// New returns a Writer for opt.Format on w. It fails when an added column's
+// New returns a Writer for opt.Format on w, adding the columns of
+// addedColumns that opt turns on. It fails when an added column's
 // name clashes with an input column (exactly or ignoring case), naming the
 // column; --column-prefix is the way out. For NDJSON input the field names of
 // each object are unknown in advance, so no clash is checked there.
@@ -75,6 +68,11 @@ const bufferSize = 64 << 10
 // A CSV/TSV header, when there is one, is buffered by New and reaches w on the
 // first Flush (or earlier, with the rows).
 func New(w io.Writer, opt Options) (Writer, error) {
+	return newWriter(w, opt, addedColumns)
+}
+
+// newWriter is New with the added columns taken from table.
+func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 	if opt.Format == input.Unknown {
 		opt.Format = opt.InputFormat
 	}
@@ -102,10 +100,7 @@ func New(w io.Writer, opt Options) (Writer, error) {
 		if opt.Comma == '"' || opt.Comma == '\r' || opt.Comma == '\n' || !utf8.ValidRune(opt.Comma) || opt.Comma == utf8.RuneError {
 			return nil, fmt.Errorf("output: invalid separator %q", opt.Comma)
 		}
-		added := prefixed(csvAdded[:], opt.ColumnPrefix)
-		if opt.NearDuplicates {
-			added = append(added, prefixed(nearAdded[:], opt.ColumnPrefix)...)
-		}
+		cols, added := active(table, &opt, true)
 		var header []string
 		switch {
 		case !fromCSV:
@@ -116,36 +111,24 @@ func New(w io.Writer, opt Options) (Writer, error) {
 		if err := checkClash(header, added); err != nil {
 			return nil, err
 		}
-		cw := newCSVWriter(w, opt, fromCSV)
+		cw := newCSVWriter(w, opt, fromCSV, cols)
 		if !fromCSV || opt.Header != nil {
 			cw.writeHeader(append(header[:len(header):len(header)], added...))
 		}
 		return cw, nil
 
 	case input.NDJSON:
-		added := prefixed(jsonAdded[:], opt.ColumnPrefix)
+		cols, added := active(table, &opt, false)
 		if !fromCSV {
-			return newJSONWriter(w, opt, added, nil), nil
+			return newJSONWriter(w, opt, cols, added, nil), nil
 		}
 		keys := columnKeys(opt.Header, opt.Columns)
-		clash := added
-		if opt.NearDuplicates {
-			clash = append(prefixed(nearAdded[:], opt.ColumnPrefix), added...)
-		}
-		if err := checkClash(keys, clash); err != nil {
+		if err := checkClash(keys, added); err != nil {
 			return nil, err
 		}
-		return newJSONWriter(w, opt, added, keys), nil
+		return newJSONWriter(w, opt, cols, added, keys), nil
 	}
 	return nil, fmt.Errorf("output: unknown output format %v", opt.Format)
-}
-
-func prefixed(names []string, prefix string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = prefix + n
-	}
-	return out
 }
 
 // columnKeys names a CSV/TSV row's fields as NDJSON keys: the header's

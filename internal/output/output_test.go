@@ -438,6 +438,19 @@ func TestGolden(t *testing.T) {
 		{Row: input.Row{Seq: 4, Raw: []byte(`not json, "at all"`), Invalid: "not a JSON object"}, Verdict: verdict.Invalid},
 		{Row: input.Row{Seq: 5, ID: "E5", Raw: []byte(`{"externalId":"E5"}`)}, Verdict: verdict.Error, Detail: "HTTP 503 after 6 attempts"},
 	}
+	// The same rows with near-collisions (one kind needing quotes, one
+	// detail a spreadsheet would run), for the optional columns.
+	nearRows := func(rows []*Record) []*Record {
+		out := make([]*Record, len(rows))
+		for i, r := range rows {
+			c := *r
+			out[i] = &c
+		}
+		out[1].SimilarTo, out[1].SimilarKind = 1, "case"
+		out[len(out)-1].SimilarTo, out[len(out)-1].SimilarKind = 3, `mixed, "odd"`
+		out[len(out)-1].Detail = "=HYPERLINK(1)"
+		return out
+	}
 	header := []string{"externalId", "name", "city"}
 	for _, tc := range []struct {
 		name string
@@ -449,6 +462,10 @@ func TestGolden(t *testing.T) {
 		{"csv-to-ndjson", Options{Format: input.NDJSON, InputFormat: input.CSV, Header: header}, csvRows},
 		{"ndjson-to-ndjson", Options{InputFormat: input.NDJSON}, jsonRows},
 		{"ndjson-to-csv", Options{Format: input.CSV, InputFormat: input.NDJSON}, jsonRows},
+		{"csv-to-csv-near", Options{InputFormat: input.CSV, Header: header, NearDuplicates: true, ExcelSafe: true, ColumnPrefix: "az_"}, nearRows(csvRows)},
+		{"csv-to-ndjson-near", Options{Format: input.NDJSON, InputFormat: input.CSV, Header: header, NearDuplicates: true, ColumnPrefix: "az_"}, nearRows(csvRows)},
+		{"ndjson-to-ndjson-near", Options{InputFormat: input.NDJSON, NearDuplicates: true}, nearRows(jsonRows)},
+		{"ndjson-to-tsv-near", Options{Format: input.TSV, InputFormat: input.NDJSON, NearDuplicates: true}, nearRows(jsonRows)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -50,11 +50,34 @@ type idSet struct {
 	index   map[answerKey]int32 // answers with an error, by value
 }
 
+// answerKey is an azotte.Answer as a map key: every field that reaches the
+// output, so that two answers with one key write the same bytes. Attempts is
+// left out: no output shows it (the statistics count each attempt as it
+// happens), and keying on it would split one answer into one per retry
+// count. intern clears it, so that an interned answer carries no one id's
+// count. An error counts by its text, which is all the output shows of it.
 type answerKey struct {
-	available bool
-	code      string
-	status    string
-	err       string
+	isAvailable bool
+	messageCode string
+	status      string
+	hasErr      bool // an error whose text is empty is still an error
+	err         string
+}
+
+// keyOf returns a's key.
+func keyOf(a azotte.Answer) answerKey {
+	k := answerKey{isAvailable: a.IsAvailable, messageCode: a.MessageCode, status: string(a.Status), hasErr: a.Err != nil}
+	if a.Err != nil {
+		k.err = a.Err.Error()
+	}
+	return k
+}
+
+// sameAnswer is keyOf(a) == keyOf(b) for answers without an error, without
+// building the keys (which copies the status).
+func sameAnswer(a, b azotte.Answer) bool {
+	return a.Err == nil && b.Err == nil && a.IsAvailable == b.IsAvailable &&
+		a.MessageCode == b.MessageCode && bytes.Equal(a.Status, b.Status)
 }
 
 const (
@@ -152,20 +175,16 @@ func (s *idSet) retireHash(id string, h uint64, ans azotte.Answer) {
 
 // intern returns the index of ans in answers, adding it if it is new.
 func (s *idSet) intern(ans azotte.Answer) int32 {
+	ans.Attempts = 0 // not in the key: see answerKey
 	s.ansMu.Lock()
 	defer s.ansMu.Unlock()
-	// Most answers are one of a few, found here without building the key
-	// (which copies the status and formats the error).
+	// Most answers are one of a few, found here without building the key.
 	for i, a := range s.answers[:min(len(s.answers), recent)] {
-		if ans.Err == nil && a.Err == nil && a.IsAvailable == ans.IsAvailable &&
-			a.MessageCode == ans.MessageCode && bytes.Equal(a.Status, ans.Status) {
+		if sameAnswer(a, ans) {
 			return int32(i)
 		}
 	}
-	k := answerKey{available: ans.IsAvailable, code: ans.MessageCode, status: string(ans.Status)}
-	if ans.Err != nil {
-		k.err = ans.Err.Error()
-	}
+	k := keyOf(ans)
 	i, ok := s.index[k]
 	if !ok {
 		i = int32(len(s.answers))

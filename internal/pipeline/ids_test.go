@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +58,7 @@ func TestIDSetAgainstMap(t *testing.T) {
 			if isNew || first != w.first || c != nil || ans < 0 {
 				t.Fatalf("row %d, retired id %q: first %d (want %d), call %v, ans %d, isNew %v", seq, id, first, w.first, c, ans, isNew)
 			}
-			if got := s.answer(ans); !sameAnswer(got, w.ans) {
+			if got := s.answer(ans); !equalAnswers(got, w.ans) {
 				t.Fatalf("row %d, id %q: answer %+v, want %+v", seq, id, got, w.ans)
 			}
 		}
@@ -75,7 +78,7 @@ func TestIDSetAgainstMap(t *testing.T) {
 	}
 }
 
-func sameAnswer(a, b azotte.Answer) bool {
+func equalAnswers(a, b azotte.Answer) bool {
 	return a.IsAvailable == b.IsAvailable && a.MessageCode == b.MessageCode &&
 		string(a.Status) == string(b.Status) && fmt.Sprint(a.Err) == fmt.Sprint(b.Err)
 }
@@ -168,4 +171,71 @@ func TestIDSetConcurrent(t *testing.T) {
 	}
 	close(firsts)
 	wg.Wait()
+}
+
+// TestAnswerKeyCoversAnswer fails when azotte.Answer gains a field that the
+// interning key neither covers nor deliberately ignores: two answers that
+// differ in a covered field must stay two (else rows would get another id's
+// answer), two that differ in an ignored field must be one, and an interned
+// answer holds the zero value of every ignored field. Each case runs with
+// the answer among the first few (compared directly) and beyond them (found
+// through the index).
+func TestAnswerKeyCoversAnswer(t *testing.T) {
+	t.Parallel()
+	covered := []string{"IsAvailable", "MessageCode", "Status", "Err"}
+	ignored := []string{"Attempts"} // see answerKey
+
+	base := azotte.Answer{MessageCode: "SUCCESS", Status: []byte(`{"messageCode":"SUCCESS"}`)}
+	typ := reflect.TypeFor[azotte.Answer]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		isCovered, isIgnored := slices.Contains(covered, f.Name), slices.Contains(ignored, f.Name)
+		if !isCovered && !isIgnored {
+			t.Errorf("azotte.Answer.%s is new: cover it in answerKey (keyOf, sameAnswer) or ignore it there, and list it here", f.Name)
+			continue
+		}
+		variant := base
+		v := reflect.ValueOf(&variant).Elem().Field(i)
+		switch {
+		case f.Type.Kind() == reflect.Bool:
+			v.SetBool(!v.Bool())
+		case f.Type.Kind() == reflect.String:
+			v.SetString(v.String() + "x")
+		case f.Type.Kind() == reflect.Int:
+			v.SetInt(v.Int() + 3)
+		case f.Type == reflect.TypeFor[json.RawMessage]():
+			v.SetBytes([]byte(`{"messageCode":"SUCCESS","x":1}`))
+		case f.Type == reflect.TypeFor[error]():
+			v.Set(reflect.ValueOf(errors.New("HTTP 503 after 6 attempts")))
+		default:
+			t.Errorf("azotte.Answer.%s: this test cannot vary a %s yet", f.Name, f.Type)
+			continue
+		}
+		for _, fill := range []int{0, recent} {
+			s := newIDSet()
+			for k := range fill {
+				s.intern(azotte.Answer{MessageCode: fmt.Sprint("FILL-", k)})
+			}
+			b, a := s.intern(variant), s.intern(base) // the variant first: its ignored fields would stay
+			switch {
+			case isCovered && a == b:
+				t.Errorf("%s (after %d answers): answers that differ in it share index %d", f.Name, fill, a)
+			case isCovered && !reflect.DeepEqual(reflect.ValueOf(s.answer(b)).Field(i).Interface(), v.Interface()):
+				t.Errorf("%s (after %d answers): interned %v, want %v", f.Name, fill, reflect.ValueOf(s.answer(b)).Field(i), v)
+			case isIgnored && a != b:
+				t.Errorf("%s (after %d answers): ignored, but answers that differ in it got %d and %d", f.Name, fill, a, b)
+			case isIgnored && !reflect.ValueOf(s.answer(b)).Field(i).IsZero():
+				t.Errorf("%s (after %d answers): ignored, but the interned answer holds %v", f.Name, fill, reflect.ValueOf(s.answer(b)).Field(i))
+			}
+			if again := s.intern(variant); again != b {
+				t.Errorf("%s (after %d answers): the same answer interned twice got %d and %d", f.Name, fill, b, again)
+			}
+		}
+	}
+
+	// An error with no text is an error still.
+	s := newIDSet()
+	if a, b := s.intern(azotte.Answer{}), s.intern(azotte.Answer{Err: errors.New("")}); a == b {
+		t.Errorf("an answer with an empty error shares index %d with one without", a)
+	}
 }

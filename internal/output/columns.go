@@ -1,0 +1,117 @@
+package output
+
+import "strconv"
+
+// addedColumns are the columns (CSV/TSV) and fields (NDJSON) every writer
+// adds after the input's own, in this order, and what New checks for clashes
+// with the input's names. Adding one is a line here, a field in Record and,
+// for an optional one, a switch in Options.
+//
+// A CSV/TSV row has a cell for every column that is on, empty when the row
+// has no value; an NDJSON object leaves out a field whose value the row
+// lacks, unless the column says always.
+var addedColumns = []column{
+	custom("isAvailable", availableCell, availableValue),
+	text("messageCode", func(r *Record) string { return r.MessageCode }).csvOnly(), // NDJSON has it in status
+	custom("status", nil, statusValue),
+	text("verdict", func(r *Record) string { return r.Verdict.String() }).always(),
+	seq("duplicateOf", func(r *Record) int64 { return r.DuplicateOf }),
+	custom("detail", detailCell, detailValue),
+	seq("similarTo", func(r *Record) int64 { return r.SimilarTo }).when(nearDuplicates),
+	// The kind goes with similarTo: both fields or neither.
+	text("similarKind", func(r *Record) string { return r.SimilarKind }).when(nearDuplicates).
+		omitWhen(func(r *Record) bool { return r.SimilarTo <= 0 }),
+}
+
+func nearDuplicates(o *Options) bool { return o.NearDuplicates }
+
+// column is one added column: its name before Options.ColumnPrefix, whether
+// the Options turn it on, and its value. A value is a string (str), a row
+// number (seq), or written by the column's own functions (cell, value); the
+// writers call str and seq themselves, which saves calls on every row.
+//
+// An NDJSON object leaves out an empty string and a row number that is not
+// positive, unless keep; omit, when set, decides instead.
+type column struct {
+	name  string
+	on    func(*Options) bool                             // nil: always on
+	str   func(*Record) string                            // a string: any cell; an NDJSON string
+	seq   func(*Record) int64                             // a row number: an empty cell when not positive
+	cell  func(c *csvWriter, b []byte, r *Record) []byte  // otherwise: appends r's CSV/TSV cell
+	value func(j *jsonWriter, b []byte, r *Record) []byte // otherwise: appends r's NDJSON value
+	omit  func(r *Record) bool                            // the NDJSON object of r leaves the field out
+	keep  bool                                            // NDJSON: an empty str or seq is written too
+	csv   bool                                            // a CSV/TSV column
+	json  bool                                            // an NDJSON field
+}
+
+// text is a column of a string: a cell as any other (quoted as needed,
+// Options.ExcelSafe applied), an NDJSON string.
+func text(name string, get func(*Record) string) column {
+	return column{name: name, str: get, csv: true, json: true}
+}
+
+// seq is a column of a row number.
+func seq(name string, get func(*Record) int64) column {
+	return column{name: name, seq: get, csv: true, json: true}
+}
+
+// custom is a column whose functions write its value; a nil one keeps it out
+// of that format.
+func custom(name string,
+	cell func(c *csvWriter, b []byte, r *Record) []byte,
+	value func(j *jsonWriter, b []byte, r *Record) []byte) column {
+	return column{name: name, cell: cell, value: value, csv: cell != nil, json: value != nil}
+}
+
+// when makes the column depend on the Options.
+func (c column) when(on func(*Options) bool) column { c.on = on; return c }
+
+// always keeps the NDJSON field on every row, empty or not.
+func (c column) always() column { c.keep = true; return c }
+
+// omitWhen replaces the rule that leaves the NDJSON field out.
+func (c column) omitWhen(omit func(*Record) bool) column { c.omit, c.keep = omit, true; return c }
+
+// csvOnly keeps the column out of NDJSON output.
+func (c column) csvOnly() column { c.json = false; return c }
+
+// active returns the columns of table that opt turns on and that format
+// writes, CSV/TSV (csv) or NDJSON, with their prefixed names.
+func active(table []column, opt *Options, csv bool) (cols []column, names []string) {
+	for _, c := range table {
+		if (csv && !c.csv) || (!csv && !c.json) || (c.on != nil && !c.on(opt)) {
+			continue
+		}
+		cols = append(cols, c)
+		names = append(names, opt.ColumnPrefix+c.name)
+	}
+	return cols, names
+}
+
+// isAvailable: Azotte's answer, empty (CSV/TSV) or null (NDJSON) on a row
+// Azotte did not answer.
+func availableCell(_ *csvWriter, b []byte, r *Record) []byte {
+	if r.Answered {
+		return strconv.AppendBool(b, r.IsAvailable)
+	}
+	return b
+}
+
+func availableValue(_ *jsonWriter, b []byte, r *Record) []byte {
+	if r.Answered {
+		return strconv.AppendBool(b, r.IsAvailable)
+	}
+	return append(b, "null"...)
+}
+
+func statusValue(j *jsonWriter, b []byte, r *Record) []byte { return j.appendStatus(b, r.Status) }
+
+// detail: always an NDJSON field, "" when there is nothing to say.
+func detailCell(c *csvWriter, b []byte, r *Record) []byte {
+	return appendCell(b, c.detail(r, c.fromCSV), c)
+}
+
+func detailValue(j *jsonWriter, b []byte, r *Record) []byte {
+	return appendJSONString(b, j.detail(r, j.fromCSV))
+}
