@@ -150,9 +150,9 @@ func dashes(name string) string {
 	return "--" + name
 }
 
-// closest is the candidate the user most likely meant by typed: the nearest
-// by edit distance, if near enough to be a typo, else the only candidate
-// typed is a prefix of; "" if none.
+// closest is the candidate the user most likely meant by typed: the only
+// candidate typed is a prefix of, else the nearest by edit distance if near
+// enough to be a typo; "" if none.
 func closest(typed string, candidates []string) string {
 	best, bestDist := "", len(typed)/3+1 // a typo a third of the word long at most
 	if len(typed) < 3 {
@@ -167,7 +167,7 @@ func closest(typed string, candidates []string) string {
 			prefixed = append(prefixed, c)
 		}
 	}
-	if best == "" && len(prefixed) == 1 {
+	if len(prefixed) == 1 {
 		best = prefixed[0]
 	}
 	if best == typed {
