@@ -66,7 +66,7 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 	case "sandbox":
 		return runSandbox(ctx, rest, env.Stdout, env.Stderr)
 	case "state":
-		return runState(rest, env.Stdout, env.Stderr)
+		return runState(rest, env.Stdout)
 	case "completion":
 		return runCompletion(rest, env.Stdout)
 	case "version", "-V", "--version", "-version":

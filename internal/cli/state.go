@@ -37,7 +37,7 @@ const stateExamples = `  # whose answers, how old?
   azvalidate state export crm.state | grep ',false,'
 `
 
-func runState(args []string, stdout, stderr io.Writer) error {
+func runState(args []string, stdout io.Writer) error {
 	fs := newFlagSet("state", stateSynopsis, stateExamples, stdout)
 	fs.help = func(w io.Writer) { // it has no flags to list
 		fmt.Fprintf(w, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
