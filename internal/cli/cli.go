@@ -12,8 +12,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 const usage = `azvalidate checks every ExternalId of a CSV, TSV or NDJSON export against
@@ -21,13 +22,13 @@ Azotte's customer validate call and writes each row back, annotated.
 
 Usage:
   azvalidate validate [flags] [FILE|-]   validate every row (stdin when FILE is - or absent)
-  azvalidate plan     [flags] [FILE|-]   no API call: rows, duplicates, near-collisions, calls needed, API time
+  azvalidate plan     [flags] [FILE|-]   no API call: ids, duplicates, near-collisions, API time
   azvalidate sandbox  [flags]            serve a local Azotte-compatible validate endpoint
   azvalidate state    SUBCOMMAND FILE    a --state journal: info, compact (shrink) or export (CSV)
-  azvalidate version                     print the version
+  azvalidate version                     print the version (also: azvalidate -V, --version)
   azvalidate completion bash|zsh|fish    print a shell completion script
 
-Run 'azvalidate COMMAND -h' for a command's flags and examples.
+Run 'azvalidate COMMAND -h' (or 'azvalidate help COMMAND') for a command's flags and examples.
 
 Try it with no setup:
   azvalidate validate --sandbox --sandbox-taken testdata/taken.txt testdata/customers.csv
@@ -47,10 +48,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return codeOf(err, exitUsage)
 }
 
+// commands are the top level's commands, for suggestions.
+var commands = []string{"validate", "plan", "sandbox", "state", "version", "completion", "help"}
+
 func dispatch(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
-		return exitError{code: exitUsage, err: errors.New("no command given")}
+		// Help, as the answer to nothing; exit 2 as no work was done.
+		fmt.Fprint(env.Stdout, usage)
+		return exitError{code: exitUsage}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -61,15 +66,66 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 	case "sandbox":
 		return runSandbox(ctx, rest, env.Stdout, env.Stderr)
 	case "state":
-		return runState(rest, env.Stdout, env.Stderr)
+		return runState(rest, env.Stdout)
 	case "completion":
 		return runCompletion(rest, env.Stdout)
-	case "version", "--version":
+	case "version", "-V", "--version", "-version":
 		return runVersion(rest, env.Stdout)
 	case "help", "-h", "-help", "--help":
+		return runHelp(ctx, rest, env)
+	}
+	return unknownCommand(cmd)
+}
+
+// runHelp shows the top level's help, or with a command's name that
+// command's (help validate is validate -h).
+func runHelp(ctx context.Context, args []string, env Env) error {
+	switch {
+	case len(args) == 0, len(args) == 1 && (args[0] == "help" || isHelpFlag(args[0])):
 		fmt.Fprint(env.Stdout, usage)
 		return nil
+	case len(args) > 1:
+		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("help takes one command, got %q", args), "")}
+	case !slices.Contains(commands, args[0]):
+		return unknownCommand(args[0])
 	}
-	fmt.Fprint(env.Stderr, usage)
-	return usageError("unknown command %q", cmd)
+	return dispatch(ctx, []string{args[0], "-h"}, env)
+}
+
+// unknownCommand is the usage error for a first word that is no command,
+// with what was likely meant.
+func unknownCommand(cmd string) error {
+	var err error
+	switch {
+	case strings.HasPrefix(cmd, "-"):
+		err = fmt.Errorf("unknown flag %s; flags come after the command, e.g. 'azvalidate validate %s'", cmd, cmd)
+	case closest(cmd, commands) != "":
+		err = fmt.Errorf("unknown command %q; did you mean %s?", cmd, closest(cmd, commands))
+	case looksLikeInput(cmd):
+		err = fmt.Errorf("unknown command %q; to validate it: azvalidate validate %s", cmd, cmd)
+	default:
+		err = fmt.Errorf("unknown command %q", cmd)
+	}
+	return exitError{code: exitUsage, err: withHelpHint(err, "")}
+}
+
+// looksLikeInput says whether arg reads as an export's file name, which a
+// user may give without the command.
+func looksLikeInput(arg string) bool {
+	name := strings.TrimSuffix(strings.ToLower(arg), ".gz")
+	for _, ext := range []string{".csv", ".tsv", ".ndjson", ".jsonl"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHelpFlag says whether arg asks for help, as the flag package reads it.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
 }

@@ -41,9 +41,24 @@ var valueChoices = map[string][]string{
 
 var shells = []string{"bash", "zsh", "fish"}
 
+const completionHelp = `Usage: azvalidate completion bash|zsh|fish
+
+Prints a script that completes azvalidate's commands, flags and their values
+in that shell. Each script's first lines say how to load it.
+
+Examples:
+  source <(azvalidate completion bash)
+  azvalidate completion zsh > "${fpath[1]}/_azvalidate"
+  azvalidate completion fish > ~/.config/fish/completions/azvalidate.fish
+`
+
 func runCompletion(args []string, stdout io.Writer) error {
+	if len(args) == 1 && isHelpFlag(args[0]) {
+		_, err := io.WriteString(stdout, completionHelp)
+		return err
+	}
 	if len(args) != 1 {
-		return usageError("completion takes one shell: azvalidate completion bash|zsh|fish")
+		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("completion takes one shell: azvalidate completion bash|zsh|fish"), "completion")}
 	}
 	cmds, err := completionCommands()
 	if err != nil {
@@ -58,7 +73,8 @@ func runCompletion(args []string, stdout io.Writer) error {
 	case "fish":
 		fishCompletion(&b, cmds)
 	default:
-		return usageError("completion: unknown shell %q (want bash, zsh or fish)", args[0])
+		err := fmt.Errorf("completion: unknown shell %q (want bash, zsh or fish)", args[0])
+		return exitError{code: exitUsage, err: withHelpHint(err, "completion")}
 	}
 	_, err = stdout.Write(b.Bytes())
 	return err
@@ -79,7 +95,7 @@ func completionCommands() ([]compCommand, error) {
 	helps := map[string]func(io.Writer){
 		"validate": func(w io.Writer) { parseValidate([]string{"-h"}, Env{}, w) },
 		"plan":     func(w io.Writer) { parsePlan([]string{"-h"}, w) },
-		"sandbox":  func(w io.Writer) { runSandbox(context.Background(), []string{"-h"}, io.Discard, w) },
+		"sandbox":  func(w io.Writer) { runSandbox(context.Background(), []string{"-h"}, w, io.Discard) },
 	}
 	for i, c := range cmds {
 		help, ok := helps[c.name]

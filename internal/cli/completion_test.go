@@ -31,7 +31,7 @@ func TestCompletionMentionsEveryFlag(t *testing.T) {
 	var validateHelp, planHelp, sandboxHelp bytes.Buffer
 	parseValidate([]string{"-h"}, Env{}, &validateHelp)
 	parsePlan([]string{"-h"}, &planHelp)
-	runSandbox(context.Background(), []string{"-h"}, io.Discard, &sandboxHelp)
+	runSandbox(context.Background(), []string{"-h"}, &sandboxHelp, io.Discard)
 	flags := map[string][]string{
 		"validate": {"base-url", "tenant", "api-key-file", "sandbox", "format", "id-column", "output", "output-format", "only",
 			"concurrency", "rate", "retries", "timeout", "state", "quiet", "summary"},

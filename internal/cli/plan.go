@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -41,7 +40,8 @@ const planExamples = `  # what would validating the sample cost?
   azvalidate plan crm.csv.gz --state crm.state --summary plan.json
 
   # NDJSON from a pipe, at a tenant's higher limit, no near-collision forecast
-  zcat export.ndjson.gz | azvalidate plan --id-field customer.externalId --rate 20 --near-duplicates=false -
+  zcat export.ndjson.gz |
+    azvalidate plan --id-field customer.externalId --rate 20 --near-duplicates=false -
 `
 
 // planConfig is everything plan needs, checked before any work.
@@ -59,28 +59,25 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 	c := &planConfig{}
 	fs := newFlagSet("plan", planSynopsis, planExamples, help)
 	in := addInputFlags(fs, &c.in)
-	fs.Float64Var(&c.rate, "rate", 8, "requests per second the estimate assumes, 0 = no limit; 8 is Azotte's 500/min")
+	rateVar(fs, &c.rate, "rate", 8, "requests per second the estimate assumes, 0 = no limit; 8 is Azotte's 500/min")
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE` (as validate's): ids with a fresh answer there cost no call")
-	fs.DurationVar(&c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
+	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
 	fs.StringVar(&c.summary, "summary", "", "also write the plan as JSON to `FILE`")
 
-	file, set, err := parseFileArgs(fs, args)
+	file, set, err := fs.parseFile(args)
 	if err != nil {
 		return nil, err
 	}
 	c.file = file
-	if err := in.apply(&c.in, set); err != nil {
+	if err := in.apply(fs, &c.in, set); err != nil {
 		return nil, err
 	}
-	if c.rate < 0 || math.IsInf(c.rate, 0) || math.IsNaN(c.rate) {
-		return nil, usageError("--rate must be 0 (no limit) or more, got %g", c.rate)
-	}
 	if c.stateMaxAge <= 0 {
-		return nil, usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
 	if set["state-max-age"] && c.state == "" {
-		return nil, usageError("--state-max-age needs --state")
+		return nil, fs.usageError("--state-max-age needs --state")
 	}
 	return c, nil
 }
@@ -141,7 +138,7 @@ type planJournal interface {
 }
 
 func runPlan(ctx context.Context, args []string, env Env) error {
-	c, err := parsePlan(args, env.Stderr)
+	c, err := parsePlan(args, env.Stdout)
 	if c == nil || err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type validation struct {
 }
 
 func runValidate(ctx context.Context, args []string, env Env) error {
-	c, err := parseValidate(args, env, env.Stderr)
+	c, err := parseValidate(args, env, env.Stdout)
 	if c == nil || err != nil {
 		return err
 	}

@@ -49,44 +49,45 @@ const sandboxExamples = `  # a local endpoint with a few taken ids
     azvalidate validate testdata/customers.csv
 
   # a drill: 100 ms latency, 20 requests/s, 5% transient faults
-  azvalidate sandbox --tenant acme --api-key sk_test_local --latency 100ms --rate 20 --fail-rate 0.05
+  azvalidate sandbox --tenant acme --api-key sk_test_local \
+    --latency 100ms --rate 20 --fail-rate 0.05
 
   # the 429-only path: a limit the client is not told about, and only resets and hangs
   azvalidate sandbox --rate 5 --no-ratelimit-headers --fail-rate 0.1 --faults reset,hang
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stderr)
+	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stdout)
 	var cfg sandbox.Config
 	var addr, taken, faults string
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
 	fs.StringVar(&cfg.Tenant, "tenant", "sandbox", "tenant `ID` that requests must send as x-tn")
 	fs.StringVar(&cfg.APIKey, "api-key", "sk_test_sandbox", "the sandbox's own test `key`, expected as x-api-key")
 	fs.StringVar(&taken, "taken", "", "`FILE` of ids to report as taken, one per line")
-	fs.DurationVar(&cfg.Latency, "latency", 0, "mean added latency per answer (uniform in ±50%)")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
+	durationVar(fs, &cfg.Latency, "latency", 0, "mean added latency per answer (uniform in ±50%)")
+	rateVar(fs, &cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
 	fs.IntVar(&cfg.Burst, "burst", 0, "token bucket size for --rate (default: the rate, at least 1)")
 	fs.BoolVar(&cfg.NoRateLimitHeaders, "no-ratelimit-headers", false, "with --rate, do not send X-RateLimit-Limit/-Remaining/-Reset (429 and Retry-After only)")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request, of a kind from --faults")
 	fs.StringVar(&faults, "faults", faultList(sandbox.DefaultFaults()), "fault `kinds` --fail-rate draws from: 500,502,503,429,reset,hang,garbage or all")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	if len(pos) > 0 {
-		return usageError("sandbox takes no arguments, got %q", pos)
+		return fs.usageError("sandbox takes no arguments, got %q", pos)
 	}
-	if cfg.FailRate < 0 || cfg.FailRate > 1 {
-		return usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
+	if !(cfg.FailRate >= 0 && cfg.FailRate <= 1) { // NaN fails both
+		return fs.usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
 	}
-	if cfg.Rate < 0 || cfg.Latency < 0 || cfg.Burst < 0 {
-		return usageError("--rate, --burst and --latency must not be negative")
+	if cfg.Latency < 0 || cfg.Burst < 0 {
+		return fs.usageError("--burst and --latency must not be negative")
 	}
 	if cfg.Faults, err = sandbox.ParseFaults(faults); err != nil {
-		return usageError("--faults: %v", err)
+		return fs.usageError("--faults: %v", err)
 	}
 	if cfg.Tenant == "" || cfg.APIKey == "" {
-		return usageError("--tenant and --api-key must not be empty")
+		return fs.usageError("--tenant and --api-key must not be empty")
 	}
 	if taken != "" {
 		f, err := os.Open(taken)

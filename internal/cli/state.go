@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/csv"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -39,21 +37,17 @@ const stateExamples = `  # whose answers, how old?
   azvalidate state export crm.state | grep ',false,'
 `
 
-func runState(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("state", stateSynopsis, stateExamples, stderr)
-	fs.Usage = func() { // it has no flags to list
-		fmt.Fprintf(stderr, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
+func runState(args []string, stdout io.Writer) error {
+	fs := newFlagSet("state", stateSynopsis, stateExamples, stdout)
+	fs.help = func(w io.Writer) { // it has no flags to list
+		fmt.Fprintf(w, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fs.parse(args)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	if len(pos) != 2 {
-		fs.Usage()
-		return usageError("state takes a subcommand and a FILE: state info|compact|export FILE")
+		return fs.usageError("state takes a subcommand and a FILE: state info|compact|export FILE")
 	}
 	sub, path := pos[0], pos[1]
 	switch sub {
@@ -64,8 +58,17 @@ func runState(args []string, stdout, stderr io.Writer) error {
 	case "export":
 		return stateExport(path, stdout)
 	}
-	return usageError("state: unknown subcommand %q (want info, compact or export)", sub)
+	msg := fmt.Sprintf("state: unknown subcommand %q", sub)
+	if near := closest(sub, stateSubcommands); near != "" {
+		msg += "; did you mean " + near + "?"
+	} else {
+		msg += " (want info, compact or export)"
+	}
+	return fs.usageError("%s", msg)
 }
+
+// stateSubcommands are state's subcommands.
+var stateSubcommands = []string{"info", "compact", "export"}
 
 // readState reads the journal at path without locking or changing it.
 func readState(path string) (*journal.Journal, error) {

@@ -163,7 +163,6 @@ func TestStateUsage(t *testing.T) {
 		{[]string{"state", "info", csvFile}, 2, "not a journal"},
 		{[]string{"state", "compact", csvFile}, 2, "not a journal"},
 		{[]string{"state", "export", csvFile}, 2, "not a journal"},
-		{[]string{"state", "-h"}, 0, "Usage: azvalidate state info|compact|export FILE"},
 	} {
 		res := run(t, "", tt.args...)
 		if res.code != tt.code || !strings.Contains(res.stderr, tt.stderr) {

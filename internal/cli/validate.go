@@ -34,13 +34,19 @@ const validateExamples = `  # try it: the embedded sandbox, nothing to configure
   azvalidate validate --sandbox --sandbox-taken testdata/taken.txt testdata/customers.csv
 
   # a real tenant; only the problem rows, into a file, with a JSON summary
-  export AZOTTE_BASE_URL=https://acme.sandbox.azotte.com AZOTTE_TENANT=e2a1c7b2-4f3a-4b8e-9c2d-1a2b3c4d5e6f
+  export AZOTTE_BASE_URL=https://acme.sandbox.azotte.com
+  export AZOTTE_TENANT=e2a1c7b2-4f3a-4b8e-9c2d-1a2b3c4d5e6f
   export AZOTTE_API_KEY=...   # or --api-key-file key.txt
   azvalidate validate crm.csv.gz -o problems.csv --only taken,duplicate,error --summary run.json
 
   # NDJSON with a nested id, from a pipe
-  zcat export.ndjson.gz | azvalidate validate --sandbox --id-field customer.externalId - > out.ndjson
+  zcat export.ndjson.gz | azvalidate validate --sandbox --id-field customer.externalId > out.ndjson
 `
+
+// maxConcurrency bounds --concurrency: far above what any tenant's rate limit
+// lets through, far below what would exhaust memory (a request in flight costs
+// a goroutine and its buffers).
+const maxConcurrency = 1024
 
 // validateConfig is everything validate needs, checked before any work.
 type validateConfig struct {
@@ -104,18 +110,20 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
 
 	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
-	fs.Float64Var(&c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
+	rateVar(fs, &c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
 	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
 	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
-	fs.DurationVar(&c.timeout, "timeout", 15*time.Second, "per request")
+	durationVar(fs, &c.timeout, "timeout", 15*time.Second, "per request")
 
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
-	fs.DurationVar(&c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
+	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
 	fs.StringVar(&c.changes, "changes", "", "also write to `FILE` the rows whose answer changed since the journal's expired one (needs --state)")
 
-	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
+	durationVar(fs, &c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
+	fs.BoolVar(&c.quiet, "q", false, "same as --quiet")
 	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
+	fs.BoolVar(&c.verbose, "v", false, "same as --verbose")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
 	fs.StringVar(&c.report, "report", "", "write a self-contained audit report to `FILE` (.html or .md)")
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the summary as Prometheus metrics to `FILE` (node_exporter textfile collector: name it *.prom)")
@@ -123,65 +131,62 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	var logFormat string
 	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
 
-	file, set, err := parseFileArgs(fs, args)
+	file, set, err := fs.parseFile(args)
 	if err != nil {
 		return nil, err
 	}
 	c.file = file
 
-	if err := in.apply(&c.in, set); err != nil {
+	if err := in.apply(fs, &c.in, set); err != nil {
 		return nil, err
 	}
 	if outFormat != "" {
 		if c.outputFormat, err = input.ParseFormat(outFormat); err != nil {
-			return nil, usageError("--output-format: %v", err)
+			return nil, fs.usageError("--output-format: %v", err)
 		}
 	}
 	if only != "" {
 		if c.only, err = verdict.ParseSet(only); err != nil {
-			return nil, usageError("--only: %v", err)
+			return nil, fs.usageError("--only: %v", err)
 		}
 	}
-	if c.concurrency < 1 {
-		return nil, usageError("--concurrency must be at least 1, got %d", c.concurrency)
-	}
-	if c.rate < 0 {
-		return nil, usageError("--rate must be 0 (no limit) or more, got %g", c.rate)
+	if c.concurrency < 1 || c.concurrency > maxConcurrency {
+		return nil, fs.usageError("--concurrency must be from 1 to %d, got %d", maxConcurrency, c.concurrency)
 	}
 	if c.burst < 1 {
-		return nil, usageError("--burst must be at least 1, got %d", c.burst)
+		return nil, fs.usageError("--burst must be at least 1, got %d", c.burst)
 	}
 	if c.retries < 0 {
-		return nil, usageError("--retries must be 0 or more, got %d", c.retries)
+		return nil, fs.usageError("--retries must be 0 or more, got %d", c.retries)
 	}
 	if c.timeout <= 0 {
-		return nil, usageError("--timeout must be positive, got %v", c.timeout)
+		return nil, fs.usageError("--timeout must be positive, got %v", c.timeout)
 	}
 	if c.stateMaxAge <= 0 {
-		return nil, usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
 	if (set["state-max-age"] || set["changes"]) && c.state == "" {
-		return nil, usageError("--state-max-age and --changes need --state")
+		return nil, fs.usageError("--state-max-age and --changes need --state")
 	}
 	switch logFormat {
 	case "text":
 	case "json":
 		c.logJSON = true
 	default:
-		return nil, usageError("--log-format must be text or json, got %q", logFormat)
+		return nil, fs.usageError("--log-format must be text or json, got %q", logFormat)
 	}
 	if c.report != "" {
 		if err := report.CheckReportPath(c.report); err != nil {
-			return nil, usageError("--report: %v", err)
+			return nil, fs.usageError("--report: %v", err)
 		}
 	}
 	if c.progressInterval <= 0 {
-		return nil, usageError("--progress-interval must be positive, got %v", c.progressInterval)
+		return nil, fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
 	}
 
 	if c.sandbox {
 		if set["base-url"] {
-			return nil, usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
+			return nil, fs.usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
 		}
 		if !set["rate"] {
 			c.rate = 0 // the endpoint is local: nothing to protect
@@ -193,7 +198,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		return c, nil
 	}
 	if set["sandbox-taken"] {
-		return nil, usageError("--sandbox-taken needs --sandbox")
+		return nil, fs.usageError("--sandbox-taken needs --sandbox")
 	}
 	if c.baseURL == "" {
 		return nil, usageError("no Azotte base URL: set AZOTTE_BASE_URL or --base-url (or try --sandbox)")

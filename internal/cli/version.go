@@ -22,9 +22,20 @@ func version() string {
 	return v
 }
 
+const versionHelp = `Usage: azvalidate version
+
+Prints azvalidate's version (and the commit it was built from) and the Go
+version it was built with. 'azvalidate -V' and 'azvalidate --version' do the
+same.
+`
+
 func runVersion(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return usageError("version takes no arguments")
+	switch {
+	case len(args) == 1 && isHelpFlag(args[0]):
+		fmt.Fprint(stdout, versionHelp)
+		return nil
+	case len(args) > 0:
+		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("version takes no arguments, got %q", args), "version")}
 	}
 	bi, _ := debug.ReadBuildInfo()
 	goVersion := "unknown"
