@@ -27,6 +27,7 @@ type Answer struct {
 	Status      json.RawMessage // the status envelope as returned; nil when none
 	Err         error           // non-nil: no usable answer after retries (a row error); never holds the key
 	Attempts    int             // HTTP attempts made for this id
+	At          time.Time       // when Azotte gave the answer; zero when Err is set
 }
 
 // Attempt describes one HTTP exchange, for statistics and adaptive pacers.
@@ -251,6 +252,9 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 				r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
 			}
 			r.answer.Attempts = attempt
+			if r.answer.Err == nil {
+				r.answer.At = time.Now()
+			}
 			return r.answer, nil
 		}
 		if err := sleep(ctx, c.backoff(attempt, r.retryAfter)); err != nil {

@@ -295,14 +295,22 @@ type stateJournal struct {
 
 func (s stateJournal) Lookup(id string) (azotte.Answer, bool) {
 	e, ok := s.j.Lookup(id)
-	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, ok
+	return answerOf(e), ok
 }
 
-func (s stateJournal) Previous(id string) (azotte.Answer, time.Time, bool) {
+func (s stateJournal) Previous(id string) (azotte.Answer, bool) {
 	e, ok := s.j.Stale(id)
-	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status}, e.Time, ok
+	return answerOf(e), ok
 }
 
 func (s stateJournal) Append(id string, a azotte.Answer) error {
-	return s.j.Append(id, journal.Entry{IsAvailable: a.IsAvailable, MessageCode: a.MessageCode, Status: a.Status, Time: s.now()})
+	at := a.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.j.Append(id, journal.Entry{IsAvailable: a.IsAvailable, MessageCode: a.MessageCode, Status: a.Status, Time: at})
+}
+
+func answerOf(e journal.Entry) azotte.Answer {
+	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status, At: e.Time}
 }

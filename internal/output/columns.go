@@ -1,6 +1,9 @@
 package output
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // addedColumns are the columns (CSV/TSV) and fields (NDJSON) every writer
 // adds after the input's own, in this order, and what New checks for clashes
@@ -17,6 +20,7 @@ var addedColumns = []column{
 	text("verdict", func(r *Record) string { return r.Verdict.String() }).always(),
 	seq("duplicateOf", func(r *Record) int64 { return r.DuplicateOf }),
 	custom("detail", detailCell, detailValue),
+	text("answeredAt", answeredAt).when(func(o *Options) bool { return o.AnsweredAt }),
 	seq("similarTo", func(r *Record) int64 { return r.SimilarTo }).when(nearDuplicates),
 	// The kind goes with similarTo: both fields or neither.
 	text("similarKind", func(r *Record) string { return r.SimilarKind }).when(nearDuplicates).
@@ -24,6 +28,14 @@ var addedColumns = []column{
 }
 
 func nearDuplicates(o *Options) bool { return o.NearDuplicates }
+
+// answeredAt is when Azotte gave the row's answer, to the second.
+func answeredAt(r *Record) string {
+	if r.AnsweredAt.IsZero() {
+		return ""
+	}
+	return r.AnsweredAt.UTC().Format(time.RFC3339)
+}
 
 // column is one added column: its name before Options.ColumnPrefix, whether
 // the Options turn it on, and its value. A value is a string (str), a row

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/azotte/azvalidate/internal/input"
@@ -30,6 +31,7 @@ type Record struct {
 	Detail      string          // why (invalid, error) or a note; "" when nothing to say
 	SimilarTo   int64           // --near-duplicates: row of the first id of the near-collision group this row's id joined; 0 when none
 	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
+	AnsweredAt  time.Time       // Options.AnsweredAt: when Azotte gave the answer; zero when none
 }
 
 // Options configure a Writer.
@@ -46,6 +48,9 @@ type Options struct {
 	// (CSV/TSV: empty cells for rows without; NDJSON: the fields on the rows
 	// that have them).
 	NearDuplicates bool
+	// AnsweredAt adds the answeredAt column after detail: when Azotte gave
+	// each row's answer, RFC 3339 in UTC (empty, or no field, when none).
+	AnsweredAt bool
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.

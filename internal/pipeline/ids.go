@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 )
@@ -55,18 +56,21 @@ type idSet struct {
 // left out: no output shows it (the statistics count each attempt as it
 // happens), and keying on it would split one answer into one per retry
 // count. intern clears it, so that an interned answer carries no one id's
-// count. An error counts by its text, which is all the output shows of it.
+// count. An error counts by its text, which is all the output shows of it;
+// a time by its second, which is all answeredAt shows (the pipeline clears
+// At unless that column is on, so that a run has a handful of answers).
 type answerKey struct {
 	isAvailable bool
 	messageCode string
 	status      string
 	hasErr      bool // an error whose text is empty is still an error
 	err         string
+	at          int64 // Unix seconds; 0 for the zero time
 }
 
 // keyOf returns a's key.
 func keyOf(a azotte.Answer) answerKey {
-	k := answerKey{isAvailable: a.IsAvailable, messageCode: a.MessageCode, status: string(a.Status), hasErr: a.Err != nil}
+	k := answerKey{isAvailable: a.IsAvailable, messageCode: a.MessageCode, status: string(a.Status), hasErr: a.Err != nil, at: unixSeconds(a.At)}
 	if a.Err != nil {
 		k.err = a.Err.Error()
 	}
@@ -77,7 +81,15 @@ func keyOf(a azotte.Answer) answerKey {
 // building the keys (which copies the status).
 func sameAnswer(a, b azotte.Answer) bool {
 	return a.Err == nil && b.Err == nil && a.IsAvailable == b.IsAvailable &&
-		a.MessageCode == b.MessageCode && bytes.Equal(a.Status, b.Status)
+		a.MessageCode == b.MessageCode && bytes.Equal(a.Status, b.Status) && unixSeconds(a.At) == unixSeconds(b.At)
+}
+
+// unixSeconds is t in Unix seconds, 0 for the zero time.
+func unixSeconds(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 const (

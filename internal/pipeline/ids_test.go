@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 )
@@ -182,7 +183,7 @@ func TestIDSetConcurrent(t *testing.T) {
 // through the index).
 func TestAnswerKeyCoversAnswer(t *testing.T) {
 	t.Parallel()
-	covered := []string{"IsAvailable", "MessageCode", "Status", "Err"}
+	covered := []string{"IsAvailable", "MessageCode", "Status", "Err", "At"}
 	ignored := []string{"Attempts"} // see answerKey
 
 	base := azotte.Answer{MessageCode: "SUCCESS", Status: []byte(`{"messageCode":"SUCCESS"}`)}
@@ -205,6 +206,8 @@ func TestAnswerKeyCoversAnswer(t *testing.T) {
 			v.SetInt(v.Int() + 3)
 		case f.Type == reflect.TypeFor[json.RawMessage]():
 			v.SetBytes([]byte(`{"messageCode":"SUCCESS","x":1}`))
+		case f.Type == reflect.TypeFor[time.Time]():
+			v.Set(reflect.ValueOf(time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)))
 		case f.Type == reflect.TypeFor[error]():
 			v.Set(reflect.ValueOf(errors.New("HTTP 503 after 6 attempts")))
 		default:

@@ -54,12 +54,21 @@ type Sink interface {
 // Lookup, workers call Previous and Append concurrently; Append returns once
 // the answer would survive the process being killed.
 type Journal interface {
-	// Lookup returns a fresh answer for id, to use instead of a call.
+	// Lookup returns a fresh answer for id, to use instead of a call. Its
+	// At is when Azotte gave it.
 	Lookup(id string) (azotte.Answer, bool)
-	// Previous returns an expired answer for id and when it was given, to
-	// tell whether Azotte now answers differently.
-	Previous(id string) (azotte.Answer, time.Time, bool)
+	// Previous returns an expired answer for id (At set), to tell whether
+	// Azotte now answers differently, or to carry when a budget leaves id
+	// unasked.
+	Previous(id string) (azotte.Answer, bool)
 	Append(id string, ans azotte.Answer) error
+}
+
+// Answers are the answers a budgeted run got in its asking pass (see Ask):
+// with Config.Offline, Run makes no call and takes each id's answer from
+// them, from the journal, or calls the row unchecked.
+type Answers interface {
+	Answer(id string) (azotte.Answer, bool)
 }
 
 // Near forecasts near-collisions (--near-duplicates): Add is told each new
@@ -81,6 +90,18 @@ type Config struct {
 	Observe     func(*output.Record) // called by the writer for every row, in order, before Only filters; nil: none
 	Near        Near                 // marks rows whose id is a near-collision of an earlier one; nil: off
 	Grace       time.Duration        // after an interrupt, how long requests in flight may still finish; default 3s
+
+	// AnsweredAt keeps when each answer was given (Record.AnsweredAt).
+	// Off, answers are interned without their time: a run holds a handful.
+	AnsweredAt bool
+	// Offline makes a run that calls nobody (the Validator is not used): an
+	// id gets its answer from the journal's fresh ones, then from Offline,
+	// then the journal's expired one (noted as not refreshed), else the
+	// verdict unchecked. A budgeted run's writing pass.
+	Offline Answers
+	// StaleBefore marks rows carrying an answer given before it as not
+	// refreshed (Stats.StaleAnswers); zero: none are.
+	StaleBefore time.Time
 }
 
 // Run validates every row of src and writes it to sink. It returns nil when
@@ -253,8 +274,11 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 				r.cfg.Stats.DistinctIDs.Add(1)
 				c := it.call
 				if ans, ok := r.journalled(row.ID); ok {
-					c.ans = ans
-					close(c.done)
+					r.settle(c, ans)
+				} else if r.cfg.Offline != nil {
+					if err := r.offline(row.ID, c); err != nil {
+						return err
+					}
 				} else {
 					select {
 					case jobs <- job{row.ID, c}:
@@ -276,6 +300,39 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 			return ctx.Err()
 		}
 	}
+}
+
+// offline settles c, id's call, in a run that calls nobody: with this run's
+// answer if it asked, else the journal's expired one, else as unchecked.
+func (r *run) offline(id string, c *call) error {
+	if ans, ok := r.cfg.Offline.Answer(id); ok {
+		return r.answered(id, c, ans, false)
+	}
+	r.cfg.Stats.Waiting.Add(1)
+	if r.cfg.Journal != nil {
+		if prev, ok := r.cfg.Journal.Previous(id); ok {
+			r.settle(c, prev)
+			return nil
+		}
+	}
+	r.settle(c, azotte.Answer{Err: errUnchecked})
+	return nil
+}
+
+// errUnchecked is the answer of an id a budget left unasked, with no answer
+// in the journal: its rows are unchecked.
+var errUnchecked = errors.New("not asked: the run's budget (--max-calls, --deadline) ran out first; a later run asks it first")
+
+// settle gives c its answer and lets its rows be written.
+func (r *run) settle(c *call, ans azotte.Answer) {
+	if ans.Err == nil {
+		r.cfg.Stats.ObserveAnswerTime(ans.At)
+	}
+	if !r.cfg.AnsweredAt {
+		ans.At = time.Time{}
+	}
+	c.ans = ans
+	close(c.done)
 }
 
 func (r *run) journalled(id string) (azotte.Answer, bool) {
@@ -320,21 +377,28 @@ func (r *run) ask(ctx context.Context, id string, c *call) error {
 		// as an error it never was.
 		return err
 	}
+	return r.answered(id, c, ans, true)
+}
+
+// answered settles c with Azotte's answer about id, noting how it differs
+// from the journal's expired one, and journals it when journal is set.
+func (r *run) answered(id string, c *call, ans azotte.Answer, journal bool) error {
 	if ans.Err == nil && r.cfg.Journal != nil {
-		if prev, at, ok := r.cfg.Journal.Previous(id); ok && prev.IsAvailable != ans.IsAvailable {
-			c.changed = fmt.Sprintf("changed: %s -> %s since %s", availability(prev.IsAvailable), availability(ans.IsAvailable), at.UTC().Format(time.RFC3339))
+		if prev, ok := r.cfg.Journal.Previous(id); ok && prev.IsAvailable != ans.IsAvailable {
+			c.changed = fmt.Sprintf("changed: %s -> %s since %s", availability(prev.IsAvailable), availability(ans.IsAvailable), prev.At.UTC().Format(time.RFC3339))
 			if ans.IsAvailable {
 				r.cfg.Stats.BecameAvailable.Add(1)
 			} else {
 				r.cfg.Stats.BecameTaken.Add(1)
 			}
 		}
-		if err := r.cfg.Journal.Append(id, ans); err != nil {
-			return fmt.Errorf("state journal: %w", err)
+		if journal {
+			if err := r.cfg.Journal.Append(id, ans); err != nil {
+				return fmt.Errorf("state journal: %w", err)
+			}
 		}
 	}
-	c.ans = ans
-	close(c.done)
+	r.settle(c, ans)
 	return nil
 }
 
@@ -423,9 +487,14 @@ func (r *run) decide(it item) output.Record {
 	} else {
 		ans = r.ids.answer(it.ans)
 	}
+	stale := false
 	if ans.Err == nil {
 		rec.Answered = true
 		rec.IsAvailable = ans.IsAvailable
+		rec.AnsweredAt = ans.At
+		if stale = !ans.At.IsZero() && ans.At.Before(r.cfg.StaleBefore); stale {
+			r.cfg.Stats.StaleAnswers.Add(1)
+		}
 	}
 	rec.MessageCode = ans.MessageCode
 	rec.Status = ans.Status
@@ -437,6 +506,9 @@ func (r *run) decide(it item) output.Record {
 		if ans.Err != nil {
 			rec.Detail = fmt.Sprintf("row %d got no answer: %v", it.first, ans.Err)
 		}
+	case ans.Err == errUnchecked:
+		rec.Verdict = verdict.Unchecked
+		rec.Detail = ans.Err.Error()
 	case ans.Err != nil:
 		rec.Verdict = verdict.Error
 		rec.Detail = ans.Err.Error()
@@ -447,6 +519,9 @@ func (r *run) decide(it item) output.Record {
 	}
 	if it.call != nil && it.call.changed != "" && rec.Detail == "" {
 		rec.Detail = it.call.changed
+	}
+	if stale && rec.Detail == "" {
+		rec.Detail = "not refreshed: answered " + ans.At.UTC().Format(time.RFC3339) + ", older than --state-max-age"
 	}
 	if it.row.Padded && rec.Detail == "" {
 		rec.Detail = "id has surrounding white space (sent as is; --trim strips it)"

@@ -28,8 +28,35 @@ type Stats struct {
 	JournalHits  atomic.Int64 // answers taken from the --state journal
 	// Answers that differ from an expired journalled one, by direction.
 	BecameTaken, BecameAvailable atomic.Int64
-	verdicts                     [8]atomic.Int64
-	Latency                      Histogram
+	// A budgeted run: distinct ids it did not ask (unchecked, or carrying
+	// an expired answer), and rows carrying an expired answer.
+	Waiting, StaleAnswers atomic.Int64
+	oldest                atomic.Int64 // Unix second of the oldest answer a row carries; 0: none
+	verdicts              [8]atomic.Int64
+	Latency               Histogram
+}
+
+// ObserveAnswerTime notes the time of an answer some row carries.
+func (s *Stats) ObserveAnswerTime(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	sec := t.Unix()
+	for {
+		o := s.oldest.Load()
+		if o != 0 && o <= sec || s.oldest.CompareAndSwap(o, sec) {
+			return
+		}
+	}
+}
+
+// OldestAnswer returns the time of the oldest answer observed, to the
+// second; the zero time when none was.
+func (s *Stats) OldestAnswer() time.Time {
+	if sec := s.oldest.Load(); sec != 0 {
+		return time.Unix(sec, 0).UTC()
+	}
+	return time.Time{}
 }
 
 // Count adds one row with verdict v.

@@ -17,12 +17,13 @@ const (
 	Duplicate                    // id seen on an earlier row; that row's answer reused
 	Invalid                      // no usable id (empty, missing, malformed row)
 	Error                        // no answer after retries
+	Unchecked                    // a budget ran out before the id was asked, and no answer is known
 )
 
 // All lists every verdict in summary order.
-var All = []Verdict{Available, Taken, Duplicate, Invalid, Error}
+var All = []Verdict{Available, Taken, Duplicate, Invalid, Error, Unchecked}
 
-var names = [...]string{"", "available", "taken", "duplicate", "invalid", "error"}
+var names = [...]string{"", "available", "taken", "duplicate", "invalid", "error", "unchecked"}
 
 // String returns the verdict's name as written in output files.
 func (v Verdict) String() string {

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+)
+
+// AskConfig tunes Ask.
+type AskConfig struct {
+	Concurrency int       // requests in flight at most; default 16
+	Until       time.Time // no id is started after it; zero: no deadline
+	Journal     Journal   // journals every answer; nil: none
+}
+
+// Asked are the answers of Ask, by id. Safe for concurrent use.
+type Asked struct {
+	mu  sync.Mutex
+	ans map[string]azotte.Answer
+	n   atomic.Int64
+}
+
+// Answer returns the answer Ask got for id.
+func (a *Asked) Answer(id string) (azotte.Answer, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ans, ok := a.ans[id]
+	return ans, ok
+}
+
+// Len returns how many ids were asked so far.
+func (a *Asked) Len() int64 { return a.n.Load() }
+
+// Ask asks v about ids, in their order, through Concurrency workers, until
+// the ids or the deadline run out, and journals each answer. It is a
+// budgeted run's asking pass; its writing pass is a Run with Config.Offline
+// set to the Asked it returns (filled as the answers arrive, and usable
+// once Ask has returned).
+//
+// Ask returns early, with the answers so far, when ctx is done (no error:
+// the caller tells an interrupt from ctx) or on a fatal error (the
+// Validator's or the journal's), which it returns.
+func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator) (*Asked, error) {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 16
+	}
+	asked := &Asked{ans: make(map[string]azotte.Answer, len(ids))}
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(cfg.Concurrency, len(ids)) {
+		g.Go(func() error {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(ids)) || gctx.Err() != nil ||
+					!cfg.Until.IsZero() && !time.Now().Before(cfg.Until) {
+					return nil
+				}
+				id := ids[i]
+				ans, err := v.Validate(gctx, id)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil // interrupted: the id stays unasked
+					}
+					return err
+				}
+				if ans.Err == nil && cfg.Journal != nil {
+					if err := cfg.Journal.Append(id, ans); err != nil {
+						return fmt.Errorf("state journal: %w", err)
+					}
+				}
+				asked.mu.Lock()
+				asked.ans[id] = ans
+				asked.mu.Unlock()
+				asked.n.Add(1)
+			}
+		})
+	}
+	return asked, g.Wait()
+}
