@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
 )
 
@@ -379,6 +380,23 @@ func (f *inputFlags) apply(fs *flagSet, in *input.Config, set map[string]bool) e
 	}
 	if in.MaxRecordBytes < 1 {
 		return fs.usageError("--max-field-bytes must be positive, got %d", in.MaxRecordBytes)
+	}
+	return nil
+}
+
+// addBudgetFlags registers on fs the flags that bound a run, as validate
+// and plan both take them; checkBudget checks them once parsed.
+func addBudgetFlags(fs *flagSet, b *budget.Budget) {
+	fs.IntVar(&b.MaxCalls, "max-calls", 0, "ask about at most `N` ids this run (retries not counted): ids never answered first, in input order, then the oldest expired answers; 0 = no limit")
+	durationVar(fs, &b.Deadline, "deadline", 0, "start no new call after this long (e.g. 6h), with the order of --max-calls; every row is still written; 0 = none")
+}
+
+func checkBudget(fs *flagSet, b budget.Budget) error {
+	if b.MaxCalls < 0 {
+		return fs.usageError("--max-calls must be 0 (no limit) or more, got %d", b.MaxCalls)
+	}
+	if b.Deadline < 0 {
+		return fs.usageError("--deadline must be 0 (none) or more, got %v", b.Deadline)
 	}
 	return nil
 }

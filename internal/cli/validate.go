@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/verdict"
@@ -72,6 +73,8 @@ type validateConfig struct {
 	state       string
 	stateMaxAge time.Duration
 	changes     string
+	budget      budget.Budget
+	answeredAt  bool // the answeredAt column (always with a budget)
 
 	progressInterval time.Duration
 	quiet            bool
@@ -118,6 +121,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
 	fs.StringVar(&c.changes, "changes", "", "also write to `FILE` the rows whose answer changed since the journal's expired one (needs --state)")
+	addBudgetFlags(fs, &c.budget)
+	fs.BoolVar(&c.answeredAt, "answered-at", false, "add the column answeredAt: when Azotte gave each row's answer (always on with --max-calls or --deadline)")
 
 	durationVar(fs, &c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
@@ -164,6 +169,12 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	}
 	if c.stateMaxAge <= 0 {
 		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+	}
+	if err := checkBudget(fs, c.budget); err != nil {
+		return nil, err
+	}
+	if c.budget.Set() {
+		c.answeredAt = true
 	}
 	if (set["state-max-age"] || set["changes"]) && c.state == "" {
 		return nil, fs.usageError("--state-max-age and --changes need --state")
