@@ -114,7 +114,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.StringVar(&c.changes, "changes", "", "also write to `FILE` the rows whose answer changed since the journal's expired one (needs --state)")
 
 	fs.DurationVar(&c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
-	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
+	fs.BoolVar(&c.quiet, "quiet", false, "nothing on stderr but errors: no progress, no summary table (--summary and other files are still written)")
 	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
 	fs.StringVar(&c.report, "report", "", "write a self-contained audit report to `FILE` (.html or .md)")
