@@ -203,14 +203,14 @@ func progressRows(line string) int {
 	if m == nil {
 		return -1
 	}
-	n, err := strconv.Atoi(m[1])
+	n, err := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
 	if err != nil {
 		return -1
 	}
 	return n
 }
 
-var progressLine = regexp.MustCompile(`^azvalidate: progress .*\brows=([0-9]+)`)
+var progressLine = regexp.MustCompile(`^azvalidate: \d\d:\d\d:\d\d progress: ([0-9,]+) rows`)
 
 func exitCode(err error) int {
 	if err == nil {
