@@ -203,14 +203,14 @@ func progressRows(line string) int {
 	if m == nil {
 		return -1
 	}
-	n, err := strconv.Atoi(m[1])
+	n, err := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
 	if err != nil {
 		return -1
 	}
 	return n
 }
 
-var progressLine = regexp.MustCompile(`^azvalidate: progress .*\brows=([0-9]+)`)
+var progressLine = regexp.MustCompile(`^azvalidate: \d\d:\d\d:\d\d progress: ([0-9,]+) rows`)
 
 func exitCode(err error) int {
 	if err == nil {
@@ -247,7 +247,7 @@ func TestSIGKILLThenResumeWithState(t *testing.T) {
 	}
 	exited := make(chan struct{})
 	go func() { first.Wait(); close(exited) }()
-	waitLines(t, state, 800, exited) // about 1.6 s of answers journalled
+	waitLines(t, state, 801, exited) // the binding line and 800 answers, about 1.6 s
 	first.Process.Kill()             // SIGKILL: no chance to flush anything
 	<-exited
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

@@ -139,11 +139,15 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	c := v.c
 	var progress *Progress
 	if !c.quiet {
-		progress = StartProgress(ProgressConfig{
-			Out: v.stderr, Terminal: v.terminal, Total: v.src.size,
+		pc := ProgressConfig{
+			Out: v.stderr, Terminal: v.terminal, Width: terminalWidth(v.env.Stderr),
+			Name: v.src.name, Total: v.src.size,
 			Bytes: decidedBytes(v.rd, v.stats), Interval: c.progressInterval, Stats: v.stats,
-			Logger: v.log,
-		})
+		}
+		if c.logJSON {
+			pc.Logger = v.log // text: the progress's own lines, which carry the time
+		}
+		progress = StartProgress(pc)
 	}
 	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: v.stats}
 	if v.journal != nil {
@@ -191,9 +195,11 @@ func (v *validation) outcome(ctx context.Context, runErr error) (int, error) {
 // command's error, carrying its exit code.
 func (v *validation) finish(ctx context.Context, code int, runErr error) error {
 	sum := v.summary(ctx, code, runErr)
-	if v.c.logJSON {
+	switch {
+	case v.c.quiet: // errors only; the side files below are still written
+	case v.c.logJSON:
 		v.log.Info("summary", "summary", sum)
-	} else {
+	default:
 		sum.WriteText(v.stderr)
 	}
 	if !v.writeSideFiles(sum) {

@@ -183,7 +183,7 @@ func TestValidateStateBinding(t *testing.T) {
 	state := filepath.Join(dir, "run.state")
 	input := "externalId\ns-1\ns-2\n"
 	for run1 := range 2 {
-		res := run(t, input, "validate", "--sandbox", "--quiet", "--state", state, "-")
+		res := run(t, input, "validate", "--sandbox", "--state", state, "-")
 		if res.code != 0 {
 			t.Fatalf("sandbox run %d: exit %d\n%s", run1+1, res.code, res.stderr)
 		}

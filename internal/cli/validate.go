@@ -125,7 +125,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.BoolVar(&c.answeredAt, "answered-at", false, "add the column answeredAt: when Azotte gave each row's answer (always on with --max-calls or --deadline)")
 
 	durationVar(fs, &c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
-	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or progress lines")
+	fs.BoolVar(&c.quiet, "quiet", false, "nothing on stderr but errors: no progress, no summary table (--summary and other files are still written)")
 	fs.BoolVar(&c.quiet, "q", false, "same as --quiet")
 	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.BoolVar(&c.verbose, "v", false, "same as --verbose")

@@ -131,7 +131,7 @@ func TestValidateSampleWithEmbeddedSandbox(t *testing.T) {
 	sample := "../../testdata/customers.csv"
 	takenFile := "../../testdata/taken.txt"
 	summary := filepath.Join(t.TempDir(), "summary.json")
-	res := run(t, "", "validate", "--sandbox", "--sandbox-taken", takenFile, "--quiet", "--summary", summary, sample)
+	res := run(t, "", "validate", "--sandbox", "--sandbox-taken", takenFile, "--summary", summary, sample)
 	if res.code != 1 {
 		t.Fatalf("exit code %d, want 1 (findings)\nstderr:\n%s", res.code, res.stderr)
 	}
