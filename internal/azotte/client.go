@@ -71,8 +71,9 @@ type Config struct {
 	BackoffBase time.Duration // first backoff ceiling; default 500ms
 	BackoffMax  time.Duration // largest backoff (and Retry-After honoured); default 60s
 
-	Pacer   Pacer         // nil: unpaced; also told every attempt if it implements Feedback
-	Observe func(Attempt) // called after every attempt; must be safe for concurrent use
+	Pacer   Pacer            // nil: unpaced; also told every attempt if it implements Feedback
+	Observe func(Attempt)    // called after every attempt; must be safe for concurrent use
+	Now     func() time.Time // the clock that stamps answers (Answer.At); nil: time.Now
 }
 
 // CredentialsError is Azotte refusing the tenant or key (HTTP 401 or 403).
@@ -111,6 +112,13 @@ type Client struct {
 	hc       *http.Client
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
+}
+
+func (c *Client) now() time.Time {
+	if c.cfg.Now != nil {
+		return c.cfg.Now()
+	}
+	return time.Now()
 }
 
 // CloseIdleConnections closes the connections kept alive for reuse, so that
@@ -253,7 +261,7 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			}
 			r.answer.Attempts = attempt
 			if r.answer.Err == nil {
-				r.answer.At = time.Now()
+				r.answer.At = c.now()
 			}
 			return r.answer, nil
 		}

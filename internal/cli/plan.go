@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
@@ -53,6 +53,7 @@ type planConfig struct {
 	stateMaxAge    time.Duration
 	nearDuplicates bool
 	summary        string
+	budget         budget.Budget
 }
 
 func parsePlan(args []string, help io.Writer) (*planConfig, error) {
@@ -64,6 +65,7 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
 	fs.StringVar(&c.summary, "summary", "", "also write the plan as JSON to `FILE`")
+	addBudgetFlags(fs, &c.budget)
 
 	file, set, err := fs.parseFile(args)
 	if err != nil {
@@ -79,6 +81,9 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 	if set["state-max-age"] && c.state == "" {
 		return nil, fs.usageError("--state-max-age needs --state")
 	}
+	if err := checkBudget(fs, c.budget); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -89,7 +94,7 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 //	start, end              RFC 3339 times
 //	input                   {name, format, bytes, sha256}, as validate's summary
 //	settings                {rate (requests/s, 0 = unlimited), id_column, id_field, trim,
-//	                        state, state_max_age_seconds, near_duplicates}
+//	                        state, state_max_age_seconds, near_duplicates, max_calls, deadline_seconds}
 //	rows                    input rows read (= distinct_ids + duplicate_rows + invalid_rows)
 //	distinct_ids            distinct usable ids
 //	invalid_rows            rows without a usable id: validate's invalid verdict
@@ -102,6 +107,9 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 //	journal_stale           distinct ids whose journalled answer is older: they are asked again
 //	calls_needed            distinct_ids - journal_hits: the API calls validate would make (retries aside)
 //	estimated_seconds       calls_needed / rate, the least API time they take; absent when rate is 0
+//	this_run                with --max-calls or --deadline: {calls, unanswered, stale}, the ids one such
+//	                        run asks (never answered first, then the oldest expired answers)
+//	runs_to_cover           with a budget: how many such runs answer every id that needs it
 //	exit_code               the process's exit code
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
@@ -117,6 +125,8 @@ type planSummary struct {
 	JournalStale     int64        `json:"journal_stale"`
 	CallsNeeded      int64        `json:"calls_needed"`
 	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
+	ThisRun          *planRun     `json:"this_run,omitempty"`
+	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
 	ExitCode         int          `json:"exit_code"`
 	Error            string       `json:"error,omitempty"`
 }
@@ -129,12 +139,15 @@ type planSettings struct {
 	State              string  `json:"state"`
 	StateMaxAgeSeconds float64 `json:"state_max_age_seconds"`
 	NearDuplicates     bool    `json:"near_duplicates"`
+	MaxCalls           int     `json:"max_calls"`
+	DeadlineSeconds    float64 `json:"deadline_seconds"`
 }
 
-// planJournal is the part of the --state journal plan reads.
-type planJournal interface {
-	Lookup(id string) (journal.Entry, bool)
-	Stale(id string) (journal.Entry, bool)
+// planRun is what one budgeted run would ask.
+type planRun struct {
+	Calls      int64 `json:"calls"`
+	Unanswered int64 `json:"unanswered"` // never answered: asked first
+	Stale      int64 `json:"stale"`      // expired answers, oldest first
 }
 
 func runPlan(ctx context.Context, args []string, env Env) error {
@@ -147,6 +160,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		Settings: planSettings{
 			Rate: c.rate, IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
 			State: c.state, StateMaxAgeSeconds: c.stateMaxAge.Seconds(), NearDuplicates: c.nearDuplicates,
+			MaxCalls: c.budget.MaxCalls, DeadlineSeconds: c.budget.Deadline.Seconds(),
 		},
 	}
 
@@ -157,7 +171,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	defer src.Close()
 	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
 
-	var j planJournal
+	sv := survey{}
 	if c.state != "" {
 		jr, err := openPlanJournal(c.state, c.stateMaxAge, env)
 		if err != nil {
@@ -165,28 +179,19 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		}
 		if jr != nil {
 			defer jr.Close()
-			j = jr
+			sv.journal = jr
 		}
 	}
-	var detector *near.Detector
 	if c.nearDuplicates {
-		detector = near.NewDetector()
+		sv.near = near.NewDetector()
 	}
 
-	code, runErr, ok := stopCode(ctx, countPlan(ctx, rd, j, detector, &sum))
+	code, runErr, ok := stopCode(ctx, sv.read(ctx, rd))
 	if ok {
 		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
 	}
 	sum.Input.Bytes = src.n.Load()
-	if detector != nil {
-		st := detector.Stats()
-		sum.Near = &st
-	}
-	sum.CallsNeeded = sum.DistinctIDs - sum.JournalHits
-	if c.rate > 0 {
-		secs := float64(sum.CallsNeeded) / c.rate
-		sum.EstimatedSeconds = &secs
-	}
+	sum.fill(&sv, c)
 	sum.End = env.now()
 	sum.ExitCode = code
 	if runErr != nil {
@@ -225,50 +230,34 @@ func openPlanJournal(path string, maxAge time.Duration, env Env) (*journal.Journ
 	return j, nil
 }
 
-// countPlan reads every row of rd and counts into sum. It keeps a 64-bit
-// hash per distinct id (two distinct ids would be counted as one with odds
-// of about n²/2⁶⁵), the journal's own index and the Detector: memory grows
-// with the distinct ids, never with the rows. It returns the input's error,
-// or nil at its end or when ctx is done (the caller tells which).
-func countPlan(ctx context.Context, rd *input.Reader, j planJournal, detector *near.Detector, sum *planSummary) error {
-	seed := maphash.MakeSeed()
-	seen := make(map[uint64]struct{})
-	for {
-		if sum.Rows%4096 == 0 && ctx.Err() != nil {
-			return nil
+// fill copies what the survey counted into s, with the calls and the time
+// they cost.
+func (s *planSummary) fill(sv *survey, c *planConfig) {
+	s.Rows, s.DistinctIDs, s.InvalidRows = sv.rows, sv.distinct, sv.invalid
+	s.DuplicateRows, s.PaddedIDs = sv.duplicates, sv.padded
+	counts := sv.sel.Counts()
+	if sv.journal != nil {
+		s.JournalHits, s.JournalStale = counts.Fresh, counts.Stale
+	}
+	if sv.near != nil {
+		st := sv.near.Stats()
+		s.Near = &st
+	}
+	s.CallsNeeded = s.DistinctIDs - s.JournalHits
+	if c.budget.Set() {
+		perRun := c.budget.Capacity(c.rate, 0)
+		run := planRun{Unanswered: counts.Unanswered, Stale: counts.Stale}
+		if perRun >= 0 {
+			run.Unanswered = min(run.Unanswered, int64(perRun))
+			run.Stale = min(run.Stale, int64(perRun)-run.Unanswered)
 		}
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		sum.Rows++
-		if row.Invalid != "" {
-			sum.InvalidRows++
-			continue
-		}
-		if row.Padded {
-			sum.PaddedIDs++
-		}
-		h := maphash.String(seed, row.ID)
-		if _, dup := seen[h]; dup {
-			sum.DuplicateRows++
-			continue
-		}
-		seen[h] = struct{}{}
-		sum.DistinctIDs++
-		if j != nil {
-			if _, ok := j.Lookup(row.ID); ok {
-				sum.JournalHits++
-			} else if _, ok := j.Stale(row.ID); ok {
-				sum.JournalStale++
-			}
-		}
-		if detector != nil {
-			detector.Add(row.ID, row.Seq)
-		}
+		run.Calls = run.Unanswered + run.Stale
+		runs := budget.Runs(counts, perRun)
+		s.ThisRun, s.RunsToCover = &run, &runs
+	}
+	if c.rate > 0 {
+		secs := float64(s.CallsNeeded) / c.rate
+		s.EstimatedSeconds = &secs
 	}
 }
 
@@ -311,10 +300,27 @@ func (s planSummary) writeText(w io.Writer) error {
 	}
 	line("calls needed\t%s", human.Count(s.CallsNeeded))
 	line("api time\t%s", apiTime(s.CallsNeeded, s.Settings.Rate))
+	if r := s.ThisRun; r != nil {
+		line("this run\t%s\t%s never answered, then %s oldest expired (%s)",
+			human.Plural(r.Calls, "call"), human.Count(r.Unanswered), human.Count(r.Stale), s.Settings.budgetText())
+		line("runs to cover\t%s\truns of this size until every id has a fresh answer", human.Count(*s.RunsToCover))
+	}
 	if s.Error != "" {
 		line("INCOMPLETE\t%s", s.Error)
 	}
 	return tw.Flush()
+}
+
+// budgetText is the budget as its flags say it.
+func (s planSettings) budgetText() string {
+	var parts []string
+	if s.MaxCalls > 0 {
+		parts = append(parts, "--max-calls "+strconv.Itoa(s.MaxCalls))
+	}
+	if s.DeadlineSeconds > 0 {
+		parts = append(parts, "--deadline "+time.Duration(s.DeadlineSeconds*float64(time.Second)).String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 // apiTime says how long calls take at rate: "1,204,331 calls at 8/s ≈ 41 h 49 min".

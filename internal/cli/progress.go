@@ -30,6 +30,13 @@ type ProgressConfig struct {
 	Bytes    func() int64  // bytes of input consumed so far; must be safe to call concurrently
 	Interval time.Duration // log line period when not a terminal; default 10s
 	Stats    *stats.Stats
+	// Count and Unit say what progresses: rows decided (Stats.Rows, "rows")
+	// unless set, e.g. a budgeted run's ids asked ("ids").
+	Count func() int64
+	Unit  string
+	// Start is the start line's text after "started: "; default "input
+	// NAME (SIZE)".
+	Start string
 	// Logger, when set, receives the log lines written when Out is not a
 	// terminal as records instead of text lines: "started" with input and
 	// bytes (when known) at once, then "progress" every Interval with rows,
@@ -65,6 +72,9 @@ func StartProgress(cfg ProgressConfig) *Progress {
 	if cfg.Width == nil {
 		cfg.Width = func() int { return 80 }
 	}
+	if cfg.Count == nil {
+		cfg.Count, cfg.Unit = cfg.Stats.Rows.Load, "rows"
+	}
 	p := &Progress{
 		cfg:   cfg,
 		start: time.Now(),
@@ -84,6 +94,9 @@ func StartProgress(cfg ProgressConfig) *Progress {
 // written and the summary can follow. It is safe to call more than once and
 // from any goroutine.
 func (p *Progress) Stop() {
+	if p == nil {
+		return // --quiet: none was started
+	}
 	p.once.Do(func() { close(p.stop) })
 	<-p.done
 }
@@ -135,15 +148,15 @@ type lineParts struct {
 // parts reads the run's counters into the status line's pieces.
 func (p *Progress) parts() lineParts {
 	s := p.cfg.Stats
-	rows := s.Rows.Load()
+	rows := p.cfg.Count()
 	el := time.Since(p.start)
 	var rate float64
 	if el >= time.Second { // earlier, a rate is noise
 		rate = float64(rows) / el.Seconds()
 	}
 	lp := lineParts{
-		rows:   human.Count(rows) + " rows",
-		rate:   human.Rate(rate) + " rows/s",
+		rows:   human.Count(rows) + " " + p.cfg.Unit,
+		rate:   human.Rate(rate) + " " + p.cfg.Unit + "/s",
 		counts: "taken " + human.Count(s.Verdict(verdict.Taken)) + " · errors " + human.Count(s.Verdict(verdict.Error)),
 		done:   -1,
 	}
@@ -283,7 +296,7 @@ func (p *Progress) runLog() {
 		case <-p.stop:
 			return
 		case now := <-tick.C:
-			rows := p.cfg.Stats.Rows.Load()
+			rows := p.cfg.Count()
 			// The rate over the last period, not since the start: a log
 			// reader wants to see a slowdown (throttling) when it happens.
 			rate := float64(rows-lastRows) / max(now.Sub(lastTime).Seconds(), 1e-9)
@@ -310,17 +323,24 @@ func (p *Progress) inputName() string {
 func (p *Progress) logStart() {
 	if p.cfg.Logger != nil {
 		attrs := []slog.Attr{slog.String("input", p.inputName())}
+		if p.cfg.Start != "" {
+			attrs = append(attrs, slog.String("what", p.cfg.Start))
+		}
 		if p.cfg.Total >= 0 {
 			attrs = append(attrs, slog.Int64("bytes", p.cfg.Total))
 		}
 		p.cfg.Logger.LogAttrs(context.Background(), slog.LevelInfo, "started", attrs...)
 		return
 	}
-	size := "size unknown"
-	if p.cfg.Total >= 0 {
-		size = human.Bytes(p.cfg.Total)
+	what := p.cfg.Start
+	if what == "" {
+		size := "size unknown"
+		if p.cfg.Total >= 0 {
+			size = human.Bytes(p.cfg.Total)
+		}
+		what = "input " + p.inputName() + " (" + size + ")"
 	}
-	fmt.Fprintf(p.cfg.Out, "azvalidate: %s started: input %s (%s)\n", p.start.Format(time.TimeOnly), p.inputName(), size)
+	fmt.Fprintf(p.cfg.Out, "azvalidate: %s started: %s\n", p.start.Format(time.TimeOnly), what)
 }
 
 // percent is the share of the input decided, or -1 when its size is
@@ -345,8 +365,8 @@ func (p *Progress) logLine(now time.Time, rows int64, rate float64) string {
 		eta = " · ETA " + human.Span(d)
 	}
 	s := p.cfg.Stats
-	return fmt.Sprintf("azvalidate: %s progress: %s rows%s · %s rows/s%s · taken %s · errors %s · api calls %s\n",
-		now.Format(time.TimeOnly), human.Count(rows), pct, human.Rate(rate), eta,
+	return fmt.Sprintf("azvalidate: %s progress: %s %s%s · %s %s/s%s · taken %s · errors %s · api calls %s\n",
+		now.Format(time.TimeOnly), human.Count(rows), p.cfg.Unit, pct, human.Rate(rate), p.cfg.Unit, eta,
 		human.Count(s.Verdict(verdict.Taken)), human.Count(s.Verdict(verdict.Error)), human.Count(s.Calls.Load()))
 }
 
@@ -355,11 +375,11 @@ func (p *Progress) logLine(now time.Time, rows int64, rate float64) string {
 func (p *Progress) log(rows int64, rate float64) {
 	s := p.cfg.Stats
 	attrs := make([]slog.Attr, 0, 7)
-	attrs = append(attrs, slog.Int64("rows", rows))
+	attrs = append(attrs, slog.Int64(p.cfg.Unit, rows))
 	if n := p.percent(); n >= 0 {
 		attrs = append(attrs, slog.Int64("percent", n))
 	}
-	attrs = append(attrs, slog.Float64("rows_per_second", math.Round(rate*10)/10))
+	attrs = append(attrs, slog.Float64(p.cfg.Unit+"_per_second", math.Round(rate*10)/10))
 	if d, ok := p.eta(); ok {
 		attrs = append(attrs, slog.Int64("eta_seconds", int64(math.Round(d.Seconds()))))
 	}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/budget"
+	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
@@ -33,6 +36,7 @@ type validation struct {
 
 	src     *inputFile
 	rd      *input.Reader
+	spool   *os.File // stdin as read, for a budgeted run's second pass
 	stats   *stats.Stats
 	pacer   *pace.Adaptive
 	client  *azotte.Client
@@ -41,6 +45,10 @@ type validation struct {
 	near    *near.Detector
 	audit   *report.Audit
 	closers []func() // run by close, last first
+
+	stateNow time.Time       // the now of the journal's freshness
+	asked    *pipeline.Asked // a budgeted run's answers; nil otherwise
+	idsToAsk int             // a budgeted run: the ids its budget allows
 }
 
 func runValidate(ctx context.Context, args []string, env Env) error {
@@ -67,7 +75,16 @@ func runValidate(ctx context.Context, args []string, env Env) error {
 // before the first call.
 func (v *validation) open(ctx context.Context) error {
 	c := v.c
-	src, rd, err := openReader(c.file, v.env.Stdin, c.in)
+	stdin := v.env.Stdin
+	if c.budget.Set() && c.file == "-" {
+		r, f, err := spool(stdin)
+		if err != nil {
+			return exitError{code: exitUsage, err: err}
+		}
+		stdin, v.spool = r, f
+		v.closers = append(v.closers, func() { f.Close(); os.Remove(f.Name()) })
+	}
+	src, rd, err := openReader(c.file, stdin, c.in)
 	if err != nil {
 		return err
 	}
@@ -93,6 +110,7 @@ func (v *validation) open(ctx context.Context) error {
 		BackoffMax:        v.env.Timings.BackoffMax,
 		Pacer:             v.pacer,
 		Observe:           v.observer(),
+		Now:               v.env.now,
 	})
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
@@ -105,7 +123,8 @@ func (v *validation) open(ctx context.Context) error {
 		if c.sandbox {
 			ep.BaseURL = journal.SandboxURL // whatever its port
 		}
-		j, err := journal.Open(c.state, ep, c.stateMaxAge, v.env.now())
+		v.stateNow = v.env.now()
+		j, err := journal.Open(c.state, ep, c.stateMaxAge, v.stateNow)
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
@@ -137,19 +156,7 @@ func (v *validation) open(ctx context.Context) error {
 // exit code and the fatal error, if any.
 func (v *validation) run(ctx context.Context) (int, error) {
 	c := v.c
-	var progress *Progress
-	if !c.quiet {
-		pc := ProgressConfig{
-			Out: v.stderr, Terminal: v.terminal, Width: terminalWidth(v.env.Stderr),
-			Name: v.src.name, Total: v.src.size,
-			Bytes: decidedBytes(v.rd, v.stats), Interval: c.progressInterval, Stats: v.stats,
-		}
-		if c.logJSON {
-			pc.Logger = v.log // text: the progress's own lines, which carry the time
-		}
-		progress = StartProgress(pc)
-	}
-	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: v.stats}
+	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: v.stats, AnsweredAt: c.answeredAt}
 	if v.journal != nil {
 		pcfg.Journal = stateJournal{v.journal, v.env.now}
 	}
@@ -162,8 +169,12 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if v.audit != nil {
 		pcfg.Observe = v.audit.Observe
 	}
-	runErr := pipeline.Run(ctx, pcfg, v.rd, v.client, v.outs.sink)
-	if progress != nil {
+	var runErr error
+	if c.budget.Set() {
+		runErr = v.runBudgeted(ctx, pcfg)
+	} else {
+		progress := v.startProgress(ProgressConfig{Total: v.src.size, Bytes: decidedBytes(v.rd, v.stats)})
+		runErr = pipeline.Run(ctx, pcfg, v.rd, v.client, v.outs.sink)
 		progress.Stop()
 	}
 	if err := v.outs.flush(); err != nil && runErr == nil {
@@ -176,6 +187,87 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	return code, runErr
 }
 
+// runBudgeted is a run under --max-calls or --deadline, in three passes: a
+// first read of the input chooses the ids the budget allows (never answered
+// first, in input order, then the oldest expired answers), they are asked in
+// that order until the budget runs out, and a second read writes every row
+// without a call, with this run's answer, the journal's, or unchecked.
+func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) error {
+	c := v.c
+	sv := survey{sel: budget.NewSelector(c.budget.Capacity(c.rate, c.burst))}
+	if v.journal != nil {
+		sv.journal = v.journal
+	}
+	if err := sv.read(ctx, v.rd); err != nil || ctx.Err() != nil {
+		return err
+	}
+	ids := sv.sel.Ids()
+	v.idsToAsk = len(ids)
+	var until time.Time
+	if c.budget.Deadline > 0 {
+		until = v.start.Add(c.budget.Deadline)
+	}
+	v.asked = pipeline.NewAsked(len(ids))
+	progress := v.startProgress(ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
+		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.src.name + " the budget allows"})
+	err := pipeline.Ask(ctx, pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}, ids, v.client, v.asked)
+	progress.Stop()
+	if err != nil {
+		return err
+	}
+
+	rd, err := v.reopen()
+	if err != nil {
+		return err
+	}
+	pcfg.Offline = v.asked
+	pcfg.StaleBefore = v.stateNow.Add(-c.stateMaxAge)
+	// The second pass makes no call and is quick: after an interrupt it
+	// still writes every row (to FILE.partial), with what the first found.
+	return pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink)
+}
+
+// reopen opens the input again for a budgeted run's second pass: the file,
+// or what the first pass spooled of stdin; read as the first pass read it.
+func (v *validation) reopen() (*input.Reader, error) {
+	cfg := v.c.in
+	cfg.Format = v.rd.Format()
+	cfg.Delimiter = v.rd.Delimiter()
+	var r io.Reader
+	if v.spool != nil {
+		if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("read stdin again: %w", err)
+		}
+		r = v.spool
+	} else {
+		f, err := os.Open(v.src.name)
+		if err != nil {
+			return nil, fmt.Errorf("read the input again: %w", err)
+		}
+		v.closers = append(v.closers, func() { f.Close() })
+		r = f
+	}
+	rd, err := input.Open(v.src.name, r, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("read the input again: %w", err)
+	}
+	return rd, nil
+}
+
+// startProgress shows the progress pc describes (what progresses and its
+// total) until Stop; with --quiet it shows nothing.
+func (v *validation) startProgress(pc ProgressConfig) *Progress {
+	if v.c.quiet {
+		return nil
+	}
+	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, terminalWidth(v.env.Stderr)
+	pc.Name, pc.Interval, pc.Stats = v.src.name, v.c.progressInterval, v.stats
+	if v.c.logJSON {
+		pc.Logger = v.log // text: the progress's own lines, which carry the time
+	}
+	return StartProgress(pc)
+}
+
 // outcome is the exit code: how the run stopped, else its verdicts.
 func (v *validation) outcome(ctx context.Context, runErr error) (int, error) {
 	if code, err, ok := stopCode(ctx, runErr); !ok {
@@ -185,7 +277,7 @@ func (v *validation) outcome(ctx context.Context, runErr error) (int, error) {
 	switch {
 	case s.Verdict(verdict.Error) > 0:
 		return exitRowErrors, nil
-	case s.Verdict(verdict.Taken)+s.Verdict(verdict.Duplicate)+s.Verdict(verdict.Invalid) > 0:
+	case s.Verdict(verdict.Taken)+s.Verdict(verdict.Duplicate)+s.Verdict(verdict.Invalid)+s.Verdict(verdict.Unchecked) > 0:
 		return exitFindings, nil
 	}
 	return exitOK, nil
@@ -230,6 +322,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 			Concurrency: c.concurrency, Rate: c.rate, Burst: c.burst, Retries: c.retries,
 			TimeoutSeconds: c.timeout.Seconds(), Only: c.only.String(),
 			IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
+			MaxCalls: c.budget.MaxCalls, DeadlineSeconds: c.budget.Deadline.Seconds(),
 		},
 		Interrupted: ctx.Err() != nil,
 		ExitCode:    code,

@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -79,4 +80,14 @@ func decidedBytes(rd *input.Reader, stats *stats.Stats) func() int64 {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// spool copies r, as it is read, to a temporary file (0600: it holds the
+// export) for a second pass over stdin; the caller removes the file.
+func spool(r io.Reader) (io.Reader, *os.File, error) {
+	f, err := os.CreateTemp("", "azvalidate-stdin-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("spool stdin for a second pass: %w", err)
+	}
+	return io.TeeReader(r, f), f, nil
 }

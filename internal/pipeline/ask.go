@@ -26,6 +26,9 @@ type Asked struct {
 	n   atomic.Int64
 }
 
+// NewAsked returns an empty Asked for about n ids.
+func NewAsked(n int) *Asked { return &Asked{ans: make(map[string]azotte.Answer, n)} }
+
 // Answer returns the answer Ask got for id.
 func (a *Asked) Answer(id string) (azotte.Answer, bool) {
 	a.mu.Lock()
@@ -38,19 +41,17 @@ func (a *Asked) Answer(id string) (azotte.Answer, bool) {
 func (a *Asked) Len() int64 { return a.n.Load() }
 
 // Ask asks v about ids, in their order, through Concurrency workers, until
-// the ids or the deadline run out, and journals each answer. It is a
-// budgeted run's asking pass; its writing pass is a Run with Config.Offline
-// set to the Asked it returns (filled as the answers arrive, and usable
-// once Ask has returned).
+// the ids or the deadline run out, journals each answer and keeps it in
+// asked (whose Len counts them as they arrive). It is a budgeted run's
+// asking pass; its writing pass is a Run with Config.Offline set to asked.
 //
-// Ask returns early, with the answers so far, when ctx is done (no error:
-// the caller tells an interrupt from ctx) or on a fatal error (the
-// Validator's or the journal's), which it returns.
-func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator) (*Asked, error) {
+// Ask returns early when ctx is done (with no error: the caller tells an
+// interrupt from ctx) or on a fatal error (the Validator's or the
+// journal's), which it returns.
+func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *Asked) error {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 16
 	}
-	asked := &Asked{ans: make(map[string]azotte.Answer, len(ids))}
 	var next atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(cfg.Concurrency, len(ids)) {
@@ -81,5 +82,5 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator) (*Asked,
 			}
 		})
 	}
-	return asked, g.Wait()
+	return g.Wait()
 }

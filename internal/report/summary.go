@@ -28,10 +28,11 @@ import (
 //	input             {name, format, bytes, sha256}: bytes and sha256 are of the input as read (compressed, if it was)
 //	output            output file name, "-" for stdout
 //	settings          {base_url, path, tenant, sandbox, concurrency, rate (requests/s, 0 = unlimited),
-//	                  burst, retries, timeout_seconds, only, id_column, id_field, trim}; never a secret
+//	                  burst, retries, timeout_seconds, only, id_column, id_field, trim, max_calls,
+//	                  deadline_seconds}; never a secret
 //	rows              input rows decided
 //	distinct_ids      distinct usable ids
-//	verdicts          rows per verdict: available, taken, duplicate, invalid, error (all always present)
+//	verdicts          rows per verdict: available, taken, duplicate, invalid, error, unchecked (all always present)
 //	padded_ids        usable ids with surrounding white space (--trim off)
 //	api_calls         HTTP requests sent, retries included
 //	retries           requests that were repeats for the same id
@@ -42,6 +43,9 @@ import (
 //	near_duplicates   with --near-duplicates: {groups, similar_ids, by_kind {zero-width, space, case, unicode,
 //	                  mixed}, largest [{first_row, size, kinds, example}]} (at most 20 groups, largest first)
 //	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
+//	stale_answers     rows carrying an answer older than --state-max-age (a budget left their id unasked)
+//	oldest_answer     RFC 3339 time of the oldest answer any row carries; null when none
+//	waiting_ids       distinct ids a budget left unasked (unchecked, or carrying an expired answer)
 //	elapsed_seconds   end - start
 //	rows_per_second   rows / elapsed_seconds
 //	latency_ms        {p50, p95, p99, max} request latency in milliseconds (bucket upper bounds, ≤ 25% high)
@@ -63,6 +67,9 @@ type Summary struct {
 	JournalHits    int64            `json:"journal_hits"`
 	NearDuplicates *near.Stats      `json:"near_duplicates,omitempty"`
 	Changes        Changes          `json:"changes"`
+	StaleAnswers   int64            `json:"stale_answers"`
+	OldestAnswer   *time.Time       `json:"oldest_answer"`
+	WaitingIDs     int64            `json:"waiting_ids"`
 	ElapsedSeconds float64          `json:"elapsed_seconds"`
 	RowsPerSecond  float64          `json:"rows_per_second"`
 	LatencyMS      Latency          `json:"latency_ms"`
@@ -99,19 +106,21 @@ type InputInfo struct {
 // Settings are the run's effective settings. The API key is deliberately
 // absent: a summary is a file people attach to tickets.
 type Settings struct {
-	BaseURL        string  `json:"base_url"`
-	Path           string  `json:"path"`
-	Tenant         string  `json:"tenant"`
-	Sandbox        bool    `json:"sandbox"`
-	Concurrency    int     `json:"concurrency"`
-	Rate           float64 `json:"rate"` // requests per second; 0 = unlimited
-	Burst          int     `json:"burst"`
-	Retries        int     `json:"retries"`
-	TimeoutSeconds float64 `json:"timeout_seconds"`
-	Only           string  `json:"only"` // --only verdict list; "" = all
-	IDColumn       string  `json:"id_column"`
-	IDField        string  `json:"id_field"`
-	Trim           bool    `json:"trim"`
+	BaseURL         string  `json:"base_url"`
+	Path            string  `json:"path"`
+	Tenant          string  `json:"tenant"`
+	Sandbox         bool    `json:"sandbox"`
+	Concurrency     int     `json:"concurrency"`
+	Rate            float64 `json:"rate"` // requests per second; 0 = unlimited
+	Burst           int     `json:"burst"`
+	Retries         int     `json:"retries"`
+	TimeoutSeconds  float64 `json:"timeout_seconds"`
+	Only            string  `json:"only"` // --only verdict list; "" = all
+	IDColumn        string  `json:"id_column"`
+	IDField         string  `json:"id_field"`
+	Trim            bool    `json:"trim"`
+	MaxCalls        int     `json:"max_calls"`        // 0: no limit
+	DeadlineSeconds float64 `json:"deadline_seconds"` // 0: none
 }
 
 // Latency is request latency in milliseconds.
@@ -134,6 +143,10 @@ func (sum *Summary) Fill(s *stats.Stats) {
 	sum.Throttled = s.Throttled.Load()
 	sum.Changes = Changes{BecameTaken: s.BecameTaken.Load(), BecameAvailable: s.BecameAvailable.Load()}
 	sum.JournalHits = s.JournalHits.Load()
+	sum.StaleAnswers, sum.WaitingIDs = s.StaleAnswers.Load(), s.Waiting.Load()
+	if t := s.OldestAnswer(); !t.IsZero() {
+		sum.OldestAnswer = &t
+	}
 	sum.Verdicts = make(map[string]int64, len(verdict.All))
 	for _, v := range verdict.All {
 		sum.Verdicts[v.String()] = s.Verdict(v)
@@ -166,8 +179,12 @@ func (s Summary) WriteText(w io.Writer) error {
 	line("rows\t%s", human.Count(s.Rows))
 	line("distinct ids\t%s", human.Count(s.DistinctIDs))
 	width := len(human.Count(s.Rows)) // no verdict count exceeds the rows
+	budgeted := s.Settings.MaxCalls > 0 || s.Settings.DeadlineSeconds > 0
 	for _, v := range verdict.All {
 		n := s.Verdicts[v.String()]
+		if v == verdict.Unchecked && n == 0 && !budgeted {
+			continue // only a budget leaves rows unchecked
+		}
 		line("  %s\t%*s  %6s", v, width, human.Count(n), human.Percent(n, s.Rows))
 	}
 	if s.PaddedIDs > 0 {
@@ -186,6 +203,15 @@ func (s Summary) WriteText(w io.Writer) error {
 		for _, g := range n.Largest[:min(len(n.Largest), 3)] {
 			line("  row %d\t%s ids\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "))
 		}
+	}
+	if budgeted || s.WaitingIDs > 0 {
+		line("waiting\t%s\tnot asked this run (budget); the next runs ask them first", human.Plural(s.WaitingIDs, "id"))
+	}
+	if s.StaleAnswers > 0 {
+		line("stale answers\t%s\tcarry an answer older than --state-max-age, not refreshed", human.Plural(s.StaleAnswers, "row"))
+	}
+	if budgeted && s.OldestAnswer != nil {
+		line("oldest answer\t%s", s.OldestAnswer.UTC().Format(time.RFC3339))
 	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
 		line("changed\t%s became taken, %s became available since the journal's answers", human.Count(c.BecameTaken), human.Count(c.BecameAvailable))

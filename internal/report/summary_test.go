@@ -66,12 +66,12 @@ func TestSummaryJSONKeys(t *testing.T) {
 	}
 	want := map[string][]string{
 		"": {"tool", "version", "command", "start", "end", "input", "output", "settings", "rows", "distinct_ids",
-			"verdicts", "padded_ids", "api_calls", "retries", "http_429", "min_rate", "journal_hits", "changes", "elapsed_seconds",
+			"verdicts", "padded_ids", "api_calls", "retries", "http_429", "min_rate", "journal_hits", "changes", "stale_answers", "oldest_answer", "waiting_ids", "elapsed_seconds",
 			"rows_per_second", "latency_ms", "interrupted", "exit_code", "error"},
 		"input": {"name", "format", "bytes", "sha256"},
 		"settings": {"base_url", "path", "tenant", "sandbox", "concurrency", "rate", "burst", "retries",
-			"timeout_seconds", "only", "id_column", "id_field", "trim"},
-		"verdicts":   {"available", "taken", "duplicate", "invalid", "error"},
+			"timeout_seconds", "only", "id_column", "id_field", "trim", "max_calls", "deadline_seconds"},
+		"verdicts":   {"available", "taken", "duplicate", "invalid", "error", "unchecked"},
 		"latency_ms": {"p50", "p95", "p99", "max"},
 	}
 	for obj, keys := range want {
