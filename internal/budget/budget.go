@@ -8,6 +8,7 @@ package budget
 
 import (
 	"container/heap"
+	"hash/maphash"
 	"math"
 	"slices"
 	"time"
@@ -37,12 +38,16 @@ func (b Budget) Capacity(rate float64, burst int) int {
 }
 
 // Selector collects the ids a run should ask, in the order it should ask
-// them. It is not safe for concurrent use.
+// them. It may be told an id more than once (a row repeating it): it keeps
+// each once, and counts what it is told. It is not safe for concurrent use.
 type Selector struct {
 	capacity int // candidates kept at most; -1: all
 
 	unanswered []string
 	stale      staleHeap // the oldest stale answers, newest on top
+	seed       maphash.Seed
+	asked      *HashSet            // the ids in unanswered (they never leave it)
+	inHeap     map[string]struct{} // the ids in stale
 
 	counts Counts
 }
@@ -57,29 +62,41 @@ type Counts struct {
 
 // NewSelector returns a Selector keeping at most capacity ids (-1: all).
 func NewSelector(capacity int) *Selector {
-	return &Selector{capacity: capacity}
+	return &Selector{capacity: capacity, seed: maphash.MakeSeed(), asked: NewHashSet(), inHeap: make(map[string]struct{})}
 }
 
-// Unanswered tells s about a distinct id with no answer.
+// Full reports whether s holds as many never-answered ids as it may keep:
+// nothing it is told from now on changes Ids.
+func (s *Selector) Full() bool {
+	return s.capacity >= 0 && len(s.unanswered) >= s.capacity
+}
+
+// Unanswered tells s about an id with no answer.
 func (s *Selector) Unanswered(id string) {
 	s.counts.Unanswered++
-	if s.capacity < 0 || len(s.unanswered) < s.capacity {
+	if !s.Full() && s.asked.Add(maphash.String(s.seed, id)) {
 		s.unanswered = append(s.unanswered, id)
 	}
 }
 
-// Stale tells s about a distinct id whose answer, given at, has expired.
+// Stale tells s about an id whose answer, given at, has expired.
 func (s *Selector) Stale(id string, at time.Time) {
 	s.counts.Stale++
 	room := s.capacity - len(s.unanswered)
+	if _, ok := s.inHeap[id]; ok {
+		return
+	}
 	switch {
 	case s.capacity < 0 || s.stale.Len() < room:
 		heap.Push(&s.stale, staleID{id: id, at: at})
+		s.inHeap[id] = struct{}{}
 	case room > 0 && at.Before(s.stale.items[0].at):
 		// Older than the newest one kept: it takes that one's place.
+		delete(s.inHeap, s.stale.items[0].id)
 		s.stale.items[0] = staleID{id, at, s.stale.n}
 		s.stale.n++
 		heap.Fix(&s.stale, 0)
+		s.inHeap[id] = struct{}{}
 	}
 }
 

@@ -100,3 +100,27 @@ func TestRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectorRepeats: an id told twice (a duplicate row) is kept once.
+func TestSelectorRepeats(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	s := NewSelector(3)
+	s.Unanswered("u1")
+	s.Stale("s1", t0)
+	s.Unanswered("u1")
+	s.Stale("s1", t0)
+	s.Stale("s2", t0.Add(time.Hour))
+	s.Stale("s2", t0.Add(time.Hour))
+	if got, want := s.Ids(), []string{"u1", "s1", "s2"}; !slices.Equal(got, want) {
+		t.Errorf("Ids() = %q, want %q", got, want)
+	}
+	if s.Full() {
+		t.Error("Full with one never-answered id of 3")
+	}
+	s.Unanswered("u2")
+	s.Unanswered("u3")
+	if !s.Full() || !slices.Equal(s.Ids(), []string{"u1", "u2", "u3"}) {
+		t.Errorf("Full() = %v, Ids() = %q; want true and the three never answered", s.Full(), s.Ids())
+	}
+}

@@ -192,3 +192,37 @@ func TestBudgetStdin(t *testing.T) {
 		t.Errorf("%d requests, want 2", e.Requests())
 	}
 }
+
+// TestPlanBudget: plan with a budget says what one run asks and how many
+// such runs answer every id.
+func TestPlanBudget(t *testing.T) {
+	t.Parallel()
+	in, _, taken := budgetExport(t, 6000)
+	e := newEndpoint(t, sandbox.Config{Taken: taken})
+	state := filepath.Join(t.TempDir(), "crm.state")
+	if res := run(t, "", e.args(in, "--rate", "0", "--state", state, "--max-calls", "2500")...); res.code != 1 {
+		t.Fatalf("validate: exit %d\n%s", res.code, res.stderr)
+	}
+	sum := filepath.Join(t.TempDir(), "plan.json")
+	res := run(t, "", "plan", in, "--state", state, "--max-calls", "1500", "--summary", sum)
+	if res.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", res.code, res.stderr)
+	}
+	var p struct {
+		JournalHits int64 `json:"journal_hits"`
+		ThisRun     struct {
+			Calls, Unanswered, Stale int64
+		} `json:"this_run"`
+		RunsToCover int64 `json:"runs_to_cover"`
+	}
+	readJSON(t, sum, &p)
+	if p.JournalHits != 2500 || p.ThisRun.Calls != 1500 || p.ThisRun.Unanswered != 1500 || p.ThisRun.Stale != 0 || p.RunsToCover != 3 {
+		t.Errorf("plan: %+v; want 2500 hits, this run 1500 calls (1500 unanswered), 3 runs to cover 3500 ids", p)
+	}
+	if !strings.Contains(res.stdout, "runs to cover") || !strings.Contains(res.stdout, "--max-calls 1500") {
+		t.Errorf("plan's table does not show the budget:\n%s", res.stdout)
+	}
+	if e.Requests() != 2500 {
+		t.Errorf("%d requests: plan made calls", e.Requests()-2500)
+	}
+}

@@ -42,8 +42,13 @@ func openReader(name string, stdin io.Reader, cfg input.Config) (*inputFile, *in
 	return src, rd, nil
 }
 
+// newInputFile counts and hashes what is read of r.
+func newInputFile(name string, r io.Reader, c io.Closer) *inputFile {
+	return &inputFile{name: name, size: -1, r: r, c: c, hash: sha256.New()}
+}
+
 func openInput(name string, stdin io.Reader) (*inputFile, error) {
-	in := &inputFile{name: name, size: -1, r: stdin, c: io.NopCloser(nil), hash: sha256.New()}
+	in := newInputFile(name, stdin, io.NopCloser(nil))
 	if name == "-" {
 		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			return nil, errors.New("no input: give a FILE, or pipe an export to stdin")

@@ -37,7 +37,7 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 		s.sel = budget.NewSelector(0)
 	}
 	seed := maphash.MakeSeed()
-	seen := make(map[uint64]struct{})
+	seen := budget.NewHashSet()
 	for {
 		if s.rows%4096 == 0 && ctx.Err() != nil {
 			return nil
@@ -57,31 +57,29 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 		if row.Padded {
 			s.padded++
 		}
-		h := maphash.String(seed, row.ID)
-		if _, dup := seen[h]; dup {
+		if !seen.Add(maphash.String(seed, row.ID)) {
 			s.duplicates++
 			continue
 		}
-		seen[h] = struct{}{}
 		s.distinct++
-		s.classify(row.ID)
+		classify(s.journal, s.sel, row.ID)
 		if s.near != nil {
 			s.near.Add(row.ID, row.Seq)
 		}
 	}
 }
 
-// classify tells the selector what the journal holds for a distinct id.
-func (s *survey) classify(id string) {
-	if s.journal != nil {
-		if _, ok := s.journal.Lookup(id); ok {
-			s.sel.Fresh()
+// classify tells sel what the journal j (nil: none) holds for id.
+func classify(j journalView, sel *budget.Selector, id string) {
+	if j != nil {
+		if _, ok := j.Lookup(id); ok {
+			sel.Fresh()
 			return
 		}
-		if e, ok := s.journal.Stale(id); ok {
-			s.sel.Stale(id, e.Time)
+		if e, ok := j.Stale(id); ok {
+			sel.Stale(id, e.Time)
 			return
 		}
 	}
-	s.sel.Unanswered(id)
+	sel.Unanswered(id)
 }
