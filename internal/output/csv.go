@@ -43,6 +43,7 @@ func (c *csvWriter) writeHeader(names []string) {
 		c.line = c.appendField(c.line, n)
 	}
 	c.line = append(c.line, '\n')
+	c.header = 1
 	c.emit()
 }
 

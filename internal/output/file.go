@@ -127,6 +127,9 @@ func (f *File) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Err is the first Write error, or nil.
+func (f *File) Err() error { return f.werr }
+
 // Commit syncs and closes the temporary file and renames it to the path; after
 // it returns nil the file at the path is complete. On failure the temporary
 // file is removed. Calls after the first (or after Abandon) return nil.

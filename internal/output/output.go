@@ -177,10 +177,11 @@ func (e *ClashError) Error() string {
 // the first error, which sticks so that a failed disk is reported once, at the
 // next Write or Flush, and no later row is half written after it.
 type errWriter struct {
-	bw   *rowBuffer
-	line []byte // scratch: one encoded row, reused
-	tmp  []byte // scratch: a composed detail, reused
-	err  error
+	bw     *rowBuffer
+	header int64  // lines of bw that are a header, not a row
+	line   []byte // scratch: one encoded row, reused
+	tmp    []byte // scratch: a composed detail, reused
+	err    error
 }
 
 func (e *errWriter) emit() error {
@@ -190,6 +191,11 @@ func (e *errWriter) emit() error {
 	_, e.err = e.bw.Write(e.line)
 	return e.err
 }
+
+// Stored is the number of rows (the header not counted) handed to the
+// underlying writer by writes that succeeded: after a failed write to a File,
+// the rows its FILE.partial holds.
+func (e *errWriter) Stored() int64 { return max(e.bw.stored-e.header, 0) }
 
 // Flush writes buffered rows to the underlying writer; it returns the first
 // error seen by any Write or Flush.
@@ -205,8 +211,10 @@ func (e *errWriter) Flush() error {
 // (unlike bufio.Writer, which cuts a row at its buffer's end), so that a File
 // whose disk fills up can be cut back to a row boundary.
 type rowBuffer struct {
-	w   io.Writer
-	buf []byte
+	w      io.Writer
+	buf    []byte
+	rows   int64 // lines in buf
+	stored int64 // lines handed on by a Write that succeeded
 }
 
 func newRowBuffer(w io.Writer) *rowBuffer {
@@ -216,6 +224,7 @@ func newRowBuffer(w io.Writer) *rowBuffer {
 // Write buffers the row p, writing the buffer on once it is full.
 func (b *rowBuffer) Write(p []byte) (int, error) {
 	b.buf = append(b.buf, p...)
+	b.rows++
 	if len(b.buf) >= bufferSize {
 		if err := b.Flush(); err != nil {
 			return 0, err
@@ -236,6 +245,8 @@ func (b *rowBuffer) Flush() error {
 	if err != nil {
 		return err
 	}
+	b.stored += b.rows
+	b.rows = 0
 	if cap(b.buf) > 4*bufferSize {
 		b.buf = make([]byte, 0, bufferSize) // one huge row need not stay allocated
 	} else {
