@@ -54,15 +54,6 @@ func checkPaths(c *validateConfig) error {
 			return usageError("-o %s is a folder; name a file in it", c.output)
 		}
 	}
-	for _, w := range writes {
-		if w.flag == "--split" {
-			continue // its folder is created
-		}
-		dir := filepath.Dir(w.path)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageError("%s %s: no folder %s", w.flag, w.path, dir)
-		}
-	}
 	for i, w := range writes {
 		for _, r := range reads {
 			if samePath(w.path, r.path) {
@@ -73,6 +64,15 @@ func checkPaths(c *validateConfig) error {
 			if samePath(w.path, o.path) {
 				return clash(w, o)
 			}
+		}
+	}
+	for _, w := range writes {
+		dir := filepath.Dir(w.path)
+		if c.split != "" && filepath.Clean(dir) == filepath.Clean(c.split) {
+			continue // --split creates its folder
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usageError("%s %s: no folder %s", w.flag, w.path, dir)
 		}
 	}
 	return nil
@@ -89,7 +89,7 @@ func clash(w, other namedPath) error {
 	if other.flag != "" {
 		paren = append(paren, other.flag)
 	}
-	if filepath.Clean(w.path) != filepath.Clean(other.path) {
+	if w.path != other.path {
 		paren = append(paren, other.path)
 	}
 	role := other.role
