@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/verdict"
@@ -260,4 +261,54 @@ func TestCreateWritesNonRegularFilesDirectly(t *testing.T) {
 	if st, err := os.Stat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("%s is no longer a named pipe", fifo)
 	}
+}
+
+// BenchmarkFileGzip writes the same rows to a plain and to a .gz File and
+// reports the gzip file's cost in time and its size, each relative to the
+// plain file's in the same run.
+func BenchmarkFileGzip(b *testing.B) {
+	opt := Options{InputFormat: input.CSV, Header: []string{"externalId", "name", "email", "city"}}
+	recs := benchRecords(input.CSV)
+	const n = 100_000
+	dir := b.TempDir()
+	writeFile := func(name string) (time.Duration, int64) {
+		start := time.Now()
+		path := filepath.Join(dir, name)
+		f, err := Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := New(f, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			if err := w.Write(recs[i%len(recs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		st, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d, st.Size()
+	}
+	var plainT, gzT time.Duration
+	var plainB, gzB int64
+	for b.Loop() {
+		d, s := writeFile("out.csv")
+		plainT, plainB = plainT+d, s
+		d, s = writeFile("out.csv.gz")
+		gzT, gzB = gzT+d, s
+	}
+	b.ReportMetric(float64(gzT)/float64(plainT), "gz/plain-time")
+	b.ReportMetric(float64(gzB)/float64(plainB), "gz/plain-bytes")
+	b.ReportMetric(float64(n)*float64(b.N)/plainT.Seconds(), "plain-rows/s")
 }
