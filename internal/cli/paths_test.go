@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -259,5 +260,45 @@ func TestValidateNDJSONWrongIDField(t *testing.T) {
 	}
 	if e.Requests() != 0 {
 		t.Errorf("%d requests, want 0", e.Requests())
+	}
+}
+
+// An interrupted run names the signal, points to --state, and gives the
+// input's size, not how far it read.
+func TestValidateInterruptMessage(t *testing.T) {
+	t.Parallel()
+	e := newEndpoint(t, sandbox.Config{})
+	dir := t.TempDir()
+	text, _, _ := genCSV(20000, 20000)
+	in, sum := filepath.Join(dir, "in.csv"), filepath.Join(dir, "run.json")
+	if err := os.WriteFile(in, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(Interrupted(syscall.SIGTERM)) // before the first row: the run stops at once
+	var stdout, stderr bytes.Buffer
+	code := Run(ctx, e.args("--state", filepath.Join(dir, "st"), "--summary", sum, "-o", filepath.Join(dir, "out.csv"), in),
+		testEnv(strings.NewReader(""), &stdout, &stderr))
+	if code != 143 {
+		t.Fatalf("exit %d, want 143\n%s", code, stderr.String())
+	}
+	if want := "interrupted by SIGTERM; re-run with the same --state to resume"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+	var s struct {
+		Input struct {
+			Bytes int64 `json:"bytes"`
+		} `json:"input"`
+		Interrupted bool `json:"interrupted"`
+	}
+	b, err := os.ReadFile(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Interrupted || s.Input.Bytes != int64(len(text)) {
+		t.Errorf("summary interrupted %v input bytes %d, want true %d", s.Interrupted, s.Input.Bytes, len(text))
 	}
 }
