@@ -48,7 +48,15 @@ type Interrupt struct{ Signal os.Signal }
 // Interrupted returns the Interrupt for sig.
 func Interrupted(sig os.Signal) Interrupt { return Interrupt{sig} }
 
-func (i Interrupt) Error() string { return "interrupted by " + i.Signal.String() }
+func (i Interrupt) Error() string {
+	switch i.Signal {
+	case syscall.SIGINT:
+		return "interrupted by SIGINT"
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by " + i.Signal.String()
+}
 
 // ExitCode is 143 for SIGTERM and 130 otherwise (SIGINT), as shells report them.
 func (i Interrupt) ExitCode() int {

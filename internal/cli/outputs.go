@@ -6,10 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
-	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // outputs are everything a run writes rows to: the main output, the
@@ -23,7 +23,7 @@ type outputs struct {
 func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
 	format := c.outputFormat
 	if format == input.Unknown {
-		format = rd.Format()
+		format = outputFormat(c.output, rd.Format())
 	}
 	opts := output.Options{
 		Format:         format,
@@ -43,19 +43,17 @@ func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slo
 			o.finish(errors.New("not started"), false, log)
 		}
 	}()
-	if c.split != "" && c.output != "-" {
-		for _, v := range verdict.All {
-			if p := output.SplitPath(c.split, format, v); filepath.Clean(c.output) == p {
-				return o, usageError("-o %s would be overwritten by --split's %s", c.output, p)
-			}
-		}
-	}
 	if o.main, err = openOutput(c.output, stdout, opts); err != nil {
 		return o, err
 	}
 	o.sink = o.main.w
 	if c.changes != "" {
-		if o.changes, err = openOutput(c.changes, nil, opts); err != nil {
+		copts := opts
+		if c.outputFormat == input.Unknown {
+			copts.Format = outputFormat(c.changes, format)
+			copts.Comma = outputComma(copts.Format, rd)
+		}
+		if o.changes, err = openOutput(c.changes, nil, copts); err != nil {
 			return o, err
 		}
 	}
@@ -66,6 +64,20 @@ func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slo
 		o.sink = output.Tee(o.main.w, o.split)
 	}
 	return o, nil
+}
+
+// outputFormat is the format the extension of name asks for (after any
+// .gz): out.tsv is TSV, out.ndjson or out.jsonl NDJSON, out.csv CSV; else def.
+func outputFormat(name string, def input.Format) input.Format {
+	switch filepath.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz")) {
+	case ".csv":
+		return input.CSV
+	case ".tsv":
+		return input.TSV
+	case ".ndjson", ".jsonl":
+		return input.NDJSON
+	}
+	return def
 }
 
 // flush writes what the writers buffer.
@@ -98,6 +110,19 @@ func (o *outputs) finish(runErr error, wrote bool, log *slog.Logger) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rowsKept is, when writing the main output file failed (a full disk), the
+// number of rows its FILE.partial holds: fewer than the rows decided.
+func (o *outputs) rowsKept() (int64, bool) {
+	if o == nil || o.main == nil || o.main.file == nil || o.main.file.Err() == nil {
+		return 0, false
+	}
+	s, ok := o.main.w.(interface{ Stored() int64 })
+	if !ok {
+		return 0, false
+	}
+	return s.Stored(), true
 }
 
 // outputFile is an output: stdout, or a file that appears complete or not at all.

@@ -76,6 +76,9 @@ func runValidate(ctx context.Context, args []string, env Env) error {
 // before the first call.
 func (v *validation) open(ctx context.Context) error {
 	c := v.c
+	if err := checkPaths(c); err != nil {
+		return err
+	}
 	stdin := v.env.Stdin
 	if c.budget.Set() && c.file == "-" {
 		r, f, err := spool(stdin)
@@ -343,7 +346,11 @@ func (v *validation) finish(ctx context.Context, code int, runErr error) error {
 	}
 	if runErr != nil {
 		// Said through the logger, so that --log-format json stays JSON.
-		v.log.Error(runErr.Error())
+		msg := runErr.Error()
+		if ctx.Err() != nil && v.c.state != "" {
+			msg += "; re-run with the same --state to resume"
+		}
+		v.log.Error(msg)
 	}
 	return exitError{code: code}
 }
@@ -375,6 +382,12 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		sum.Error = runErr.Error()
 	}
 	sum.Fill(v.stats)
+	if v.src.size >= 0 {
+		sum.Input.Bytes = v.src.size // not the bytes read: an interrupted run stops short
+	}
+	if n, ok := v.outs.rowsKept(); ok {
+		sum.Rows = n // what FILE.partial holds
+	}
 	if v.near != nil {
 		st := v.near.Stats()
 		sum.NearDuplicates = &st

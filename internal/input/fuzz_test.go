@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -117,6 +118,21 @@ func FuzzNDJSON(f *testing.F) {
 			cfg.IDField = "a.externalId"
 		}
 		_, rows, err := readFrom(t, "fuzz", bytes.NewReader(data), cfg)
+		var nf *NoFieldError
+		if errors.As(err, &nf) {
+			// A wrong --id-field: no object the reader parsed may have it.
+			path := strings.Split(cmp.Or(cfg.IDField, "externalId"), ".")
+			for i, line := range bytes.Split(bytes.TrimPrefix(data, utf8BOM), []byte("\n")) {
+				line = bytes.TrimSuffix(line, []byte("\r"))
+				if len(line) > cmp.Or(cfg.MaxRecordBytes, defaultMaxRecord) || !json.Valid(line) || bytes.TrimSpace(line)[0] != '{' {
+					continue
+				}
+				if _, _, invalid := referenceID(line, path); !strings.HasPrefix(invalid, "no field") {
+					t.Fatalf("%v, but line %d %q has it", err, i+1, line)
+				}
+			}
+			return
+		}
 		if err != nil {
 			if len(bytes.TrimPrefix(data, utf8BOM)) == 0 {
 				return

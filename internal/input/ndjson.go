@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,7 +16,17 @@ type ndjsonReader struct {
 	field string   // Config.IDField, for messages
 	path  []string // field split at its dots
 	trim  bool
+
+	// Until an object has the field: the objects read and the top-level
+	// fields they had, to tell a wrong --id-field from rows lacking an id.
+	found   bool
+	objects int
+	fields  []string
 }
+
+// fieldProbe is how many objects without the id field make a wrong
+// --id-field, not a few rows lacking an id.
+const fieldProbe = 1000
 
 func newNDJSONReader(s *source, cfg Config) *ndjsonReader {
 	field := cfg.IDField
@@ -32,6 +43,10 @@ func (n *ndjsonReader) next() (Row, error) {
 	line, lineNo, tooLong, err := n.read(nil)
 	if err == io.EOF {
 		n.err = io.EOF
+		if !n.found && n.objects > 0 {
+			n.err = n.noField()
+		}
+		return Row{}, n.err
 	}
 	if err != nil {
 		return Row{}, err
@@ -55,8 +70,55 @@ func (n *ndjsonReader) next() (Row, error) {
 		row.Invalid = "blank line"
 	default:
 		row.ID, row.Padded, row.Invalid = n.id(line)
+		if !n.found && n.objects >= fieldProbe {
+			n.err = n.noField()
+			return Row{}, n.err
+		}
 	}
 	return row, nil
+}
+
+// noField is the error for an input none of whose first objects has the id
+// field.
+func (n *ndjsonReader) noField() error {
+	return &NoFieldError{Name: n.name, Field: n.field, Objects: n.objects, Fields: n.fields}
+}
+
+// NoFieldError is an NDJSON input none of whose first objects (up to 1,000)
+// has the id field: a wrong --id-field, not rows lacking an id. Unlike an
+// *Error (an input that broke off) it is a usage error.
+type NoFieldError struct {
+	Name    string   // input name as given
+	Field   string   // the id field looked for
+	Objects int      // objects read
+	Fields  []string // top-level fields seen in them, first seen first (a few dozen at most)
+}
+
+func (e *NoFieldError) Error() string {
+	seen := "none"
+	if len(e.Fields) > 0 {
+		seen = strings.Join(e.Fields, ", ")
+	}
+	return fmt.Sprintf("%s: no row has %q in its first %d objects (fields seen: %s); use --id-field",
+		e.Name, e.Field, e.Objects, seen)
+}
+
+// noteFields adds the top-level field names of obj, a valid JSON object, to
+// those seen, up to a few dozen.
+func (n *ndjsonReader) noteFields(obj []byte) {
+	const most = 30
+	i := skipSpace(obj, 1)
+	for obj[i] != '}' && len(n.fields) < most {
+		end := skipString(obj, i)
+		var k string
+		if json.Unmarshal(obj[i:end], &k) == nil && !slices.Contains(n.fields, k) {
+			n.fields = append(n.fields, k)
+		}
+		i = skipSpace(obj, skipSpace(obj, end)+1)
+		if i = skipSpace(obj, skipValue(obj, i)); obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
 }
 
 // id finds the id in a line, or says why there is none.
@@ -70,15 +132,21 @@ func (n *ndjsonReader) id(line []byte) (id string, padded bool, invalid string) 
 	if v[0] != '{' {
 		return "", false, "line is not a JSON object"
 	}
+	obj := v
 	for _, key := range n.path {
 		ok := false
 		if v[0] == '{' {
 			v, ok = lookup(v, key)
 		}
 		if !ok {
+			if !n.found {
+				n.objects++
+				n.noteFields(obj)
+			}
 			return "", false, fmt.Sprintf("no field %q", n.field)
 		}
 	}
+	n.found = true
 	switch c := v[0]; {
 	case c == '"':
 		if bytes.IndexByte(v, '\\') < 0 {

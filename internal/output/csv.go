@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 	"strings"
@@ -22,7 +21,7 @@ type csvWriter struct {
 
 func newCSVWriter(w io.Writer, opt Options, fromCSV bool, cols []column) *csvWriter {
 	c := &csvWriter{
-		errWriter: errWriter{bw: bufio.NewWriterSize(w, bufferSize)},
+		errWriter: errWriter{bw: newRowBuffer(w)},
 		sep:       string(opt.Comma),
 		fromCSV:   fromCSV,
 		columns:   opt.Columns,
@@ -44,6 +43,7 @@ func (c *csvWriter) writeHeader(names []string) {
 		c.line = c.appendField(c.line, n)
 	}
 	c.line = append(c.line, '\n')
+	c.header = 1
 	c.emit()
 }
 

@@ -2,11 +2,19 @@ package output
 
 import (
 	"bufio"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // File is an output file that appears at its path complete or not at all:
@@ -14,58 +22,151 @@ import (
 // on one file system and is atomic), and Commit renames it into place. It is
 // not safe for concurrent use.
 //
-// A path that names something other than a regular file (/dev/null,
-// /dev/stdout, a named pipe) is written directly: renaming over a device
-// would replace it.
+// A path ending in ".gz" is written gzip-compressed. A path that names
+// something other than a regular file (/dev/null, /dev/stdout, a named pipe)
+// is written directly: renaming over a device would replace it.
+//
+// Each Write is taken as ending on a row boundary (the Writers of this
+// package write whole rows per call): when one fails, on a full disk say,
+// the file kept by Abandon is cut back to the end of the last Write that
+// succeeded, so that FILE.partial never ends mid-row.
 type File struct {
-	f      *os.File
-	path   string
-	direct bool // writing to path itself, not to a temporary file
-	done   bool // committed or abandoned: later calls do nothing
+	f       *os.File
+	path    string
+	direct  bool // writing to path itself, not to a temporary file
+	done    bool // committed or abandoned: later calls do nothing
+	created time.Time
+
+	gz    *gzip.Writer // non-nil for a .gz path
+	n     int64        // bytes written to f
+	kept  int64        // bytes of f up to the end of the last successful Write
+	crc   uint32       // gzip: CRC-32 of the uncompressed bytes up to kept
+	size  uint32       // gzip: uncompressed bytes up to kept, modulo 2^32
+	werr  error        // the first Write error; Write fails from then on
+	count countWriter  // counts what reaches f
+
+	fullAt int64 // tests: the disk is full once f holds this many bytes; 0: never
 }
 
-// Create opens a temporary file beside path, named ".<base>.tmp-*", with mode
-// 0644 (a temporary file is 0600, too strict for an export others read).
+// countWriter counts the bytes that reach the file under a gzip stream.
+type countWriter struct{ f *File }
+
+func (c countWriter) Write(p []byte) (int, error) {
+	if full := c.f.fullAt; full > 0 && c.f.n+int64(len(p)) > full {
+		n, _ := c.f.f.Write(p[:full-c.f.n])
+		c.f.n += int64(n)
+		return n, syscall.ENOSPC
+	}
+	n, err := c.f.f.Write(p)
+	c.f.n += int64(n)
+	return n, err
+}
+
+// Create opens a temporary file beside path, named ".<base>.tmp-*", created
+// with mode 0666 less the umask, as any file a program writes (a temporary
+// file from os.CreateTemp is 0600).
 func Create(path string) (*File, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, cause(err))
 		}
-		return &File{f: f, path: path, direct: true}, nil
+		return newFile(f, path, true), nil
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, cause(err))
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, "."+base+".tmp-"+rand.Text()[:12])
+		// The kernel applies the umask to 0666: no need to read it, which on
+		// Unix means setting it, for the whole process.
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, cause(err))
+		}
+		return newFile(f, path, false), nil
 	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("create %s: %w", path, cause(err))
-	}
-	return &File{f: f, path: path}, nil
 }
 
-// Write writes to the temporary file.
-func (f *File) Write(p []byte) (int, error) { return f.f.Write(p) }
+func newFile(f *os.File, path string, direct bool) *File {
+	o := &File{f: f, path: path, direct: direct, created: time.Now()}
+	o.count.f = o
+	if strings.HasSuffix(strings.ToLower(path), ".gz") {
+		o.gz = gzip.NewWriter(o.count)
+	}
+	return o
+}
+
+// Write writes p to the temporary file, compressed for a .gz path. After a
+// failed Write every later one fails with the same error.
+func (f *File) Write(p []byte) (int, error) {
+	if f.werr != nil {
+		return 0, f.werr
+	}
+	if f.gz == nil {
+		n, err := f.count.Write(p)
+		if err == nil && n < len(p) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			f.werr = err
+			return n, err
+		}
+		f.kept = f.n
+		return n, nil
+	}
+	// A sync flush after each Write ends a deflate block on a byte boundary:
+	// a point the stream can be cut at and closed by hand (see keep).
+	n, err := f.gz.Write(p)
+	if err == nil {
+		err = f.gz.Flush()
+	}
+	if err != nil {
+		f.werr = err
+		return n, err
+	}
+	f.kept = f.n
+	f.crc = crc32.Update(f.crc, crc32.IEEETable, p)
+	f.size += uint32(len(p))
+	return n, nil
+}
+
+// Err is the first Write error, or nil.
+func (f *File) Err() error { return f.werr }
 
 // Commit syncs and closes the temporary file and renames it to the path; after
 // it returns nil the file at the path is complete. On failure the temporary
 // file is removed. Calls after the first (or after Abandon) return nil.
+//
+// Committing also removes what earlier runs writing the same path left: its
+// FILE.partial, and temporary files older than this one (left by a run that
+// was killed).
 func (f *File) Commit() error {
 	if f.done {
 		return nil
 	}
 	f.done = true
+	err := f.werr
+	if f.gz != nil && err == nil {
+		err = f.gz.Close()
+	}
 	if f.direct {
-		return f.f.Close()
+		if cerr := f.f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.path, cause(err))
+		}
+		return nil
 	}
 	tmp := f.f.Name()
-	err := f.f.Sync()
+	if err == nil {
+		err = f.f.Sync()
+	}
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}
@@ -76,8 +177,35 @@ func (f *File) Commit() error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", f.path, cause(err))
 	}
+	f.removeLeftovers()
 	syncDir(filepath.Dir(f.path))
 	return nil
+}
+
+// removeLeftovers removes, best effort, FILE.partial and the ".FILE.tmp-*"
+// files last changed before this File was created: a run still writing the
+// same path (which would be a mistake) keeps its temporary file.
+func (f *File) removeLeftovers() {
+	if st, err := os.Lstat(f.path + ".partial"); err == nil && st.Mode().IsRegular() {
+		os.Remove(f.path + ".partial")
+	}
+	dir, base := filepath.Split(f.path)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".tmp-"
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(f.created) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Abandon closes the temporary file and either renames it to path+".partial"
@@ -92,16 +220,52 @@ func (f *File) Abandon(keepPartial bool) error {
 		return f.f.Close() // what was written is there already
 	}
 	tmp := f.f.Name()
-	err := f.f.Close()
+	var err error
 	if keepPartial {
-		if rerr := os.Rename(tmp, f.path+".partial"); rerr != nil {
+		err = f.keep()
+	}
+	if cerr := f.f.Close(); err == nil {
+		err = cerr
+	}
+	if keepPartial && err == nil {
+		err = os.Rename(tmp, f.path+".partial")
+	}
+	if keepPartial {
+		if err != nil {
 			os.Remove(tmp)
-			return fmt.Errorf("keep %s.partial: %w", f.path, cause(errors.Join(err, rerr)))
+			return fmt.Errorf("keep %s.partial: %w", f.path, cause(err))
 		}
 		return nil
 	}
 	if rerr := os.Remove(tmp); rerr != nil {
 		return fmt.Errorf("remove %s: %w", tmp, cause(rerr))
+	}
+	return nil
+}
+
+// keep ends the temporary file on a row boundary: closed as it is when every
+// Write succeeded, else cut back to the end of the last successful one (and,
+// for gzip, closed by hand there: a final empty block and the trailer).
+func (f *File) keep() error {
+	if f.werr == nil {
+		if f.gz != nil {
+			return f.gz.Close()
+		}
+		return nil
+	}
+	if err := f.f.Truncate(f.kept); err != nil {
+		return err
+	}
+	if f.gz == nil || f.kept == 0 {
+		return nil
+	}
+	// After a sync flush the deflate stream is byte aligned: a final stored
+	// block of length 0 ends it, then the gzip trailer (CRC-32, size).
+	end := []byte{0x01, 0x00, 0x00, 0xff, 0xff}
+	end = binary.LittleEndian.AppendUint32(end, f.crc)
+	end = binary.LittleEndian.AppendUint32(end, f.size)
+	if _, err := f.f.WriteAt(end, f.kept); err != nil {
+		f.f.Truncate(f.kept) // a stream without its end still decompresses
 	}
 	return nil
 }
@@ -118,8 +282,22 @@ func syncDir(dir string) {
 }
 
 // WriteFile writes a whole file through fill, buffered, with the guarantees
-// of File: complete or not at all.
+// of File: complete or not at all. When it fails, an earlier file at path is
+// removed too, so that no stale file (yesterday's summary, saying all went
+// well) stands in for the one that could not be written.
 func WriteFile(path string, fill func(io.Writer) error) error {
+	err := writeFile(path, fill)
+	if err != nil {
+		if st, serr := os.Lstat(path); serr == nil && st.Mode().IsRegular() {
+			if rerr := os.Remove(path); rerr == nil {
+				err = fmt.Errorf("%w (the earlier %s was removed)", err, path)
+			}
+		}
+	}
+	return err
+}
+
+func writeFile(path string, fill func(io.Writer) error) error {
 	f, err := Create(path)
 	if err != nil {
 		return err

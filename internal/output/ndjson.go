@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -24,7 +23,7 @@ type jsonWriter struct {
 // NDJSON objects, or, with keys, to objects built from CSV/TSV rows.
 func newJSONWriter(w io.Writer, opt Options, cols []column, added, keys []string) *jsonWriter {
 	j := &jsonWriter{
-		errWriter: errWriter{bw: bufio.NewWriterSize(w, bufferSize)},
+		errWriter: errWriter{bw: newRowBuffer(w)},
 		fromCSV:   keys != nil,
 		columns:   opt.Columns,
 	}

@@ -7,7 +7,6 @@
 package output
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -178,10 +177,11 @@ func (e *ClashError) Error() string {
 // the first error, which sticks so that a failed disk is reported once, at the
 // next Write or Flush, and no later row is half written after it.
 type errWriter struct {
-	bw   *bufio.Writer
-	line []byte // scratch: one encoded row, reused
-	tmp  []byte // scratch: a composed detail, reused
-	err  error
+	bw     *rowBuffer
+	header int64  // lines of bw that are a header, not a row
+	line   []byte // scratch: one encoded row, reused
+	tmp    []byte // scratch: a composed detail, reused
+	err    error
 }
 
 func (e *errWriter) emit() error {
@@ -192,6 +192,11 @@ func (e *errWriter) emit() error {
 	return e.err
 }
 
+// Stored is the number of rows (the header not counted) handed to the
+// underlying writer by writes that succeeded: after a failed write to a File,
+// the rows its FILE.partial holds.
+func (e *errWriter) Stored() int64 { return max(e.bw.stored-e.header, 0) }
+
 // Flush writes buffered rows to the underlying writer; it returns the first
 // error seen by any Write or Flush.
 func (e *errWriter) Flush() error {
@@ -200,6 +205,54 @@ func (e *errWriter) Flush() error {
 	}
 	e.err = e.bw.Flush()
 	return e.err
+}
+
+// rowBuffer buffers whole rows and hands them on in one Write of whole rows
+// (unlike bufio.Writer, which cuts a row at its buffer's end), so that a File
+// whose disk fills up can be cut back to a row boundary.
+type rowBuffer struct {
+	w      io.Writer
+	buf    []byte
+	rows   int64 // lines in buf
+	stored int64 // lines handed on by a Write that succeeded
+}
+
+func newRowBuffer(w io.Writer) *rowBuffer {
+	return &rowBuffer{w: w, buf: make([]byte, 0, bufferSize)}
+}
+
+// Write buffers the row p, writing the buffer on once it is full.
+func (b *rowBuffer) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	b.rows++
+	if len(b.buf) >= bufferSize {
+		if err := b.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush writes the buffered rows in one Write.
+func (b *rowBuffer) Flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	n, err := b.w.Write(b.buf)
+	if err == nil && n < len(b.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return err
+	}
+	b.stored += b.rows
+	b.rows = 0
+	if cap(b.buf) > 4*bufferSize {
+		b.buf = make([]byte, 0, bufferSize) // one huge row need not stay allocated
+	} else {
+		b.buf = b.buf[:0]
+	}
+	return nil
 }
 
 // detail is the detail cell or field of r. For a CSV/TSV row that could not
