@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -114,23 +115,38 @@ func rows(n int) []*Record {
 }
 
 // On a full disk, FILE.partial ends on a row boundary: whole rows, in order,
-// as many as the Writer says it stored; for gzip, a complete stream.
+// as many as the Writer says it stored; for gzip, a complete stream. The
+// kernel refuses the writes: the process's file size limit (RLIMIT_FSIZE)
+// stands for the full disk, and EFBIG for ENOSPC. The limit is the whole
+// process's, so this test runs alone (not in parallel).
 func TestFileFullDiskKeepsWholeRows(t *testing.T) {
-	t.Parallel()
 	opt := Options{InputFormat: input.CSV, Header: []string{"externalId", "note"}}
 	recs := rows(5000)
 	whole := write(t, opt, recs...)
+	signal.Ignore(syscall.SIGXFSZ) // else the kernel's signal would end the process
+	var unlimited syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
+		t.Fatal(err)
+	}
+	lift := func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(lift)
 	for _, name := range []string{"out.csv", "out.csv.gz"} {
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
 			path := filepath.Join(t.TempDir(), name)
 			f, err := Create(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.fullAt = 150_000 + 333 // mid-row, mid-buffer (compressed: after some buffers)
+			full := uint64(150_000 + 333) // mid-row, mid-buffer (compressed: after some buffers)
 			if name == "out.csv.gz" {
-				f.fullAt = 20_000 + 333
+				full = 20_000 + 333
+			}
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: full, Max: unlimited.Max}); err != nil {
+				t.Fatal(err)
 			}
 			w, err := New(f, opt)
 			if err != nil {
@@ -145,12 +161,13 @@ func TestFileFullDiskKeepsWholeRows(t *testing.T) {
 			if werr == nil {
 				werr = w.Flush()
 			}
-			if !errors.Is(werr, syscall.ENOSPC) {
-				t.Fatalf("write error %v, want ENOSPC (the disk never filled: raise the rows)", werr)
+			if !errors.Is(werr, syscall.EFBIG) {
+				t.Fatalf("write error %v, want EFBIG (the limit was never reached: raise the rows)", werr)
 			}
 			if f.Err() == nil {
 				t.Error("File.Err is nil after a failed write")
 			}
+			lift() // the space a full disk frees when the tail is cut
 			if err := f.Abandon(true); err != nil {
 				t.Fatal(err)
 			}
