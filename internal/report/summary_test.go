@@ -71,7 +71,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		"input": {"name", "format", "bytes", "sha256"},
 		"settings": {"base_url", "path", "tenant", "sandbox", "concurrency", "rate", "burst", "retries",
 			"timeout_seconds", "only", "id_column", "id_field", "trim"},
-		"verdicts":   {"available", "taken", "duplicate", "invalid", "error"},
+		"verdicts":   {"available", "taken", "duplicate", "invalid", "error", "unchecked"},
 		"latency_ms": {"p50", "p95", "p99", "max"},
 	}
 	for obj, keys := range want {
