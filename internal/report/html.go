@@ -42,7 +42,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 4px 10px 4px 0; border-bottom: 1px solid #edf0f3; vertical-align: baseline; overflow-wrap: anywhere; }
 thead th { color: #5a6472; font-weight: 600; border-bottom: 1px solid #cfd6de; }
 .kv th { width: 200px; color: #5a6472; font-weight: normal; overflow-wrap: normal; }
-.pair .kv th { width: 40%; }
+.pair .kv th { width: 30%; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .mono, .id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 13px; }
 /* Ids, digests and codes are never broken: a split id reads as two. */
