@@ -118,9 +118,11 @@ func latencyChart(buckets []stats.Bucket, q Latency) *chart {
 		c.text(x, plotB+16, "middle", "label", human.Duration(buckets[i].Upper))
 	}
 	c.text(plotL+plotInnerW/2, plotB+34, "middle", "label", "request latency (bucket upper bounds)")
-	// Quantile marks, their labels above the plot; a label close to an
-	// earlier one goes one line lower.
-	var placed []float64
+	// Quantile marks, named above the plot (their values are in the table
+	// beside the chart, written once); a name that would overlap an earlier
+	// one goes one line lower.
+	type span struct{ lo, hi float64 }
+	var placed [][]span // per level
 	for _, m := range []struct {
 		name string
 		ms   float64
@@ -141,20 +143,31 @@ func latencyChart(buckets []stats.Bucket, q Latency) *chart {
 			frac = float64(d-b.Lower) / float64(b.Upper-b.Lower)
 		}
 		x := plotL + (float64(i)+frac)*bw
-		level := 0
-		for _, px := range placed {
-			if math.Abs(px-x) < 80 {
-				level++
-			}
+		const labelW = 3 + 3*7 // about 7 units a character
+		anchor, s := "start", span{x, x + labelW}
+		if s.hi > plotW { // keep it inside
+			anchor, s = "end", span{x - labelW, x}
 		}
-		placed = append(placed, x)
+		level := 0
+	levels:
+		for ; level < len(placed); level++ {
+			for _, p := range placed[level] {
+				if s.lo < p.hi+4 && p.lo < s.hi+4 {
+					continue levels
+				}
+			}
+			break
+		}
+		if level == len(placed) {
+			placed = append(placed, nil)
+		}
+		placed[level] = append(placed[level], s)
 		y := plotT - 30 + float64(level)*12
-		label := m.name + " " + human.Duration(d)
 		c.line(x, y+2, x, plotB, "mark")
-		if x+3+float64(len(label))*7 > plotW { // about 7 units a character: keep it inside
-			c.text(x-3, y, "end", "mark", label)
+		if anchor == "end" {
+			c.text(x-3, y, anchor, "mark", m.name)
 		} else {
-			c.text(x+3, y, "start", "mark", label)
+			c.text(x+3, y, anchor, "mark", m.name)
 		}
 	}
 	return c

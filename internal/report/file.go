@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -26,6 +27,35 @@ func reportWriter(path string) (func(io.Writer, Summary, *Audit) error, error) {
 func CheckReportPath(path string) error {
 	_, err := reportWriter(path)
 	return err
+}
+
+// CheckReportPaths checks every --report path as CheckReportPath does, and
+// refuses a path given twice (after cleaning: "a.html" and "./a.html" are
+// one file), which would write one file twice and mean a typo.
+func CheckReportPaths(paths []string) error {
+	seen := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		if err := CheckReportPath(p); err != nil {
+			return err
+		}
+		c := filepath.Clean(p)
+		if seen[c] {
+			return fmt.Errorf("report %s: given twice", p)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// WriteReportFiles writes the audit report to every path, each as
+// WriteReportFile does. A file that fails does not stop the others; the
+// error joins every failure, each naming its file.
+func WriteReportFiles(paths []string, s Summary, a *Audit) error {
+	var errs []error
+	for _, p := range paths {
+		errs = append(errs, WriteReportFile(p, s, a))
+	}
+	return errors.Join(errs...)
 }
 
 // WriteReportFile writes the audit report to path, as HTML or Markdown by its

@@ -28,7 +28,7 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 
 	p("# azvalidate audit report\n\n")
 	p("Input %s · %s → %s · %s\n\n", mdText(s.Input.Name), v.StartText, v.EndText, mdText(v.Tool))
-	p("**Exit code %d:** %s\n\n", s.ExitCode, v.ExitMeaning)
+	p("**Exit code %d:** %s\n\n", s.ExitCode, mdText(v.Outcome))
 
 	p("## Input\n\n")
 	kv(v.Input)
@@ -53,9 +53,21 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 	p("```\n\n")
 
 	p("## Request latency\n\n")
-	kv(v.Latency)
+	p("|")
+	for _, f := range v.Latency {
+		p(" %s |", f.Name)
+	}
+	p("\n|")
+	for range v.Latency {
+		p("--:|")
+	}
+	p("\n|")
+	for _, f := range v.Latency {
+		p(" %s |", f.Value)
+	}
+	p("\n\n")
 	if len(v.LatencyBars) > 0 {
-		p("Requests per latency bucket (upper bounds; quantiles are bucket bounds, at most 25%% high):\n\n")
+		p("Requests per latency bucket (upper bounds; the quantiles above are bucket bounds, at most 25%% high):\n\n")
 		textChart(p, v.LatencyBars)
 	} else {
 		p("No request was timed.\n\n")
@@ -66,9 +78,9 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 	case !v.HasAudit:
 		p("Not recorded.\n\n")
 	case len(v.ThroughputBars) == 0:
-		p("%s.\n\n", v.ThroughputNote)
+		p("%s\n\n", v.ThroughputText)
 	default:
-		p("Rows decided per second, from the start of the run; %s.\n\n", v.ThroughputNote)
+		p("%s\n\n", v.ThroughputText)
 		textChart(p, v.ThroughputBars)
 	}
 
@@ -84,6 +96,18 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 		p("\n")
 	}
 	p("%s\n\n", v.DuplicateNote)
+
+	if v.NearNote != "" {
+		p("## Near-collisions\n\n")
+		if len(v.Near) > 0 {
+			p("| first row | ids | kinds | example |\n|--:|--:|---|---|\n")
+			for _, g := range v.Near {
+				p("| %s | %s | %s | %s |\n", g.FirstRow, g.Size, g.Kinds, mdText(g.Example))
+			}
+			p("\n")
+		}
+		p("%s\n\n", v.NearNote)
+	}
 
 	rows := func(title string, l rowList) {
 		p("## %s\n\n", title)
@@ -107,16 +131,18 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 	rows("Error rows", v.ErrorList)
 
 	p("## Outcome\n\n| | |\n|---|---|\n")
-	p("| exit code | %d: %s |\n", s.ExitCode, v.ExitMeaning)
+	p("| exit code | %d: %s |\n", s.ExitCode, mdText(v.Outcome))
 	interrupted := "no"
 	if s.Interrupted {
 		interrupted = "yes: the output holds only the rows finished before the signal"
 	}
 	p("| interrupted | %s |\n", interrupted)
 	if s.Error != "" {
-		p("| error | %s |\n", mdText(s.Error))
+		p("| error | %s |\n", mdText(v.ErrorText))
 	}
 	p("\n")
+	p("Ids and other text from the input show invisible characters escaped: %s is a no-break space, %s a zero-width space, %s a space at either end, %s a backslash.\n",
+		mdText(`\u00a0`), mdText(`\u200b`), mdText(`\x20`), mdText(`\\`))
 	return bw.Flush()
 }
 

@@ -133,25 +133,25 @@ func want(s Summary, a *Audit) map[string][]string {
 		"input":    {s.Input.Name, human.Count(s.Input.Bytes), human.Bytes(s.Input.Bytes), s.Input.SHA256, s.Output},
 		"settings": {s.Settings.BaseURL, s.Settings.Path, s.Settings.Tenant, fmt.Sprint(s.Settings.Concurrency), "8 requests/s", fmt.Sprint(s.Settings.Retries), "15s"},
 		"run":      {s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), human.Count(s.Rows), human.Count(s.DistinctIDs), s.Version},
-		"latency":  {msText(s.LatencyMS.P50), msText(s.LatencyMS.P95), msText(s.LatencyMS.P99), msText(s.LatencyMS.Max)},
+		"latency":  {latencyText(s.LatencyMS.P50), latencyText(s.LatencyMS.P95), latencyText(s.LatencyMS.P99), latencyText(s.LatencyMS.Max)},
 		"requests": {human.Count(s.APICalls), human.Count(s.Retries), human.Count(s.Throttled), "4.5 requests/s"},
-		"outcome":  {fmt.Sprint(s.ExitCode), "some rows got no answer"},
+		"outcome":  {fmt.Sprint(s.ExitCode), human.Plural(s.Verdicts["error"], "row") + " got no answer (error)"},
 	}
 	for _, v := range verdict.All {
 		n := s.Verdicts[v.String()]
 		w["verdicts"] = append(w["verdicts"], v.String(), human.Count(n), share(n, s.Rows))
 	}
 	for _, d := range a.Duplicates() {
-		w["duplicates"] = append(w["duplicates"], d.ID, fmt.Sprint(d.First), fmt.Sprint(d.Rows))
+		w["duplicates"] = append(w["duplicates"], visible(d.ID), fmt.Sprint(d.First), fmt.Sprint(d.Rows))
 	}
 	for _, r := range a.Taken() {
-		w["taken"] = append(w["taken"], fmt.Sprint(r.Row), r.ID)
+		w["taken"] = append(w["taken"], fmt.Sprint(r.Row), visible(r.ID))
 	}
 	w["taken"] = append(w["taken"], human.Count(s.Verdicts["taken"])+" taken rows")
 	for _, r := range a.Errors() {
-		w["errors"] = append(w["errors"], fmt.Sprint(r.Row), r.ID, r.Detail, r.MessageCode)
+		w["errors"] = append(w["errors"], fmt.Sprint(r.Row), visible(r.ID), visible(r.Detail), visible(r.MessageCode))
 	}
-	w["throughput"] = []string{"average " + human.Rate(s.RowsPerSecond) + " rows/s", human.Duration(a.Throughput().Bucket)}
+	w["throughput"] = []string{"average " + human.Rate(s.RowsPerSecond) + " rows/s"}
 	return w
 }
 

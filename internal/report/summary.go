@@ -237,6 +237,56 @@ func (s Summary) WriteText(w io.Writer) error {
 	return tw.Flush()
 }
 
+// Outcome says what happened to the run in a few words, from its exit code,
+// error, interruption and verdicts: the banner of the HTML and Markdown
+// reports, so that both word it alike. status is the banner's colour: "ok"
+// (every row available), "warn" (findings, or rows a budget left
+// unchecked) or "bad" (the run stopped, broke off or left rows unanswered).
+func (s Summary) Outcome() (text, status string) {
+	rows := func(v verdict.Verdict) int64 { return s.Verdicts[v.String()] }
+	unchecked := ""
+	if n := rows(verdict.Unchecked); n > 0 {
+		unchecked = "; " + human.Plural(n, "row") + " unchecked: the run's budget ran out"
+	}
+	switch c := s.ExitCode; {
+	case s.Interrupted || c == 130 || c == 143:
+		sig := "SIGINT"
+		if c == 143 {
+			sig = "SIGTERM"
+		}
+		return "interrupted by " + sig + " after " + human.Plural(s.Rows, "row") + "; the output holds only those", "bad"
+	case c == 3 && s.Error != "":
+		// A fatal error with exit code 3 is the input's: it could not be read to its end.
+		if s.Rows == 0 {
+			return "the input broke off before its first row", "bad"
+		}
+		return "the input broke off after row " + human.Count(s.Rows), "bad"
+	case s.Error != "":
+		return "stopped: " + visible(s.Error), "bad"
+	case c == 3:
+		return human.Plural(rows(verdict.Error), "row") + " got no answer (error)" + unchecked, "bad"
+	case c == 1:
+		var found []string
+		for _, v := range []verdict.Verdict{verdict.Taken, verdict.Duplicate, verdict.Invalid} {
+			if n := rows(v); n > 0 {
+				found = append(found, human.Count(n)+" "+v.String())
+			}
+		}
+		text := "finished with findings"
+		if len(found) > 0 {
+			text += ": " + strings.Join(found, ", ")
+		}
+		return text + unchecked, "warn"
+	case c == 0 && unchecked != "":
+		return "every row asked is available" + unchecked, "warn"
+	case c == 0:
+		return "every row available", "ok"
+	case c == 2:
+		return "stopped: a usage, configuration or credential error, or an output that could not be written", "bad"
+	}
+	return "stopped with exit code " + strconv.Itoa(s.ExitCode), "bad"
+}
+
 func msText(v float64) string {
 	return time.Duration(v * float64(time.Millisecond)).Round(100 * time.Microsecond).String()
 }

@@ -15,9 +15,9 @@ import (
 // view is what the HTML and Markdown reports show, computed once from a
 // Summary and an Audit so that both formats say the same thing.
 type view struct {
-	S           Summary
-	Status      string // "ok", "warn" or "bad": the exit code's colour
-	ExitMeaning string
+	S       Summary
+	Outcome string // what happened, from Summary.Outcome
+	Status  string // "ok", "warn" or "bad": the outcome's colour
 
 	Input    []field
 	Settings []field
@@ -27,19 +27,25 @@ type view struct {
 	Verdicts     []verdictLine
 	VerdictChart *chart
 
-	Latency      []field // p50, p95, p99, max
+	Latency      []field // p50, p95, p99, max: the one place they are written
 	LatencyBars  []bar   // the histogram's non-empty range
-	LatencyChart *chart  // nil when no request was timed
+	LatencyChart *chart  // nil when no request was timed; marks named, not valued
 
-	ThroughputBars  []bar // rows/s per bucket, merged for text
-	ThroughputNote  string
 	ThroughputChart *chart // nil when no row was decided
+	ThroughputNote  string // what the chart's bars are
+	ThroughputBars  []bar  // the Markdown text chart: the chart's bars, merged to fit
+	ThroughputText  string // what the text bars are
 
-	Duplicates    []DuplicateGroup
+	Duplicates    []DuplicateGroup // ids escaped with visible
 	DuplicateNote string
-	TakenList     rowList
-	ErrorList     rowList
-	HasAudit      bool
+
+	Near      []nearLine // near-collision groups, largest first; nil without --near-duplicates
+	NearNote  string     // "" without --near-duplicates
+	TakenList rowList
+	ErrorList rowList
+	HasAudit  bool
+
+	ErrorText string // the Summary's error, escaped with visible
 
 	Tool, StartText, EndText, RowsText, DistinctText string
 }
@@ -52,7 +58,17 @@ type rowList struct {
 	HasDetail bool // some row has a detail (taken rows seldom do)
 }
 
-type field struct{ Name, Value string }
+type field struct {
+	Name, Value string
+	Code        bool // an id, digest or code: set in monospace and never broken
+}
+
+// nearLine is one group of near-colliding ids as a report lists it.
+type nearLine struct {
+	FirstRow, Size string
+	Kinds          string
+	Example        string // escaped with visible; "-" when not kept
+}
 
 type verdictLine struct {
 	Name, Count, Share, Color string
@@ -67,36 +83,21 @@ type bar struct {
 }
 
 // verdictColors are the verdicts' colours in charts: green for available,
-// amber for taken, blue for duplicate, grey for invalid, red for error.
+// amber for taken, blue for duplicate, grey for invalid, red for error,
+// brown for unchecked.
 var verdictColors = map[verdict.Verdict]string{
 	verdict.Available: "#2e7d32",
 	verdict.Taken:     "#e08a00",
 	verdict.Duplicate: "#1f6fb2",
 	verdict.Invalid:   "#757575",
 	verdict.Error:     "#c62828",
-}
-
-// exitMeaning is the README's exit code table, for readers of a report.
-func exitMeaning(s Summary) (meaning, status string) {
-	switch c := s.ExitCode; {
-	case s.Interrupted || c == 130 || c == 143:
-		return "interrupted; the output holds only the rows finished before the signal", "bad"
-	case c == 0:
-		return "every row available", "ok"
-	case c == 1:
-		return "finished, with findings: taken, duplicate or invalid rows", "warn"
-	case c == 3:
-		return "finished, but some rows got no answer (error), or the input broke off", "bad"
-	case c == 2:
-		return "usage, configuration or credential error, or the output could not be written", "bad"
-	default:
-		return "exit code " + strconv.Itoa(c), "bad"
-	}
+	verdict.Unchecked: "#8d6e63",
 }
 
 func newView(s Summary, a *Audit) *view {
 	v := &view{S: s}
-	v.ExitMeaning, v.Status = exitMeaning(s)
+	v.Outcome, v.Status = s.Outcome()
+	v.ErrorText = visible(s.Error)
 
 	size := human.Count(s.Input.Bytes) + " bytes"
 	if s.Input.Bytes >= 1000 {
@@ -107,11 +108,11 @@ func newView(s Summary, a *Audit) *view {
 		sha = "not computed: the input was not read to its end"
 	}
 	v.Input = []field{
-		{"name", s.Input.Name},
-		{"format", s.Input.Format},
-		{"size", size},
-		{"sha256", sha},
-		{"output", s.Output},
+		{Name: "name", Value: s.Input.Name},
+		{Name: "format", Value: s.Input.Format},
+		{Name: "size", Value: size},
+		{Name: "sha256", Value: sha, Code: s.Input.SHA256 != ""},
+		{Name: "output", Value: s.Output},
 	}
 
 	st := s.Settings
@@ -124,29 +125,29 @@ func newView(s Summary, a *Audit) *view {
 		only = "all verdicts"
 	}
 	v.Settings = []field{
-		{"base URL", st.BaseURL},
-		{"path", st.Path},
-		{"tenant", st.Tenant},
-		{"sandbox", yesNo(st.Sandbox)},
-		{"concurrency", strconv.Itoa(st.Concurrency)},
-		{"rate", rate},
-		{"burst", strconv.Itoa(st.Burst)},
-		{"retries", strconv.Itoa(st.Retries)},
-		{"timeout", seconds(st.TimeoutSeconds)},
-		{"rows written", only},
-		{"id column", st.IDColumn},
-		{"id field", st.IDField},
-		{"trim ids", yesNo(st.Trim)},
+		{Name: "base URL", Value: st.BaseURL},
+		{Name: "path", Value: st.Path},
+		{Name: "tenant", Value: st.Tenant, Code: true},
+		{Name: "sandbox", Value: yesNo(st.Sandbox)},
+		{Name: "concurrency", Value: strconv.Itoa(st.Concurrency)},
+		{Name: "rate", Value: rate},
+		{Name: "burst", Value: strconv.Itoa(st.Burst)},
+		{Name: "retries", Value: strconv.Itoa(st.Retries)},
+		{Name: "timeout", Value: seconds(st.TimeoutSeconds)},
+		{Name: "rows written", Value: only},
+		{Name: "id column", Value: visible(st.IDColumn), Code: true},
+		{Name: "id field", Value: visible(st.IDField), Code: true},
+		{Name: "trim ids", Value: yesNo(st.Trim)},
 	}
 
 	v.Run = []field{
-		{"tool", strings.TrimSpace(s.Tool + " " + s.Version)},
-		{"start", timeText(s.Start)},
-		{"end", timeText(s.End)},
-		{"elapsed", seconds(s.ElapsedSeconds)},
-		{"rows", human.Count(s.Rows)},
-		{"distinct ids", human.Count(s.DistinctIDs)},
-		{"rows/s", human.Rate(s.RowsPerSecond)},
+		{Name: "tool", Value: strings.TrimSpace(s.Tool + " " + s.Version)},
+		{Name: "start", Value: timeText(s.Start)},
+		{Name: "end", Value: timeText(s.End)},
+		{Name: "elapsed", Value: seconds(s.ElapsedSeconds)},
+		{Name: "rows", Value: human.Count(s.Rows)},
+		{Name: "distinct ids", Value: human.Count(s.DistinctIDs)},
+		{Name: "rows/s", Value: human.Rate(s.RowsPerSecond)},
 	}
 
 	var most int64
@@ -162,7 +163,8 @@ func newView(s Summary, a *Audit) *view {
 	v.VerdictChart = verdictChart(v.Verdicts, most)
 
 	l := s.LatencyMS
-	v.Latency = []field{{"p50", msText(l.P50)}, {"p95", msText(l.P95)}, {"p99", msText(l.P99)}, {"max", msText(l.Max)}}
+	v.Latency = []field{{Name: "p50", Value: latencyText(l.P50)}, {Name: "p95", Value: latencyText(l.P95)},
+		{Name: "p99", Value: latencyText(l.P99)}, {Name: "max", Value: latencyText(l.Max)}}
 	if h := a.latency(); h != nil {
 		buckets := displayBuckets(h.Buckets())
 		for _, b := range buckets {
@@ -179,16 +181,16 @@ func newView(s Summary, a *Audit) *view {
 		}
 	}
 	v.Requests = []field{
-		{"api calls", human.Count(s.APICalls)},
-		{"retries", human.Count(s.Retries)},
-		{"http 429", human.Count(s.Throttled)},
-		{"lowest rate", minRate},
-		{"journal hits", human.Count(s.JournalHits)},
-		{"padded ids", human.Count(s.PaddedIDs)},
+		{Name: "api calls", Value: human.Count(s.APICalls)},
+		{Name: "retries", Value: human.Count(s.Retries)},
+		{Name: "http 429", Value: human.Count(s.Throttled)},
+		{Name: "lowest rate", Value: minRate},
+		{Name: "journal hits", Value: human.Count(s.JournalHits)},
+		{Name: "padded ids", Value: human.Count(s.PaddedIDs)},
 	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
-		v.Requests = append(v.Requests, field{"changed since the journal",
-			human.Count(c.BecameTaken) + " became taken, " + human.Count(c.BecameAvailable) + " became available"})
+		v.Requests = append(v.Requests, field{Name: "changed since the journal",
+			Value: human.Count(c.BecameTaken) + " became taken, " + human.Count(c.BecameAvailable) + " became available"})
 	}
 
 	v.Tool, v.StartText, v.EndText = v.Run[0].Value, v.Run[1].Value, v.Run[2].Value
@@ -198,6 +200,9 @@ func newView(s Summary, a *Audit) *view {
 	if a != nil {
 		v.HasAudit = true
 		v.Duplicates = a.Duplicates()
+		for i := range v.Duplicates {
+			v.Duplicates[i].ID = visible(v.Duplicates[i].ID)
+		}
 		switch ids := a.DuplicateIDs(); {
 		case ids == 0:
 			v.DuplicateNote = "No id is on more than one row."
@@ -207,14 +212,36 @@ func newView(s Summary, a *Audit) *view {
 		}
 		v.TakenList = listRows(a.Taken(), s.Verdicts[verdict.Taken.String()], a.RowLimit(), verdict.Taken)
 		v.ErrorList = listRows(a.Errors(), s.Verdicts[verdict.Error.String()], a.RowLimit(), verdict.Error)
-		v.ThroughputChart, v.ThroughputBars, v.ThroughputNote = throughput(a.Throughput(), s)
+		v.ThroughputChart, v.ThroughputNote, v.ThroughputBars, v.ThroughputText = throughput(a.Throughput(), s)
+	}
+	if n := s.NearDuplicates; n != nil {
+		v.NearNote = "No two distinct ids are equal up to case, white space, Unicode form or zero-width characters."
+		if n.Groups > 0 {
+			v.NearNote = fmt.Sprintf("%s of distinct ids equal up to case, white space, Unicode form or zero-width characters (%s ids in all); the %d largest, each with the first id that joined its first row's.",
+				human.Plural(n.Groups, "group"), human.Count(n.Groups+n.Similar), len(n.Largest))
+		}
+		for _, g := range n.Largest {
+			ex := "-"
+			if g.Example != "" {
+				ex = visible(g.Example)
+			}
+			v.Near = append(v.Near, nearLine{FirstRow: strconv.FormatInt(g.FirstRow, 10), Size: human.Count(g.Size),
+				Kinds: strings.Join(g.Kinds, ", "), Example: ex})
+		}
 	}
 	return v
 }
 
+// latencyText is a latency quantile in milliseconds as reports show it.
+func latencyText(ms float64) string {
+	return human.Duration(time.Duration(math.Round(ms * float64(time.Millisecond))))
+}
+
 func listRows(rows []AuditRow, total int64, limit int, vd verdict.Verdict) rowList {
 	l := rowList{Rows: rows}
-	for _, r := range rows {
+	for i := range rows {
+		r := &rows[i]
+		r.ID, r.MessageCode, r.Detail = visible(r.ID), visible(r.MessageCode), visible(r.Detail)
 		l.HasDetail = l.HasDetail || r.Detail != ""
 	}
 	switch {
@@ -306,15 +333,18 @@ type stretch struct {
 
 func (s stretch) rate() float64 { return float64(s.Rows) / (s.To - s.From).Seconds() }
 
-// throughput turns the Audit's series into a chart and text bars of rows/s.
+// throughput turns the Audit's series into the HTML chart and the Markdown
+// text bars, each with a note that says exactly what it draws: the span each
+// bar covers and what its rows/s are.
+//
 // The last bucket is usually cut short by the end of the run; its rate is
 // over the time it really covered, and when that is under half a bucket it
 // joins the bucket before: a few milliseconds of final drain would otherwise
 // show as a rate that dwarfs the rest of the chart.
-func throughput(tp Throughput, s Summary) (*chart, []bar, string) {
+func throughput(tp Throughput, s Summary) (c *chart, note string, bars []bar, textNote string) {
 	n := len(tp.Rows)
 	if n == 0 {
-		return nil, nil, "no row was decided"
+		return nil, "No row was decided.", nil, "No row was decided."
 	}
 	end := time.Duration(n) * tp.Bucket
 	if !s.End.IsZero() && s.End.After(tp.Start) {
@@ -329,26 +359,54 @@ func throughput(tp Throughput, s Summary) (*chart, []bar, string) {
 		st[k-2].To, st[k-2].Rows = st[k-1].To, st[k-2].Rows+st[k-1].Rows
 		st = st[:k-1]
 	}
-	var peak float64
-	for _, x := range st {
-		peak = max(peak, x.rate())
-	}
-	note := "peak " + human.Rate(peak) + " rows/s, average " + human.Rate(s.RowsPerSecond) +
-		" rows/s; each bar covers " + human.Duration(tp.Bucket)
+	avg := "average " + human.Rate(s.RowsPerSecond) + " rows/s"
+	note = "Each bar is the rows decided in its span of the run divided by the span's length; " +
+		spans(st, "bar") + ". Peak " + human.Rate(peakRate(st)) + " rows/s, " + avg + " (the dashed line)."
 
-	// Text bars: at most maxLines, each the average over its stretches.
+	// Text bars: at most maxLines, each the stretches it merges as one.
 	const maxLines = 24
 	per := (len(st) + maxLines - 1) / maxLines
-	var bars []bar
+	var lines []stretch
 	for i := 0; i < len(st); i += per {
 		j := min(i+per, len(st))
 		x := stretch{From: st[i].From, To: st[j-1].To}
 		for _, y := range st[i:j] {
 			x.Rows += y.Rows
 		}
-		bars = append(bars, bar{Label: human.Duration(x.From), Value: x.rate(), Text: human.Rate(x.rate()) + " rows/s"})
+		lines = append(lines, x)
 	}
-	return throughputChart(st, peak, end, s.RowsPerSecond), bars, note
+	// A short last line joins the one before, as the chart's last bar does.
+	if k := len(lines); k >= 2 && 2*(lines[k-1].To-lines[k-1].From) < lines[0].To-lines[0].From {
+		lines[k-2].To, lines[k-2].Rows = lines[k-1].To, lines[k-2].Rows+lines[k-1].Rows
+		lines = lines[:k-1]
+	}
+	for _, x := range lines {
+		bars = append(bars, bar{Label: human.Duration(x.From) + "–" + human.Duration(x.To), Value: x.rate(), Text: human.Rate(x.rate()) + " rows/s"})
+	}
+	textNote = "Each line is the rows decided in its span of the run (since the start) divided by the span's length; " +
+		spans(lines, "line") + ". Peak " + human.Rate(peakRate(lines)) + " rows/s, " + avg + "."
+	return throughputChart(st, peakRate(st), end, s.RowsPerSecond), note, bars, textNote
+}
+
+func peakRate(st []stretch) float64 {
+	var peak float64
+	for _, x := range st {
+		peak = max(peak, x.rate())
+	}
+	return peak
+}
+
+// spans says how long the stretches drawn as bars (or lines) are: all as
+// long as the first, but the last, cut or lengthened by the end of the run.
+func spans(st []stretch, noun string) string {
+	first, last := st[0].To-st[0].From, st[len(st)-1].To-st[len(st)-1].From
+	switch {
+	case len(st) == 1:
+		return "one " + noun + " covers the whole run, " + human.Duration(first)
+	case first == last:
+		return "each " + noun + " covers " + human.Duration(first)
+	}
+	return "each " + noun + " covers " + human.Duration(first) + ", the last " + human.Duration(last)
 }
 
 // textBar draws v out of most as a row of block characters, width at most.
