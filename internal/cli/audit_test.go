@@ -24,9 +24,9 @@ func TestAuditOutputs(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.csv")
 	splitDir := filepath.Join(dir, "split")
-	reportFile := filepath.Join(dir, "report.html")
+	reportFile, reportMD := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md")
 	metrics := filepath.Join(dir, "azvalidate.prom")
-	args := e.args("--rate", "0", "-o", out, "--split", splitDir, "--report", reportFile,
+	args := e.args("--rate", "0", "-o", out, "--split", splitDir, "--report", reportFile, "--report", reportMD,
 		"--metrics-file", metrics, "--log-format", "json", "--progress-interval", "1ms", "-")
 	args = slices.DeleteFunc(args, func(a string) bool { return a == "--quiet" }) // progress lines too
 	res := run(t, text, args...)
@@ -86,9 +86,13 @@ func TestAuditOutputs(t *testing.T) {
 		t.Errorf("azvalidate_api_calls_total = %g, the sandbox saw %d", got, e.Requests())
 	}
 
-	// --report: written, self-contained (the report package tests the rest).
+	// --report, twice: both written, self-contained (the report package
+	// tests the rest).
 	html := string(must(t, reportFile))
 	if !strings.Contains(html, "azvalidate audit report") || strings.Contains(html, "<script") {
 		t.Error("report.html is not the audit report, or loads a script")
+	}
+	if md := string(must(t, reportMD)); !strings.Contains(md, "## Outcome") {
+		t.Error("report.md is not the audit report")
 	}
 }

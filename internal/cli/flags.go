@@ -400,3 +400,9 @@ func checkBudget(fs *flagSet, b budget.Budget) error {
 	}
 	return nil
 }
+
+// stringList is a flag that may be given several times, each adding one value.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

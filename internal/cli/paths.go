@@ -37,7 +37,9 @@ func checkPaths(c *validateConfig) error {
 	add("-o", c.output, "the output")
 	add("--changes", c.changes, "the changes file")
 	add("--summary", c.summary, "the summary")
-	add("--report", c.report, "the report")
+	for _, r := range c.reports {
+		add("--report", r, "the report")
+	}
 	add("--metrics-file", c.metricsFile, "the metrics file")
 	if c.split != "" {
 		// The files' format is not known before the input is opened: every

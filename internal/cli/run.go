@@ -150,7 +150,7 @@ func (v *validation) open(ctx context.Context) error {
 	if c.nearDuplicates {
 		v.near = near.NewDetector()
 	}
-	if c.report != "" {
+	if len(c.reports) > 0 {
 		v.audit = report.NewAudit(report.AuditConfig{Latency: &v.stats.Latency})
 	}
 	return nil
@@ -409,7 +409,9 @@ func (v *validation) writeSideFiles(sum report.Summary) bool {
 		}
 	}
 	write("--summary", v.c.summary, func() error { return report.WriteJSONFile(v.c.summary, sum) })
-	write("--report", v.c.report, func() error { return report.WriteReportFile(v.c.report, sum, v.audit) })
+	for _, r := range v.c.reports {
+		write("--report", r, func() error { return report.WriteReportFile(r, sum, v.audit) })
+	}
 	write("--metrics-file", v.c.metricsFile, func() error { return report.WriteMetricsFile(v.c.metricsFile, sum) })
 	return ok
 }

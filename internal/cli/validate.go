@@ -81,7 +81,7 @@ type validateConfig struct {
 	verbose          bool
 	logJSON          bool
 	summary          string
-	report           string // --report FILE (.html or .md)
+	reports          []string // --report FILE (.html or .md), repeatable
 	metricsFile      string
 	split            string // --split DIR
 
@@ -130,7 +130,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.BoolVar(&c.verbose, "v", false, "same as --verbose")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
-	fs.StringVar(&c.report, "report", "", "write a self-contained audit report to `FILE` (.html or .md)")
+	fs.Var((*stringList)(&c.reports), "report", "write a self-contained audit report to `FILE` (.html or .md); repeat it for both")
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the summary as Prometheus metrics to `FILE` (node_exporter textfile collector: name it *.prom)")
 	fs.StringVar(&c.split, "split", "", "also write one file per verdict (available.csv, taken.csv, ...) into `DIR`")
 	var logFormat string
@@ -186,8 +186,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	default:
 		return nil, fs.usageError("--log-format must be text or json, got %q", logFormat)
 	}
-	if c.report != "" {
-		if err := report.CheckReportPath(c.report); err != nil {
+	if len(c.reports) > 0 {
+		if err := report.CheckReportPaths(c.reports); err != nil {
 			return nil, fs.usageError("--report: %v", err)
 		}
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -45,17 +44,6 @@ func CheckReportPaths(paths []string) error {
 		seen[c] = true
 	}
 	return nil
-}
-
-// WriteReportFiles writes the audit report to every path, each as
-// WriteReportFile does. A file that fails does not stop the others; the
-// error joins every failure, each naming its file.
-func WriteReportFiles(paths []string, s Summary, a *Audit) error {
-	var errs []error
-	for _, p := range paths {
-		errs = append(errs, WriteReportFile(p, s, a))
-	}
-	return errors.Join(errs...)
 }
 
 // WriteReportFile writes the audit report to path, as HTML or Markdown by its

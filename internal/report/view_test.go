@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -320,34 +318,5 @@ func TestCheckReportPaths(t *testing.T) {
 		if err := CheckReportPaths(tc.paths); (err == nil) != tc.ok {
 			t.Errorf("CheckReportPaths(%q) = %v, want ok %v", tc.paths, err, tc.ok)
 		}
-	}
-}
-
-// TestWriteReportFiles writes one run's report to several files: each is
-// complete, and one that fails does not keep the others from being written.
-func TestWriteReportFiles(t *testing.T) {
-	t.Parallel()
-	s, a := simulate(t, 300)
-	dir := t.TempDir()
-	paths := []string{filepath.Join(dir, "a.html"), filepath.Join(dir, "no", "such", "b.md"), filepath.Join(dir, "c.md"), filepath.Join(dir, "d.html")}
-	err := WriteReportFiles(paths, s, a)
-	if err == nil || !strings.Contains(err.Error(), paths[1]) {
-		t.Fatalf("WriteReportFiles = %v, want an error naming %s", err, paths[1])
-	}
-	var first []byte
-	for _, p := range []string{paths[0], paths[3]} {
-		b, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(b), "</html>") {
-			t.Fatalf("%s: %v, or incomplete", p, err)
-		}
-		if first == nil {
-			first = b
-		} else if !bytes.Equal(b, first) {
-			t.Errorf("two HTML reports of one run differ")
-		}
-	}
-	b, err := os.ReadFile(paths[2])
-	if err != nil || !strings.Contains(string(b), "## Outcome") {
-		t.Fatalf("%s: %v, or incomplete", paths[2], err)
 	}
 }
