@@ -69,7 +69,8 @@ func openXLSX(src *source, r io.Reader, cfg Config) (x *xlsxReader, err error) {
 	}
 	if ref, err := book.GetSheetDimension(sheet); err == nil {
 		if _, end, ok := strings.Cut(ref, ":"); ok {
-			if _, row, err := excelize.CellNameToCoordinates(end); err == nil {
+			// A one-row dimension is what some writers put on any sheet: unknown.
+			if _, row, err := excelize.CellNameToCoordinates(end); err == nil && row > 1 {
 				x.last = int64(row)
 			}
 		}
