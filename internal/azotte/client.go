@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -87,6 +88,34 @@ func (e *CredentialsError) Error() string {
 	return fmt.Sprintf("azotte refused the credentials (HTTP %d) for tenant %q: check --tenant/AZOTTE_TENANT and the key in AZOTTE_API_KEY or --api-key-file", e.Status, e.Tenant)
 }
 
+// RefusedError is Azotte refusing one id with HTTP 400 and its status
+// envelope (BAD_REQUEST, INVALID_REQUEST, e.g. an id too long): a finding
+// about the row, not a failure to retry, as asking again gets the same.
+type RefusedError struct {
+	Status      int
+	MessageCode string
+}
+
+func (e *RefusedError) Error() string {
+	return "Azotte refused the id: " + strings.TrimPrefix(statusText(e.Status, e.MessageCode), "HTTP ")
+}
+
+// EndpointError is every one of a client's first answers being HTTP 400:
+// the requests, not the ids, are wrong (a path or base URL that reaches
+// something other than the validate call). It is fatal for a run.
+type EndpointError struct {
+	Status  int    // 400
+	Answers int    // how many answers were all refused
+	URL     string // where the requests went
+}
+
+func (e *EndpointError) Error() string {
+	return fmt.Sprintf("every request was refused (HTTP %d, the first %d answers from %s): check --base-url and --path", e.Status, e.Answers, e.URL)
+}
+
+// refusalWindow is how many first answers, all HTTP 400, make an EndpointError.
+const refusalWindow = 20
+
 // Defaults New applies to zero Config fields.
 const (
 	DefaultTimeout     = 15 * time.Second
@@ -112,6 +141,11 @@ type Client struct {
 	hc       *http.Client
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
+
+	// The first answers, for EndpointError: how many, how many were 400,
+	// and whether any was not.
+	answers, refused atomic.Int64
+	accepted         atomic.Bool
 }
 
 func (c *Client) now() time.Time {
@@ -218,8 +252,10 @@ func NewTransport(conns int) *http.Transport {
 //
 // A row-level failure (no answer after retries, an unexpected 4xx, a
 // messageCode other than SUCCESS) is returned in Answer.Err with a nil error.
-// The error is non-nil only when the run should stop: a *CredentialsError
-// (HTTP 401 or 403), or ctx's error once ctx is done.
+// An HTTP 400 with Azotte's status envelope is a *RefusedError in
+// Answer.Err. The error is non-nil only when the run should stop: a
+// *CredentialsError (HTTP 401 or 403), an *EndpointError (the client's
+// first 20 answers all HTTP 400), or ctx's error once ctx is done.
 func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 	if !utf8.ValidString(id) {
 		// JSON cannot carry these bytes; encoding would send a different id
@@ -256,6 +292,9 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			return Answer{Attempts: attempt}, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
 		}
 		if !retry {
+			if err := c.checkEndpoint(r.status); err != nil {
+				return Answer{Attempts: attempt}, err
+			}
 			if r.retry { // transient, but out of attempts
 				r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
 			}
@@ -269,6 +308,29 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			return Answer{Attempts: attempt}, err
 		}
 	}
+}
+
+// checkEndpoint notes a final answer's status and returns an *EndpointError
+// when it is the last of refusalWindow first answers that were all HTTP 400.
+func (c *Client) checkEndpoint(status int) error {
+	if c.accepted.Load() || c.answers.Load() >= refusalWindow {
+		return nil
+	}
+	if c.answers.Add(1) > refusalWindow {
+		return nil
+	}
+	if status != http.StatusBadRequest {
+		c.accepted.Store(true)
+		return nil
+	}
+	if c.refused.Add(1) == refusalWindow && !c.accepted.Load() {
+		where := c.url
+		if u, err := url.Parse(c.url); err == nil {
+			where = u.Redacted() // no password from the base URL in a message
+		}
+		return &EndpointError{Status: status, Answers: refusalWindow, URL: where}
+	}
+	return nil
 }
 
 // requestBody encodes {"externalId": id}. json.Marshal of a string escapes
@@ -380,6 +442,8 @@ func judge(r *result, data []byte) {
 		s == http.StatusServiceUnavailable, s == http.StatusGatewayTimeout:
 		r.retry = true
 		r.cause = statusText(s, v.code)
+	case s == http.StatusBadRequest && v.code != "":
+		r.answer.Err = &RefusedError{Status: s, MessageCode: v.code}
 	case s >= 300 && s < 400 && r.header.Get("Location") != "":
 		r.answer.Err = fmt.Errorf("%s: redirect to %s not followed", statusText(s, v.code), r.header.Get("Location"))
 	default:

@@ -295,11 +295,65 @@ func TestValidateEmptyIDFromSandbox(t *testing.T) {
 	t.Parallel()
 	s, url := newSandbox(t, sandbox.Config{})
 	a, err := newClient(t, url, nil).Validate(t.Context(), "")
-	if err != nil || a.Err == nil || a.Err.Error() != "HTTP 400 INVALID_REQUEST" || a.Attempts != 1 {
-		t.Errorf("Validate(\"\") = %+v, %v; want HTTP 400 INVALID_REQUEST in 1 attempt", a, err)
+	var refused *azotte.RefusedError
+	if err != nil || !errors.As(a.Err, &refused) || refused.MessageCode != "INVALID_REQUEST" || a.Attempts != 1 {
+		t.Fatalf("Validate(\"\") = %+v, %v; want a RefusedError INVALID_REQUEST in 1 attempt", a, err)
+	}
+	if got, want := a.Err.Error(), "Azotte refused the id: 400 INVALID_REQUEST"; got != want {
+		t.Errorf("Err = %q, want %q", got, want)
 	}
 	if s.Requests() != 1 {
 		t.Errorf("requests = %d, want 1", s.Requests())
+	}
+}
+
+// A 400 without Azotte's envelope (a proxy's page) is no refusal of the id:
+// it stays an HTTP error.
+func TestValidate400WithoutEnvelope(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	a, err := newClient(t, serve(t, fixed(&n, 400, "<html>bad request</html>")), nil).Validate(t.Context(), "crm-1")
+	var refused *azotte.RefusedError
+	if err != nil || a.Err == nil || errors.As(a.Err, &refused) || a.Err.Error() != "HTTP 400" {
+		t.Errorf("Validate = %+v, %v; want the row error HTTP 400, not a refusal", a, err)
+	}
+}
+
+// A client whose first 20 answers are all 400 stops the run; one other
+// answer among them makes 400s row findings for good.
+func TestValidateEveryRequestRefused(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	c := newClient(t, serve(t, fixed(&n, 400, `{"status":{"messageCode":"BAD_REQUEST"}}`)), nil)
+	for i := 1; i <= 19; i++ {
+		a, err := c.Validate(t.Context(), fmt.Sprintf("crm-%d", i))
+		if err != nil || a.Err == nil {
+			t.Fatalf("answer %d: %+v, %v; want a row refusal", i, a, err)
+		}
+	}
+	_, err := c.Validate(t.Context(), "crm-20")
+	var ep *azotte.EndpointError
+	if !errors.As(err, &ep) || !strings.Contains(err.Error(), "check --base-url and --path") {
+		t.Fatalf("20th answer: error %v, want an EndpointError", err)
+	}
+	if strings.Contains(err.Error(), key) {
+		t.Error("the key leaked into the error")
+	}
+
+	var served atomic.Int64
+	mixed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 5 {
+			_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
+			return
+		}
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, `{"status":{"messageCode":"INVALID_REQUEST"}}`)
+	})
+	c = newClient(t, serve(t, mixed), nil)
+	for i := 1; i <= 40; i++ {
+		if _, err := c.Validate(t.Context(), fmt.Sprintf("crm-%d", i)); err != nil {
+			t.Fatalf("answer %d: %v; one answer was not 400, so none is fatal", i, err)
+		}
 	}
 }
 

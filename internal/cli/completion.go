@@ -32,7 +32,7 @@ type compFlag struct {
 
 // valueChoices are the values of flags that take one of a few words.
 var valueChoices = map[string][]string{
-	"format":        {"csv", "tsv", "ndjson"},
+	"format":        {"csv", "tsv", "ndjson", "xlsx"},
 	"output-format": {"csv", "tsv", "ndjson"},
 	"log-format":    {"text", "json"},
 	"only":          {"available", "taken", "duplicate", "invalid", "error"},

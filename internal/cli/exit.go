@@ -82,12 +82,13 @@ func codeOf(err error, def int) int {
 // credentials refused and every other failure are 2.
 func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) {
 	var cred *azotte.CredentialsError
+	var endpoint *azotte.EndpointError
 	var in *input.Error
 	switch {
 	case ctx.Err() != nil:
 		cause := context.Cause(ctx)
 		return codeOf(cause, exitInterrupted), cause, false
-	case errors.As(runErr, &cred):
+	case errors.As(runErr, &cred), errors.As(runErr, &endpoint):
 		return exitUsage, runErr, false
 	case errors.As(runErr, &in):
 		return exitRowErrors, runErr, false

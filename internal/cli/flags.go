@@ -348,6 +348,7 @@ func addInputFlags(fs *flagSet, in *input.Config) *inputFlags {
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
 	fs.StringVar(&in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")
 	fs.IntVar(&in.MaxRecordBytes, "max-field-bytes", 1<<20, "a row longer than this many `bytes` becomes an invalid row instead of using memory without bound")
+	fs.StringVar(&in.Sheet, "sheet", "", "XLSX sheet `NAME` to read (default: the first)")
 	fs.BoolVar(&in.Trim, "trim", false, "strip white space around ids (without it, padded ids are sent as is and warned about)")
 	return f
 }

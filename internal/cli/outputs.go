@@ -23,11 +23,11 @@ type outputs struct {
 func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
 	format := c.outputFormat
 	if format == input.Unknown {
-		format = outputFormat(c.output, rd.Format())
+		format = outputFormat(c.output, rd.Format().Output())
 	}
 	opts := output.Options{
 		Format:         format,
-		InputFormat:    rd.Format(),
+		InputFormat:    rd.Format().Output(), // XLSX rows are fields, as CSV's
 		Header:         rd.Header(),
 		Columns:        len(rd.Header()),
 		Comma:          outputComma(format, rd),

@@ -39,6 +39,7 @@ func openReader(name string, stdin io.Reader, cfg input.Config) (*inputFile, *in
 		src.Close()
 		return nil, nil, exitError{code: exitUsage, err: err}
 	}
+	src.c = closers{rd, src.c} // an .xlsx's temporary files go with the input
 	return src, rd, nil
 }
 
@@ -74,6 +75,17 @@ func (in *inputFile) Read(p []byte) (int, error) {
 }
 
 func (in *inputFile) Close() error { return in.c.Close() }
+
+// closers close each of theirs, in order.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // decidedBytes is how much of the input, as stored, the rows decided so far
 // cover. Not the bytes read: the reader runs ahead of the answers (by the

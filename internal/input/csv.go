@@ -50,7 +50,8 @@ func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
 	if !cfg.NoHeader {
 		rec, _, tooLong, err := c.record()
 		if err == io.EOF {
-			return nil, &Error{s.name, ErrEmpty} // not reached: newSource refuses an empty input
+			// Only blank lines: as empty as no bytes at all.
+			return nil, &Error{s.name, ErrEmpty}
 		}
 		if err != nil {
 			return nil, err
@@ -66,7 +67,7 @@ func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
 	}
 	idCol, err := idColumn(c.header, cfg)
 	if err != nil {
-		return nil, &Error{s.name, err}
+		return nil, &Error{s.name, fmt.Errorf("%w%s", err, headerHint(c.header, comma))}
 	}
 	c.idCol = idCol
 	return c, nil
@@ -150,16 +151,6 @@ func (c *csvReader) next() (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	if len(rec) == 0 && !tooLong {
-		// An empty last line is the file's final line ending doubled,
-		// not a record; elsewhere it is a record with one empty field.
-		if end, err := c.atEOF(); err != nil || end {
-			if err == nil {
-				err, c.err = io.EOF, io.EOF
-			}
-			return Row{}, err
-		}
-	}
 	c.seq++
 	row := Row{Seq: c.seq, Line: line, End: c.off}
 	if tooLong {
@@ -195,14 +186,33 @@ func invalid(row Row, rec []byte, why string) Row {
 	return row
 }
 
-// record reads the next record, however many lines its quoted fields span.
+// record reads the next record that is not a blank line, however many lines
+// its quoted fields span. Blank lines are counted, as encoding/csv, pandas
+// and jq skip them; a record with one empty field cannot be told from one,
+// but no export we know of writes such a thing on purpose.
 func (c *csvReader) record() (rec []byte, line int64, tooLong bool, err error) {
-	c.state = fieldStart
-	rec, line, tooLong, err = c.read(c.inQuotes)
-	if err == io.EOF {
-		c.err = io.EOF
+	for {
+		c.state = fieldStart
+		rec, line, tooLong, err = c.read(c.inQuotes)
+		if err == io.EOF {
+			c.err = io.EOF
+		}
+		if err != nil || tooLong || !blank(rec) {
+			return rec, line, tooLong, err
+		}
+		c.blank.Add(1)
 	}
-	return rec, line, tooLong, err
+}
+
+// blank reports whether a line (its line ending stripped) is empty or holds
+// only carriage returns.
+func blank(line []byte) bool {
+	for _, b := range line {
+		if b != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // inQuotes advances the record pass over chunk, at most one line, and reports

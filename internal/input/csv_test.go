@@ -14,6 +14,7 @@ func TestCSV(t *testing.T) {
 		input string
 		cfg   Config
 		want  []string
+		blank int64 // BlankLines at the end
 	}{
 		{
 			name:  "plain",
@@ -110,14 +111,21 @@ func TestCSV(t *testing.T) {
 			},
 		},
 		{
-			name:  "empty line in the middle is a row, at the end is not",
-			input: "externalId\na\n\nb\n\r\n",
-			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" fields [""]`, `3@4 id "b" fields ["b"]`},
+			name:  "empty lines are no rows and take no number",
+			input: "externalId\na\n\nb\n\r\n\r\r\nc\n",
+			want:  []string{`1@2 id "a" fields ["a"]`, `2@4 id "b" fields ["b"]`, `3@7 id "c" fields ["c"]`},
+			blank: 3,
 		},
 		{
-			name:  "two empty lines at the end: only the last is no row",
-			input: "externalId\na\n\n\n",
-			want:  []string{`1@2 id "a" fields ["a"]`, `2@3 invalid "empty id" fields [""]`},
+			name:  "empty lines before the header and at the end",
+			input: "\n\r\nexternalId\na\n\n\n",
+			want:  []string{`1@4 id "a" fields ["a"]`},
+			blank: 4,
+		},
+		{
+			name:  "a line of spaces is a record",
+			input: "externalId\n \na\n",
+			want:  []string{`1@2 invalid "blank id" fields [" "]`, `2@3 id "a" fields ["a"]`},
 		},
 		{
 			name:  "header only",
@@ -200,6 +208,9 @@ func TestCSV(t *testing.T) {
 			compare(t, rows, tt.want)
 			if rd.Format() != CSV {
 				t.Errorf("Format() = %v, want csv", rd.Format())
+			}
+			if rd.BlankLines() != tt.blank {
+				t.Errorf("BlankLines() = %d, want %d", rd.BlankLines(), tt.blank)
 			}
 		})
 	}

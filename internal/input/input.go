@@ -1,12 +1,16 @@
-// Package input streams CSV, TSV and NDJSON exports (optionally gzipped) into
-// Rows, one per physical record, each with the id to validate or the reason it
-// has none. It never reads a whole input into memory.
+// Package input streams CSV, TSV and NDJSON exports (optionally gzipped, UTF-8
+// or UTF-16 with a BOM) and .xlsx workbooks into Rows, one per record, each
+// with the id to validate or the reason it has none. It never reads a whole
+// input into memory (an .xlsx read from a stream is spooled to a temporary
+// file: a zip archive cannot be read front to back). Blank lines (and empty
+// sheet rows) are not records: they are skipped, counted and not numbered.
 package input
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -19,6 +23,7 @@ const (
 	CSV
 	TSV
 	NDJSON
+	XLSX // read only: its output is CSV unless told otherwise (Format.Output)
 )
 
 func (f Format) String() string {
@@ -29,11 +34,22 @@ func (f Format) String() string {
 		return "tsv"
 	case NDJSON:
 		return "ndjson"
+	case XLSX:
+		return "xlsx"
 	}
 	return "unknown"
 }
 
-// ParseFormat parses "csv", "tsv", "ndjson" (or "jsonl").
+// Output is the output format an input in f gets by default: f itself, but
+// CSV for XLSX, which has no writer.
+func (f Format) Output() Format {
+	if f == XLSX {
+		return CSV
+	}
+	return f
+}
+
+// ParseFormat parses "csv", "tsv", "ndjson" (or "jsonl") and "xlsx".
 func ParseFormat(s string) (Format, error) {
 	switch s {
 	case "csv":
@@ -42,17 +58,19 @@ func ParseFormat(s string) (Format, error) {
 		return TSV, nil
 	case "ndjson", "jsonl":
 		return NDJSON, nil
+	case "xlsx":
+		return XLSX, nil
 	}
-	return Unknown, fmt.Errorf("unknown format %q (want csv, tsv or ndjson)", s)
+	return Unknown, fmt.Errorf("unknown format %q (want csv, tsv, ndjson or xlsx)", s)
 }
 
 // Row is one input record.
 type Row struct {
 	Seq     int64    // record number from 1, the header not counted
-	Line    int64    // physical line where the record starts, from 1 (header counted)
+	Line    int64    // physical line (XLSX: sheet row) where the record starts, from 1 (header and blank lines counted)
 	End     int64    // bytes of the input up to the end of this record (after decompression), for progress
 	ID      string   // the id exactly as the file holds it (trimmed with Config.Trim)
-	Fields  []string // CSV/TSV: the record's fields, owned by the Row; nil for NDJSON
+	Fields  []string // CSV/TSV/XLSX: the record's fields (XLSX: cells as the sheet shows them), owned by the Row; nil for NDJSON
 	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
 	Invalid string   // why the row has no usable id; "" when ID is usable
 	Padded  bool     // the id had surrounding white space and Trim was off
@@ -64,10 +82,11 @@ type Config struct {
 	IDColumn       string // CSV/TSV header name of the id; default "externalId"
 	IDIndex        int    // CSV/TSV 1-based id column, with NoHeader (or instead of IDColumn)
 	NoHeader       bool   // CSV/TSV: the first record is data
-	Delimiter      rune   // CSV/TSV field separator; 0: ',' for CSV, '\t' for TSV
+	Delimiter      rune   // CSV/TSV field separator; 0: sniffed from the header (see Open)
 	IDField        string // NDJSON dotted path of the id; default "externalId"
 	Trim           bool   // strip white space around ids
 	MaxRecordBytes int    // longest record kept; a longer one is an invalid row; default 1 MiB
+	Sheet          string // XLSX sheet name; "": the first sheet
 }
 
 // Error is a whole-input problem (no id column, empty file, unreadable
@@ -89,8 +108,10 @@ type Reader struct {
 	format Format
 	header []string
 	comma  rune
-	ratio  *ratio // nil unless gzip
+	ratio  *ratio // nil unless gzip or UTF-16
 	next   func() (Row, error)
+	blanks *atomic.Int64 // blank lines skipped so far
+	close  func() error  // releases an XLSX's temporary files; nil otherwise
 }
 
 // The defaults of Config's zero values.
@@ -101,9 +122,13 @@ const (
 
 // Open starts reading the input called name ("-" or "" for stdin) from r,
 // the bytes as stored. A gzip stream is recognised by its magic number, so
-// name need not end in ".gz". The format is cfg.Format, else the one named by
-// the extension, else sniffed from the first line. Open reads as far as the
-// CSV/TSV header, so an empty input, a header without the id column or an
+// name need not end in ".gz"; so is UTF-16 with a byte order mark, decoded to
+// UTF-8. The format is cfg.Format, else the one named by the extension, else
+// sniffed from the first line (an .xlsx by its zip magic). Without
+// cfg.Delimiter a CSV/TSV delimiter is sniffed from the header: of , ; tab
+// and |, the one that finds the id column, splitting the header into the most
+// fields (the format's own on a tie). Open reads as far as the CSV/TSV/XLSX
+// header, so an empty input, a header without the id column or an
 // unreadable stream fail here, as an *Error. The returned Reader, like r, is
 // not safe for concurrent use.
 func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
@@ -126,14 +151,13 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 			return nil, err
 		}
 	}
-	rd := &Reader{name: name, format: format, ratio: src.ratio}
+	rd := &Reader{name: name, format: format, ratio: src.ratio, blanks: &src.blank}
 	switch format {
 	case CSV, TSV:
 		comma := cfg.Delimiter
 		if comma == 0 {
-			comma = ','
-			if format == TSV {
-				comma = '\t'
+			if comma, err = src.sniffDelimiter(format, cfg); err != nil {
+				return nil, err
 			}
 		}
 		if err := checkDelimiter(comma); err != nil {
@@ -146,10 +170,32 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 		rd.header, rd.comma, rd.next = c.header, comma, c.next
 	case NDJSON:
 		rd.next = newNDJSONReader(src, cfg).next
+	case XLSX:
+		x, err := openXLSX(src, r, cfg)
+		if err != nil {
+			return nil, err
+		}
+		// Row.End is already in bytes as stored.
+		rd.header, rd.next, rd.close, rd.blanks, rd.ratio = x.header, x.next, x.close, &x.blank, nil
 	default:
 		return nil, &Error{name, fmt.Errorf("unknown format %d", format)}
 	}
 	return rd, nil
+}
+
+// BlankLines is how many blank lines (empty, or only a carriage return;
+// NDJSON: only white space; XLSX: rows without a value) were skipped so far.
+// They are not rows and take no row number. Safe to call from any goroutine.
+func (r *Reader) BlankLines() int64 { return r.blanks.Load() }
+
+// Close releases what the Reader holds besides the input (an .xlsx's
+// temporary files). It does not close the input. Reading to the end closes
+// too; Close may be called again.
+func (r *Reader) Close() error {
+	if r.close == nil {
+		return nil
+	}
+	return r.close()
 }
 
 // Stored estimates how many bytes of the input as stored (compressed, if it
@@ -199,7 +245,7 @@ func checkDelimiter(r rune) error {
 	return nil
 }
 
-// Delimiter is the CSV/TSV field separator in use (0 for NDJSON).
+// Delimiter is the CSV/TSV field separator in use (0 for NDJSON and XLSX).
 func (r *Reader) Delimiter() rune { return r.comma }
 
 // Next returns the next Row, or io.EOF after the last. Any other error is a

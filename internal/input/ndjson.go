@@ -41,6 +41,11 @@ func (n *ndjsonReader) next() (Row, error) {
 		return Row{}, n.err
 	}
 	line, lineNo, tooLong, err := n.read(nil)
+	// A line of white space only is nothing to jq either: skipped, counted.
+	for err == nil && !tooLong && len(bytes.TrimSpace(line)) == 0 {
+		n.blank.Add(1)
+		line, lineNo, tooLong, err = n.read(nil)
+	}
 	if err == io.EOF {
 		n.err = io.EOF
 		if !n.found && n.objects > 0 {
@@ -51,23 +56,11 @@ func (n *ndjsonReader) next() (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	blank := !tooLong && len(bytes.TrimSpace(line)) == 0
-	if blank {
-		// A blank last line is how some writers end a file, not a record.
-		if end, err := n.atEOF(); err != nil || end {
-			if err == nil {
-				err, n.err = io.EOF, io.EOF
-			}
-			return Row{}, err
-		}
-	}
 	n.seq++
 	row := Row{Seq: n.seq, Line: lineNo, End: n.off, Raw: append([]byte{}, line...)}
 	switch {
 	case tooLong:
 		row.Invalid = fmt.Sprintf("record longer than %d bytes", n.max)
-	case blank:
-		row.Invalid = "blank line"
 	default:
 		row.ID, row.Padded, row.Invalid = n.id(line)
 		if !n.found && n.objects >= fieldProbe {

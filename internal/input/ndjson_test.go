@@ -13,6 +13,7 @@ func TestNDJSON(t *testing.T) {
 		input string
 		cfg   Config
 		want  []string
+		blank int64 // BlankLines at the end
 	}{
 		{
 			name:  "strings and numbers",
@@ -86,14 +87,13 @@ func TestNDJSON(t *testing.T) {
 			want:  []string{`1@1 id "a" raw "{\"externalId\":\" a\\t\"}"`},
 		},
 		{
-			name:  "blank line in the middle is a row, at the end is not",
-			input: "{\"externalId\":\"a\"}\n\n \t\r\n{\"externalId\":\"b\"}\n  \n",
+			name:  "blank lines are no rows and take no number",
+			input: "\n{\"externalId\":\"a\"}\n\n \t\r\n{\"externalId\":\"b\"}\n  \n",
 			want: []string{
-				`1@1 id "a" raw "{\"externalId\":\"a\"}"`,
-				`2@2 invalid "blank line" raw ""`,
-				`3@3 invalid "blank line" raw " \t"`,
-				`4@4 id "b" raw "{\"externalId\":\"b\"}"`,
+				`1@2 id "a" raw "{\"externalId\":\"a\"}"`,
+				`2@5 id "b" raw "{\"externalId\":\"b\"}"`,
 			},
+			blank: 4,
 		},
 		{
 			name:  "line too long, then back in step",
@@ -119,6 +119,9 @@ func TestNDJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			compare(t, rows, tt.want)
+			if rd.BlankLines() != tt.blank {
+				t.Errorf("BlankLines() = %d, want %d", rd.BlankLines(), tt.blank)
+			}
 			if rd.Format() != NDJSON || rd.Header() != nil || rd.Delimiter() != 0 {
 				t.Errorf("Format, Header, Delimiter = %v, %q, %q; want ndjson, nil, 0", rd.Format(), rd.Header(), rd.Delimiter())
 			}

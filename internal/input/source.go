@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // source reads the decompressed input as records of whole physical lines,
@@ -12,15 +13,19 @@ import (
 type source struct {
 	name  string
 	br    *bufio.Reader
-	gzip  bool   // the stream is decompressed: say so in read errors
-	ratio *ratio // gzip: bytes in and out of the decompressor
-	max   int    // Config.MaxRecordBytes
-	buf   []byte // the current record, reused by every read
-	line  int64  // physical lines consumed
-	off   int64  // bytes consumed, after decompression (what Row.End reports)
-	seq   int64  // rows returned
-	eof   bool   // the stream ended; reading again could block a terminal
-	err   error  // sticky end: io.EOF or an *Error
+	gzip  bool         // the stream is decompressed: say so in read errors
+	ratio *ratio       // gzip: bytes in and out of the decompressor
+	max   int          // Config.MaxRecordBytes
+	buf   []byte       // the current record, reused by every read
+	line  int64        // physical lines consumed
+	off   int64        // bytes consumed, after decompression (what Row.End reports)
+	seq   int64        // rows returned
+	blank atomic.Int64 // blank lines skipped (Reader.BlankLines)
+	// unzipped counts gzip's output into ratio.out, unless UTF-16 decoding
+	// after it takes that count over
+	unzipped *countOut
+	eof      bool  // the stream ended; reading again could block a terminal
+	err      error // sticky end: io.EOF or an *Error
 }
 
 // read returns the next record without its line ending (LF or CRLF), the

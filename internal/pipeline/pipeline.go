@@ -509,6 +509,10 @@ func (r *run) decide(it item) output.Record {
 	case ans.Err == errUnchecked:
 		rec.Verdict = verdict.Unchecked
 		rec.Detail = ans.Err.Error()
+	case errors.As(ans.Err, new(*azotte.RefusedError)):
+		// Azotte will never take this id: a finding, not a retry.
+		rec.Verdict = verdict.Invalid
+		rec.Detail = ans.Err.Error()
 	case ans.Err != nil:
 		rec.Verdict = verdict.Error
 		rec.Detail = ans.Err.Error()

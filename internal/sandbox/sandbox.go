@@ -59,6 +59,11 @@ import (
 // maxRequestBody is far above any real request ({"externalId": "..."}).
 const maxRequestBody = 64 << 10
 
+// MaxIDBytes is the longest externalId the sandbox accepts, in bytes of
+// UTF-8; a longer one, like an empty one, is answered 400 INVALID_REQUEST,
+// as Azotte refuses ids it cannot store.
+const MaxIDBytes = 255
+
 // Config configures a Server.
 type Config struct {
 	Tenant, APIKey string          // required; requests must carry exactly these
@@ -269,7 +274,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	case readErr != nil || idErr != nil:
 		writeStatus(w, http.StatusBadRequest, "BAD_REQUEST")
 		return
-	case id == "":
+	case id == "" || len(id) > MaxIDBytes:
 		writeStatus(w, http.StatusBadRequest, "INVALID_REQUEST")
 		return
 	}

@@ -140,6 +140,8 @@ func TestServeHTTP(t *testing.T) {
 		{name: "null id", req: request{body: `{"externalId":null}`}, status: 400, body: `{"status":{"messageCode":"BAD_REQUEST"}}`},
 		{name: "number id", req: request{body: `{"externalId":42}`}, status: 400, body: `{"status":{"messageCode":"BAD_REQUEST"}}`},
 		{name: "empty id", req: request{body: `{"externalId":""}`}, status: 400, body: `{"status":{"messageCode":"INVALID_REQUEST"}}`},
+		{name: "id of the longest length", req: request{body: `{"externalId":"` + strings.Repeat("é", sandbox.MaxIDBytes/2) + `x"}`}, status: 200, body: `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`},
+		{name: "id one byte too long", req: request{body: `{"externalId":"` + strings.Repeat("x", sandbox.MaxIDBytes+1) + `"}`}, status: 400, body: `{"status":{"messageCode":"INVALID_REQUEST"}}`},
 		{name: "healthz", req: request{method: http.MethodGet, path: "/healthz"}, status: 200, body: "ok\n"},
 	}
 	_, srv := start(t, sandbox.Config{Taken: map[string]bool{"crm-taken": true}})
