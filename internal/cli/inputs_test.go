@@ -219,9 +219,18 @@ func TestInputsBlankLines(t *testing.T) {
 		t.Parallel()
 		in := "\r\nexternalId,name\n\nb-1,Ann\r\n\r\n\r\nb-2,Bob\n\nb-1,Ann again\n\n"
 		e := newEndpoint(t, sandbox.Config{})
-		res := run(t, in, e.args("-")...)
+		sum := filepath.Join(t.TempDir(), "sum.json")
+		res := run(t, in, e.args("-", "--summary", sum)...)
 		if res.code != 1 {
 			t.Fatalf("exit %d, want 1 (a duplicate)\n%s", res.code, res.stderr)
+		}
+		var s struct {
+			Rows       int64 `json:"rows"`
+			BlankLines int64 `json:"blank_lines"`
+		}
+		readJSON(t, sum, &s)
+		if s.Rows != 3 || s.BlankLines != 6 {
+			t.Errorf("summary: %d rows, %d blank lines; want 3 and 6", s.Rows, s.BlankLines)
 		}
 		out := readCSV(t, res.stdout)
 		want := [][]string{{"b-1", "available", ""}, {"b-2", "available", ""}, {"b-1", "duplicate", "1"}}

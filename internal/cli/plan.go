@@ -100,6 +100,7 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 //	invalid_rows            rows without a usable id: validate's invalid verdict
 //	duplicate_rows          rows whose id appeared on an earlier row: validate's duplicate verdict, no call
 //	padded_ids              rows whose id has surrounding white space (--trim off)
+//	blank_lines             blank lines of the input: skipped, not rows, not numbered
 //	near_duplicates         {groups, similar_ids, by_kind {zero-width, space, case, unicode, mixed},
 //	                        largest [{first_row, size, kinds, example}]} (at most 20 groups, largest
 //	                        first); absent with --near-duplicates=false
@@ -120,6 +121,7 @@ type planSummary struct {
 	InvalidRows      int64        `json:"invalid_rows"`
 	DuplicateRows    int64        `json:"duplicate_rows"`
 	PaddedIDs        int64        `json:"padded_ids"`
+	BlankLines       int64        `json:"blank_lines"`
 	Near             *near.Stats  `json:"near_duplicates,omitempty"`
 	JournalHits      int64        `json:"journal_hits"`
 	JournalStale     int64        `json:"journal_stale"`
@@ -192,6 +194,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	}
 	sum.Input.Bytes = src.n.Load()
 	sum.fill(&sv, c)
+	sum.BlankLines = rd.BlankLines()
 	sum.End = env.now()
 	sum.ExitCode = code
 	if runErr != nil {
@@ -277,6 +280,9 @@ func (s planSummary) writeText(w io.Writer) error {
 	line("exact duplicates\t%s\trows repeating an earlier row's id: no call", human.Count(s.DuplicateRows))
 	if s.PaddedIDs > 0 {
 		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", human.Count(s.PaddedIDs))
+	}
+	if s.BlankLines > 0 {
+		line("blank lines\t%s\tskipped: not rows, not numbered", human.Count(s.BlankLines))
 	}
 	if n := s.Near; n != nil {
 		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters",

@@ -294,7 +294,7 @@ func (v *validation) reopen() (*input.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the input again: %w", err)
 	}
-	v.src = src
+	v.src, v.rd = src, rd
 	return rd, nil
 }
 
@@ -382,6 +382,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		sum.Error = runErr.Error()
 	}
 	sum.Fill(v.stats)
+	sum.BlankLines = v.rd.BlankLines()
 	if v.src.size >= 0 {
 		sum.Input.Bytes = v.src.size // not the bytes read: an interrupted run stops short
 	}

@@ -149,6 +149,9 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		if c.outputFormat, err = input.ParseFormat(outFormat); err != nil {
 			return nil, fs.usageError("--output-format: %v", err)
 		}
+		if c.outputFormat == input.XLSX {
+			return nil, fs.usageError("--output-format xlsx: azvalidate reads .xlsx but writes csv, tsv or ndjson")
+		}
 	}
 	if only != "" {
 		if c.only, err = verdict.ParseSet(only); err != nil {

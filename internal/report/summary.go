@@ -34,6 +34,7 @@ import (
 //	distinct_ids      distinct usable ids
 //	verdicts          rows per verdict: available, taken, duplicate, invalid, error, unchecked (all always present)
 //	padded_ids        usable ids with surrounding white space (--trim off)
+//	blank_lines       blank lines of the input: skipped, not rows, not numbered
 //	api_calls         HTTP requests sent, retries included
 //	retries           requests that were repeats for the same id
 //	http_429          429 answers
@@ -60,6 +61,7 @@ type Summary struct {
 	DistinctIDs    int64            `json:"distinct_ids"`
 	Verdicts       map[string]int64 `json:"verdicts"`
 	PaddedIDs      int64            `json:"padded_ids"`
+	BlankLines     int64            `json:"blank_lines"`
 	APICalls       int64            `json:"api_calls"`
 	Retries        int64            `json:"retries"`
 	Throttled      int64            `json:"http_429"`
@@ -189,6 +191,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	if s.PaddedIDs > 0 {
 		line("padded ids\t%s\tids with surrounding white space, sent as is (--trim strips it)", human.Count(s.PaddedIDs))
+	}
+	if s.BlankLines > 0 {
+		line("blank lines\t%s\tskipped: not rows, not numbered", human.Count(s.BlankLines))
 	}
 	line("api calls\t%s", human.Count(s.APICalls))
 	line("retries\t%s", human.Count(s.Retries))
