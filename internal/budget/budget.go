@@ -24,12 +24,12 @@ type Budget struct {
 func (b Budget) Set() bool { return b.MaxCalls > 0 || b.Deadline > 0 }
 
 // Capacity is the most ids a run under b can ask at rate requests per
-// second (0: unlimited) with burst: MaxCalls, or what the deadline allows
-// at the rate, whichever is less; -1 when nothing bounds it.
-func (b Budget) Capacity(rate float64, burst int) int {
+// second (0: unlimited): MaxCalls, or what the deadline allows at the rate,
+// whichever is less; -1 when nothing bounds it.
+func (b Budget) Capacity(rate float64) int {
 	n := -1
 	if b.Deadline > 0 && rate > 0 {
-		n = int(math.Ceil(b.Deadline.Seconds()*rate)) + burst
+		n = int(math.Ceil(b.Deadline.Seconds() * rate))
 	}
 	if b.MaxCalls > 0 && (n < 0 || b.MaxCalls < n) {
 		n = b.MaxCalls

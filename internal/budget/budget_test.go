@@ -65,20 +65,19 @@ func TestSelectorKeepsOldest(t *testing.T) {
 func TestCapacity(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		b     Budget
-		rate  float64
-		burst int
-		want  int
+		b    Budget
+		rate float64
+		want int
 	}{
-		{Budget{}, 8, 8, -1},
-		{Budget{MaxCalls: 2000}, 8, 8, 2000},
-		{Budget{Deadline: 2 * time.Second}, 100, 10, 210},
-		{Budget{Deadline: 2 * time.Second}, 0, 10, -1},
-		{Budget{MaxCalls: 50, Deadline: time.Hour}, 8, 8, 50},
-		{Budget{MaxCalls: 50000, Deadline: time.Hour}, 8, 8, 28808},
+		{Budget{}, 8, -1},
+		{Budget{MaxCalls: 2000}, 8, 2000},
+		{Budget{Deadline: 2 * time.Second}, 100, 200},
+		{Budget{Deadline: 2 * time.Second}, 0, -1},
+		{Budget{MaxCalls: 50, Deadline: time.Hour}, 8, 50},
+		{Budget{MaxCalls: 50000, Deadline: time.Hour}, 8, 28800},
 	} {
-		if got := tc.b.Capacity(tc.rate, tc.burst); got != tc.want {
-			t.Errorf("%+v.Capacity(%g, %d) = %d, want %d", tc.b, tc.rate, tc.burst, got, tc.want)
+		if got := tc.b.Capacity(tc.rate); got != tc.want {
+			t.Errorf("%+v.Capacity(%g) = %d, want %d", tc.b, tc.rate, got, tc.want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/budget"
+	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 )
 
@@ -291,14 +292,7 @@ func (d durationValue) String() string {
 	if d.p == nil {
 		return ""
 	}
-	s := d.p.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return human.Typed(*d.p)
 }
 
 func (durationValue) valueName() string { return "duration" }

@@ -248,7 +248,7 @@ func (s *planSummary) fill(sv *survey, c *planConfig) {
 	}
 	s.CallsNeeded = s.DistinctIDs - s.JournalHits
 	if c.budget.Set() {
-		perRun := c.budget.Capacity(c.rate, 0)
+		perRun := c.budget.Capacity(c.rate)
 		run := planRun{Unanswered: counts.Unanswered, Stale: counts.Stale}
 		if perRun >= 0 {
 			run.Unanswered = min(run.Unanswered, int64(perRun))
@@ -324,7 +324,7 @@ func (s planSettings) budgetText() string {
 		parts = append(parts, "--max-calls "+strconv.Itoa(s.MaxCalls))
 	}
 	if s.DeadlineSeconds > 0 {
-		parts = append(parts, "--deadline "+time.Duration(s.DeadlineSeconds*float64(time.Second)).String())
+		parts = append(parts, "--deadline "+human.Typed(time.Duration(s.DeadlineSeconds*float64(time.Second))))
 	}
 	return strings.Join(parts, ", ")
 }

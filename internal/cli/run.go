@@ -231,7 +231,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 // order to ask them. It reads no further than it needs: once the budget is
 // filled with ids never answered, the rest cannot change the choice.
 func (v *validation) choose(ctx context.Context) ([]string, error) {
-	sel := budget.NewSelector(v.c.budget.Capacity(v.c.rate, v.c.burst))
+	sel := budget.NewSelector(v.c.budget.Capacity(v.c.rate))
 	var j journalView
 	if v.journal != nil {
 		j = v.journal

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 )
@@ -80,6 +81,19 @@ func Duration(d time.Duration) string {
 		return d.Round(10 * time.Microsecond).String()
 	}
 	return d.Round(time.Microsecond).String()
+}
+
+// Typed shows a duration as a user types it on a command line: 24h
+// rather than 24h0m0s, 1h30m rather than 1h30m0s.
+func Typed(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Span shows a planned span of time in words: "37 s", "12 min 5 s", "41 h 49 min".
