@@ -226,3 +226,31 @@ func TestPlanBudget(t *testing.T) {
 		t.Errorf("%d requests: plan made calls", e.Requests()-2500)
 	}
 }
+
+// TestStateOtherTenant: a journal filled for one tenant, opened for another
+// at the same address, stops the run before any request.
+func TestStateOtherTenant(t *testing.T) {
+	t.Parallel()
+	e := newEndpoint(t, sandbox.Config{})
+	state := filepath.Join(t.TempDir(), "crm.state")
+	if res := run(t, "externalId\na\n", e.args("--state", state, "-")...); res.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	before, journal := e.Requests(), string(must(t, state))
+	args := e.args("--state", state, "-")
+	for i, a := range args {
+		if a == "--tenant" {
+			args[i+1] = "another-tenant"
+		}
+	}
+	res := run(t, "externalId\na\n", args...)
+	if res.code != 2 || !strings.Contains(res.stderr, `tenant "another-tenant"`) || !strings.Contains(res.stderr, testTenant) {
+		t.Errorf("other tenant: exit %d, stderr %q; want 2 naming both tenants", res.code, res.stderr)
+	}
+	if n := e.Requests() - before; n != 0 {
+		t.Errorf("other tenant: %d requests, want 0", n)
+	}
+	if string(must(t, state)) != journal {
+		t.Error("the journal changed")
+	}
+}
