@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
-	"github.com/azotte/azvalidate/internal/budget"
-	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
@@ -189,113 +186,6 @@ func (v *validation) run(ctx context.Context) (int, error) {
 		runErr, code = err, exitUsage
 	}
 	return code, runErr
-}
-
-// runBudgeted is a run under --max-calls or --deadline, in three passes: a
-// first read of the input chooses the ids the budget allows (never answered
-// first, in input order, then the oldest expired answers), they are asked in
-// that order until the budget runs out, and a second read writes every row
-// without a call, with this run's answer, the journal's, or unchecked.
-func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) error {
-	c := v.c
-	ids, err := v.choose(ctx)
-	if err != nil || ctx.Err() != nil {
-		return err
-	}
-	v.idsToAsk = len(ids)
-	var until time.Time
-	if c.budget.Deadline > 0 {
-		until = v.start.Add(c.budget.Deadline)
-	}
-	v.asked = pipeline.NewAsked(len(ids))
-	progress := v.startProgress(ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
-		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.src.name + " the budget allows"})
-	err = pipeline.Ask(ctx, pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}, ids, v.client, v.asked)
-	progress.Stop()
-	if err != nil {
-		return err
-	}
-
-	rd, err := v.reopen()
-	if err != nil {
-		return err
-	}
-	pcfg.Offline = v.asked
-	pcfg.StaleBefore = v.stateNow.Add(-c.stateMaxAge)
-	// The second pass makes no call and is quick: after an interrupt it
-	// still writes every row (to FILE.partial), with what the first found.
-	return pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink)
-}
-
-// choose reads the input and returns the ids the budget allows, in the
-// order to ask them. It reads no further than it needs: once the budget is
-// filled with ids never answered, the rest cannot change the choice.
-func (v *validation) choose(ctx context.Context) ([]string, error) {
-	sel := budget.NewSelector(v.c.budget.Capacity(v.c.rate))
-	var j journalView
-	if v.journal != nil {
-		j = v.journal
-	}
-	if err := chooseIDs(ctx, v.rd, j, sel); err != nil {
-		return nil, err
-	}
-	if v.spool != nil {
-		// The second pass reads stdin from the spool: all of it.
-		if _, err := io.Copy(io.Discard, v.src); err != nil {
-			return nil, fmt.Errorf("read stdin: %w", err)
-		}
-	}
-	return sel.Ids(), nil
-}
-
-// chooseIDs tells sel about the ids of rd's rows until sel is full or the
-// input ends (or ctx is done: the caller tells).
-func chooseIDs(ctx context.Context, rd *input.Reader, j journalView, sel *budget.Selector) error {
-	for n := 0; !sel.Full(); n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return nil
-		}
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if row.Invalid == "" {
-			classify(j, sel, row.ID)
-		}
-	}
-	return nil
-}
-
-// reopen opens the input again for a budgeted run's second pass (the file,
-// or what the first pass spooled of stdin), read as the first pass read it;
-// the summary's size and sha256 are then this pass's, which reads it whole.
-func (v *validation) reopen() (*input.Reader, error) {
-	cfg := v.c.in
-	cfg.Format = v.rd.Format()
-	cfg.Delimiter = v.rd.Delimiter()
-	var src *inputFile
-	if v.spool != nil {
-		if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("read stdin again: %w", err)
-		}
-		src = newInputFile(v.src.name, v.spool, io.NopCloser(nil))
-	} else {
-		f, err := openInput(v.src.name, nil)
-		if err != nil {
-			return nil, fmt.Errorf("read the input again: %w", err)
-		}
-		src = f
-	}
-	v.closers = append(v.closers, func() { src.Close() })
-	rd, err := input.Open(src.name, src, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("read the input again: %w", err)
-	}
-	v.src, v.rd = src, rd
-	return rd, nil
 }
 
 // startProgress shows the progress pc describes (what progresses and its
