@@ -1,13 +1,16 @@
 // Package cli is azvalidate's command line: flags, help, configuration
 // checks, and the commands validate, plan, sandbox, state, version and
-// completion.
-// Run takes its streams, environment and clock as parameters (Env), so that
-// tests run whole commands in-process.
+// completion. Run takes its streams, environment and clock as parameters
+// (Env), so that tests run whole commands in-process.
 //
-// A validate run is composed in four files: validate.go (flags and
-// configuration), source.go (opening the input), outputs.go (the output
-// files and their lifecycle) and run.go (one validation: endpoint, client,
-// journal, pipeline, summary). Exit codes have one home, exit.go.
+// A validate run is composed by concern: validate.go (its flags and
+// configuration), flags.go (the flag machinery every command shares),
+// source.go (opening the input), paths.go and outputs.go (the output files:
+// checked before any call, then their lifecycle), run.go (one validation:
+// endpoint, client, journal, pipeline, summary), budgeted.go (the passes of
+// a run under --max-calls or --deadline), progress.go (what stderr shows
+// meanwhile). survey.go is the call-free pass plan and budgets share. Exit
+// codes have one home, exit.go.
 package cli
 
 import (
