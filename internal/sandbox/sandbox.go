@@ -71,8 +71,8 @@ type Config struct {
 	// Emails are the emails of the customers holding taken ids, which the
 	// info call returns; a taken id without one gets a made-up address.
 	// Not modified after New.
-	Emails map[string]string
-	Latency        time.Duration   // mean added delay; each request sleeps uniformly in [Latency/2, 3*Latency/2]
+	Emails  map[string]string
+	Latency time.Duration // mean added delay; each request sleeps uniformly in [Latency/2, 3*Latency/2]
 
 	Rate               float64 // answers per second before 429 (0 = unlimited)
 	Burst              int     // token bucket size (default max(1, int(Rate)))
