@@ -132,10 +132,15 @@ func parseInfo(data []byte) (InfoResponse, string, error) {
 		return v, "", errors.New("empty body")
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
-		if truncated(data) {
+		// Never quote the body, as validate's errors do: it may hold
+		// another customer's email, and the error reaches the output.
+		switch {
+		case truncated(data):
 			return v, "", errors.New("truncated JSON")
+		case json.Valid(data):
+			return v, "", errors.New("not an info answer")
 		}
-		return v, "", fmt.Errorf("not an info answer: %q", excerpt(data))
+		return v, "", errors.New("not JSON")
 	}
 	var s Status
 	if len(v.Status) > 0 && json.Unmarshal(v.Status, &s) != nil {
