@@ -137,6 +137,9 @@ func TestOwners(t *testing.T) {
 	if s.Owners != (report.OwnerCounts{SameCustomer: 10, OtherCustomer: 10}) || s.APICalls != 60 {
 		t.Errorf("summary: owners %+v, api_calls %d; want 10 same, 10 other, 60 calls", s.Owners, s.APICalls)
 	}
+	if md := string(must(t, filepath.Join(dir, "audit.md"))); !strings.Contains(md, "10 same customer · 10 another customer") {
+		t.Errorf("the report does not count the owners:\n%s", md)
+	}
 	checkNowhere(t, dir, others)
 
 	// Resumed: every answer and owner comes from the journal.

@@ -102,7 +102,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.StringVar(&apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
 	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
-	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line")
+	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line (id,email: the email its info call returns)")
 
 	in := addInputFlags(fs, &c.in)
 

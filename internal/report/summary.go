@@ -93,6 +93,21 @@ type OwnerCounts struct {
 	Unknown       int64 `json:"unknown"`        // no usable info answer (error, or the budget ran out)
 }
 
+// Text is the counts for people: "10 same customer · 10 another
+// customer", then the others that are not zero.
+func (o *OwnerCounts) Text() string {
+	text := human.Count(o.SameCustomer) + " same customer · " + human.Count(o.OtherCustomer) + " another customer"
+	for _, x := range []struct {
+		n    int64
+		what string
+	}{{o.NoEmail, "no email to compare"}, {o.NotFound, "no longer held"}, {o.Unknown, "unknown"}} {
+		if x.n > 0 {
+			text += " · " + human.Count(x.n) + " " + x.what
+		}
+	}
+	return text
+}
+
 // Changes counts answers that differ from the journal's expired ones.
 type Changes struct {
 	BecameTaken     int64 `json:"became_taken"`
@@ -208,17 +223,8 @@ func (s Summary) WriteText(w io.Writer) error {
 	if s.BlankLines > 0 {
 		line("blank lines\t%s\tskipped: not rows, not numbered", human.Count(s.BlankLines))
 	}
-	if o := s.Owners; o != nil {
-		text := human.Count(o.SameCustomer) + " same customer · " + human.Count(o.OtherCustomer) + " another customer"
-		for _, x := range []struct {
-			n    int64
-			what string
-		}{{o.NoEmail, "no email to compare"}, {o.NotFound, "no longer held"}, {o.Unknown, "unknown"}} {
-			if x.n > 0 {
-				text += " · " + human.Count(x.n) + " " + x.what
-			}
-		}
-		line("taken by\t%s", text)
+	if s.Owners != nil {
+		line("taken by\t%s", s.Owners.Text())
 	}
 	line("api calls\t%s", human.Count(s.APICalls))
 	line("retries\t%s", human.Count(s.Retries))
