@@ -34,6 +34,7 @@ type Answer struct {
 // Attempt describes one HTTP exchange, for statistics and adaptive pacers.
 type Attempt struct {
 	ID         string        // the id asked about
+	Info       bool          // an info call (who holds ID), not a validate call
 	Try        int           // 1 for the first attempt for ID, 2 for the first retry, ...
 	Status     int           // HTTP status; 0 when no response arrived
 	Latency    time.Duration // from sending the request to reading the body
@@ -138,6 +139,7 @@ const (
 type Client struct {
 	cfg      Config
 	url      string // BaseURL + Path
+	infoURL  string // BaseURL + InfoPath(Path); "" when Path does not end in "validate"
 	hc       *http.Client
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
@@ -216,7 +218,12 @@ func New(cfg Config) (*Client, error) {
 	header.Set("User-Agent", userAgent)
 	header.Set(HeaderTenant, cfg.Tenant)
 	header.Set(HeaderAPIKey, cfg.APIKey)
-	return &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc, feedback: fb, header: header}, nil
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	cl := &Client{cfg: cfg, url: base + cfg.Path, hc: hc, feedback: fb, header: header}
+	if p, ok := InfoPath(cfg.Path); ok {
+		cl.infoURL = base + p
+	}
+	return cl, nil
 }
 
 // noRedirect stops the default client from following redirects: it would
@@ -263,20 +270,45 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		return Answer{Err: errors.New("id is not valid UTF-8: it cannot be sent as JSON")}, nil
 	}
 	body := requestBody(id)
+	r, attempts, err := c.exchange(ctx, id, false, func(actx context.Context) result {
+		return c.try(actx, http.MethodPost, c.url, body, judge)
+	})
+	if err != nil {
+		return Answer{Attempts: attempts}, err
+	}
+	if err := c.checkEndpoint(r.status); err != nil {
+		return Answer{Attempts: attempts}, err
+	}
+	if r.retry { // transient, but out of attempts
+		r.answer.Err = r.exhausted(attempts)
+	}
+	r.answer.Attempts = attempts
+	if r.answer.Err == nil {
+		r.answer.At = c.now()
+	}
+	return r.answer, nil
+}
+
+// exchange makes attempts with send, each after the pacer's leave, until one
+// is final or retries run out, and returns it with the number of attempts.
+// Its error is fatal for the run: ctx's, the pacer's, or a
+// *CredentialsError. Every attempt is told to the pacer's Feedback and to
+// Config.Observe.
+func (c *Client) exchange(ctx context.Context, id string, info bool, send func(context.Context) result) (result, int, error) {
 	for attempt := 1; ; attempt++ {
 		if c.cfg.Pacer != nil {
 			if err := c.cfg.Pacer.Wait(ctx); err != nil {
 				if ctx.Err() != nil {
-					return Answer{Attempts: attempt - 1}, ctx.Err()
+					return result{}, attempt - 1, ctx.Err()
 				}
-				return Answer{Attempts: attempt - 1}, fmt.Errorf("azotte: pacer: %w", err)
+				return result{}, attempt - 1, fmt.Errorf("azotte: pacer: %w", err)
 			}
 		}
-		r := c.try(ctx, body)
+		r := send(ctx)
 		cancelled := ctx.Err() != nil
 		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
 		if c.feedback != nil || c.cfg.Observe != nil {
-			a := Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
+			a := Attempt{ID: id, Info: info, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
 				RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry}
 			if c.feedback != nil {
 				c.feedback.Observe(a)
@@ -286,28 +318,23 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			}
 		}
 		if cancelled {
-			return Answer{Attempts: attempt}, ctx.Err()
+			return result{}, attempt, ctx.Err()
 		}
 		if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden {
-			return Answer{Attempts: attempt}, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
+			return result{}, attempt, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
 		}
 		if !retry {
-			if err := c.checkEndpoint(r.status); err != nil {
-				return Answer{Attempts: attempt}, err
-			}
-			if r.retry { // transient, but out of attempts
-				r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
-			}
-			r.answer.Attempts = attempt
-			if r.answer.Err == nil {
-				r.answer.At = c.now()
-			}
-			return r.answer, nil
+			return r, attempt, nil
 		}
 		if err := sleep(ctx, c.backoff(attempt, r.retryAfter)); err != nil {
-			return Answer{Attempts: attempt}, err
+			return result{}, attempt, err
 		}
 	}
+}
+
+// exhausted is the error of a transient result once attempts ran out.
+func (r result) exhausted(attempts int) error {
+	return &exhaustedError{cause: r.cause, attempts: attempts, status: r.err == nil, err: r.err}
 }
 
 // checkEndpoint notes a final answer's status and returns an *EndpointError
@@ -372,18 +399,27 @@ type result struct {
 	err        error         // transport, timeout or body error
 	retry      bool          // transient: worth another attempt
 	cause      string        // why, when retry: "HTTP 503", "timeout after 15s"
-	answer     Answer        // the answer or row error, when not retry
+	answer     Answer        // the answer or row error, when not retry (validate)
+	owner      Owner         // the same for an info call
 }
 
-// try makes one attempt under its own deadline.
-func (c *Client) try(ctx context.Context, body []byte) result {
+// try makes one attempt under its own deadline and has judge classify
+// the answer. body is nil for a GET.
+func (c *Client) try(ctx context.Context, method, url string, body []byte, judge func(*result, []byte)) result {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, url, rd)
 	if err != nil { // the URL was checked in New; kept for safety
-		return result{err: err, answer: Answer{Err: err}}
+		return result{err: err, answer: Answer{Err: err}, owner: Owner{Err: err}}
 	}
 	req.Header = c.header.Clone() // one allocation instead of one per header
+	if body == nil {
+		req.Header.Del("Content-Type")
+	}
 
 	start := time.Now()
 	resp, err := c.hc.Do(req)

@@ -32,7 +32,12 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	v.asked = pipeline.NewAsked(len(ids))
 	progress := v.startProgress(ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
 		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.src.name + " the budget allows"})
-	err = pipeline.Ask(ctx, pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}, ids, v.client, v.asked)
+	acfg := pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}
+	if c.owners {
+		// Info calls spend the budget too.
+		acfg.Owners, acfg.MaxCalls = v.client, c.budget.MaxCalls
+	}
+	err = pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
 	progress.Stop()
 	if err != nil {
 		return err

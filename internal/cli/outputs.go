@@ -36,6 +36,7 @@ func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slo
 		ExcelSafe:      c.excelSafe,
 		NearDuplicates: c.nearDuplicates,
 		AnsweredAt:     c.answeredAt,
+		Owners:         c.owners,
 	}
 	o := &outputs{}
 	defer func() {

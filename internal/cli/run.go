@@ -44,6 +44,9 @@ type validation struct {
 	audit   *report.Audit
 	closers []func() // run by close, last first
 
+	email  func(input.Row) (string, bool) // --owners: a row's email; nil when the export has none
+	owners *report.OwnerCounts            // --owners: taken ids by who holds them; nil otherwise
+
 	stateNow time.Time       // the now of the journal's freshness
 	asked    *pipeline.Asked // a budgeted run's answers; nil otherwise
 	idsToAsk int             // a budgeted run: the ids its budget allows
@@ -140,6 +143,15 @@ func (v *validation) open(ctx context.Context) error {
 		}
 	}
 
+	if c.owners {
+		if v.email, err = emailOf(c, src.name, rd); err != nil {
+			return err
+		}
+		if v.email == nil {
+			v.log.Warn("--owners: the input has no " + defaultEmailColumn + " column (see --email-column): sameEmail stays empty")
+		}
+		v.owners = new(report.OwnerCounts)
+	}
 	v.outs, err = openOutputs(c, rd, v.env.Stdout, v.log)
 	if err != nil {
 		return err
@@ -169,6 +181,13 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	}
 	if v.audit != nil {
 		pcfg.Observe = v.audit.Observe
+	}
+	if c.owners {
+		pcfg.Owners, pcfg.Email = v.client, v.email
+		pcfg.Observe = countOwners(v.owners, pcfg.Observe)
+		if v.journal != nil {
+			pcfg.OwnerJournal = ownerJournal{v.journal}
+		}
 	}
 	var runErr error
 	if c.budget.Set() {
@@ -283,6 +302,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		st := v.near.Stats()
 		sum.NearDuplicates = &st
 	}
+	sum.Owners = v.owners
 	return sum
 }
 
@@ -322,9 +342,15 @@ func (v *validation) observer() func(azotte.Attempt) {
 		return s.ObserveAttempt
 	}
 	url := strings.TrimSuffix(c.baseURL, "/") + c.path
+	infoPath, _ := azotte.InfoPath(c.path)
+	infoURL := strings.TrimSuffix(c.baseURL, "/") + infoPath
 	return func(a azotte.Attempt) {
 		s.ObserveAttempt(a)
-		attrs := []any{"url", url, "x-tn", c.tenant, "x-api-key", "[redacted]", "externalId", a.ID,
+		u := url
+		if a.Info {
+			u = infoURL
+		}
+		attrs := []any{"url", u, "x-tn", c.tenant, "x-api-key", "[redacted]", "externalId", a.ID,
 			"try", a.Try, "status", a.Status, "latency_ms", float64(a.Latency.Microseconds()) / 1000, "retry", a.Retry}
 		if a.Err != nil {
 			attrs = append(attrs, "err", a.Err.Error())

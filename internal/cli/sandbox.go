@@ -63,7 +63,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
 	fs.StringVar(&cfg.Tenant, "tenant", "sandbox", "tenant `ID` that requests must send as x-tn")
 	fs.StringVar(&cfg.APIKey, "api-key", "sk_test_sandbox", "the sandbox's own test `key`, expected as x-api-key")
-	fs.StringVar(&taken, "taken", "", "`FILE` of ids to report as taken, one per line")
+	fs.StringVar(&taken, "taken", "", "`FILE` of ids to report as taken, one per line (id,email: the email its info call returns)")
 	durationVar(fs, &cfg.Latency, "latency", 0, "mean added latency per answer (uniform in ±50%)")
 	rateVar(fs, &cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
 	fs.IntVar(&cfg.Burst, "burst", 0, "token bucket size for --rate (default: the rate, at least 1)")
@@ -94,7 +94,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return usageError("--taken: %v", err)
 		}
-		cfg.Taken, err = sandbox.ReadTaken(f)
+		cfg.Taken, cfg.Emails, err = sandbox.ReadTakenEmails(f)
 		f.Close()
 		if err != nil {
 			return usageError("--taken %s: %v", taken, err)
@@ -133,7 +133,7 @@ func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func
 		if err != nil {
 			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken: %w", err)}
 		}
-		cfg.Taken, err = sandbox.ReadTaken(f)
+		cfg.Taken, cfg.Emails, err = sandbox.ReadTakenEmails(f)
 		f.Close()
 		if err != nil {
 			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)}

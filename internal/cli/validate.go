@@ -74,7 +74,9 @@ type validateConfig struct {
 	stateMaxAge time.Duration
 	changes     string
 	budget      budget.Budget
-	answeredAt  bool // the answeredAt column (always with a budget)
+	answeredAt  bool   // the answeredAt column (always with a budget)
+	owners      bool   // --owners: ask who holds each taken id
+	emailColumn string // --email-column; "" for the default (email, any case)
 
 	progressInterval time.Duration
 	quiet            bool
@@ -100,7 +102,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.StringVar(&apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
 	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
-	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line")
+	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line (id,email: the email its info call returns)")
 
 	in := addInputFlags(fs, &c.in)
 
@@ -122,6 +124,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
 	fs.StringVar(&c.changes, "changes", "", "also write to `FILE` the rows whose answer changed since the journal's expired one (needs --state)")
 	addBudgetFlags(fs, &c.budget)
+	fs.BoolVar(&c.owners, "owners", false, "after a taken answer, ask Azotte who holds the id (one info call per taken id, same rate and budget): columns ownerUrn, ownerStatus, sameEmail")
+	fs.StringVar(&c.emailColumn, "email-column", "", "with --owners, the export's email column or NDJSON field `NAME` (default: email, in any case; a 1-based number with --no-header)")
 	fs.BoolVar(&c.answeredAt, "answered-at", false, "add the column answeredAt: when Azotte gave each row's answer (always on with --max-calls or --deadline)")
 
 	durationVar(fs, &c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
@@ -178,6 +182,12 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	}
 	if c.budget.Set() {
 		c.answeredAt = true
+	}
+	if set["email-column"] && !c.owners {
+		return nil, fs.usageError("--email-column needs --owners")
+	}
+	if _, ok := azotte.InfoPath(c.path); c.owners && !ok {
+		return nil, fs.usageError("--owners needs a --path ending in \"validate\" (the info call's path replaces it by \"info\"), got %q", c.path)
 	}
 	if (set["state-max-age"] || set["changes"]) && c.state == "" {
 		return nil, fs.usageError("--state-max-age and --changes need --state")

@@ -28,8 +28,9 @@ func (j *Journal) removeStaleTemp() {
 	}
 }
 
-// compact rewrites the journal as its binding line (when it has one) and
-// one line per id, its latest answer, in id order: a new file in the same
+// compact rewrites the journal as its binding line (when it has one), one
+// line per id, its latest answer, in id order, then one owner line per id
+// that has one: a new file in the same
 // folder, fsynced, renamed over the old one, and the folder fsynced. The
 // new file is locked before the rename, so the lock is never let go. It
 // runs before the writer exists (in Open), with the lock held.
@@ -88,6 +89,11 @@ func (j *Journal) compact() (err error) {
 		size += int64(len(buf))
 	}
 	lines += len(all)
+	ol, osize, err := j.writeOwners(w)
+	if err != nil {
+		return err
+	}
+	lines, size = lines+ol, size+osize
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -103,6 +109,7 @@ func (j *Journal) compact() (err error) {
 	j.f = tmp
 	j.lines, j.size = lines, size
 	j.answerLines = len(all) // corrupt and torn still say what Open found
+	j.ownerLines = ol
 	return nil
 }
 

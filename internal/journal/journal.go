@@ -11,6 +11,10 @@
 // instead of "id", so that every id round-trips byte for byte. The last line
 // for an id wins.
 //
+// With validate --owners the journal also holds owner lines, the info
+// call's answers about taken ids (see OwnerEntry); they start with
+// {"owner": and never hold Azotte's email.
+//
 // The first line binds the journal to one endpoint and tenant (see
 // Endpoint), so that one tenant's answers are never taken for another's:
 //
@@ -71,9 +75,12 @@ type Journal struct {
 
 	mu      sync.RWMutex
 	ids     map[string]slot
-	answers []Entry           // distinct (IsAvailable, MessageCode, Status); Time unset
-	index   map[string]uint32 // answerKey -> position in answers
-	key     []byte            // scratch for answerKey, guarded by mu
+	answers []Entry               // distinct (IsAvailable, MessageCode, Status); Time unset
+	index   map[string]uint32     // answerKey -> position in answers
+	key     []byte                // scratch for answerKey, guarded by mu
+	owners  map[string]OwnerEntry // --owners: the latest owner line per id; nil when none
+
+	ownerLines int // owner lines read, superseded ones included
 
 	warnings               []string
 	torn, corrupt, expired int
@@ -336,7 +343,7 @@ func (j *Journal) load(ep Endpoint, m mode) error {
 		}
 		j.warn("state file %s had no endpoint binding (written by an earlier version); it is now bound to %s", j.path, ep)
 		return nil
-	case j.answerLines+j.corrupt+j.torn-len(j.ids) > len(j.ids):
+	case j.answerLines+j.ownerLines+j.corrupt+j.torn-len(j.ids)-len(j.owners) > len(j.ids)+len(j.owners):
 		// Mostly superseded lines: reading them costs more than a rewrite.
 		err := j.compact()
 		if err == nil {
@@ -389,6 +396,9 @@ func (j *Journal) writeBinding() error {
 // loadLine indexes one line; false means it is unreadable. Blank lines are
 // fine and ignored.
 func (j *Journal) loadLine(line []byte) bool {
+	if isOwnerLine(line) {
+		return j.loadOwner(line)
+	}
 	if l, ok := parseFast(line); ok {
 		// The line's slices are only borrowed: intern copies what it keeps.
 		e := Entry{IsAvailable: l.available, MessageCode: string(l.code), Status: l.status}

@@ -25,6 +25,25 @@ var addedColumns = []column{
 	// The kind goes with similarTo: both fields or neither.
 	text("similarKind", func(r *Record) string { return r.SimilarKind }).when(nearDuplicates).
 		omitWhen(func(r *Record) bool { return r.SimilarTo <= 0 }),
+	text("ownerUrn", func(r *Record) string { return r.Owner.URN }).when(owners),
+	text("ownerStatus", func(r *Record) string { return r.Owner.Status }).when(owners),
+	custom("sameEmail", sameEmailCell, sameEmailValue).when(owners).
+		omitWhen(func(r *Record) bool { return r.Owner.SameEmail == MatchUnknown }),
+}
+
+func owners(o *Options) bool { return o.Owners }
+
+// sameEmail: true or false; empty (no NDJSON field) when the row has no
+// email or no owner was found.
+func sameEmailCell(_ *csvWriter, b []byte, r *Record) []byte {
+	if r.Owner.SameEmail == MatchUnknown {
+		return b
+	}
+	return strconv.AppendBool(b, r.Owner.SameEmail == MatchSame)
+}
+
+func sameEmailValue(_ *jsonWriter, b []byte, r *Record) []byte {
+	return strconv.AppendBool(b, r.Owner.SameEmail == MatchSame)
 }
 
 func nearDuplicates(o *Options) bool { return o.NearDuplicates }

@@ -31,7 +31,29 @@ type Record struct {
 	SimilarTo   int64           // --near-duplicates: row of the first id of the near-collision group this row's id joined; 0 when none
 	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
 	AnsweredAt  time.Time       // Options.AnsweredAt: when Azotte gave the answer; zero when none
+	Owner       Owner           // Options.Owners: who holds a taken id (on the id's first row); zero when not asked
 }
+
+// Owner is what Azotte's info call said about the customer holding a taken
+// id, as a row shows it. Azotte's email is not part of it.
+type Owner struct {
+	URN       string // customerUrn; "" when unknown
+	Status    string // the customer's status, e.g. Active
+	SameEmail Match  // Azotte's email against the row's
+	Gone      bool   // CUSTOMER_NOT_FOUND: nobody holds the id now
+	Detail    string // why there is no owner (not found, no answer); "" otherwise
+}
+
+// Match is how Azotte's email for a customer compares with the export's,
+// trimmed and case-folded.
+type Match int8
+
+// The matches.
+const (
+	MatchUnknown Match = iota // the row has no email, or no owner was found
+	MatchSame
+	MatchOther
+)
 
 // Options configure a Writer.
 type Options struct {
@@ -50,6 +72,9 @@ type Options struct {
 	// AnsweredAt adds the answeredAt column after detail: when Azotte gave
 	// each row's answer, RFC 3339 in UTC (empty, or no field, when none).
 	AnsweredAt bool
+	// Owners adds the ownerUrn, ownerStatus and sameEmail columns (validate
+	// --owners), set on taken rows whose owner was found.
+	Owners bool
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.

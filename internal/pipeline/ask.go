@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -17,13 +18,21 @@ type AskConfig struct {
 	Concurrency int       // requests in flight at most; default 16
 	Until       time.Time // no id is started after it; zero: no deadline
 	Journal     Journal   // journals every answer; nil: none
+	// Owners, when set, is asked who holds each taken id right after its
+	// answer (validate --owners); Asked.Owner keeps it for the writing
+	// pass, which compares emails and journals it.
+	Owners Owners
+	// MaxCalls bounds the calls made, validate and info alike (retries not
+	// counted); 0: no bound. Without Owners the ids given are the bound.
+	MaxCalls int
 }
 
 // Asked are the answers of Ask, by id. Safe for concurrent use.
 type Asked struct {
-	mu  sync.Mutex
-	ans map[string]azotte.Answer
-	n   atomic.Int64
+	mu     sync.Mutex
+	ans    map[string]azotte.Answer
+	owners map[string]heldOwner // Azotte's email is not kept, only its digest
+	n      atomic.Int64
 }
 
 // NewAsked returns an empty Asked for about n ids.
@@ -35,6 +44,14 @@ func (a *Asked) Answer(id string) (azotte.Answer, bool) {
 	defer a.mu.Unlock()
 	ans, ok := a.ans[id]
 	return ans, ok
+}
+
+// Owner returns who holds id, a taken id Ask asked about with Owners.
+func (a *Asked) Owner(id string) (heldOwner, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.owners[id]
+	return o, ok
 }
 
 // Len returns how many ids were asked so far.
@@ -52,7 +69,9 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 16
 	}
-	var next atomic.Int64
+	var next, spent atomic.Int64
+	// take spends one call of MaxCalls; false when none is left.
+	take := func() bool { return cfg.MaxCalls <= 0 || spent.Add(1) <= int64(cfg.MaxCalls) }
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(cfg.Concurrency, len(ids)) {
 		g.Go(func() error {
@@ -60,6 +79,9 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 				i := next.Add(1) - 1
 				if i >= int64(len(ids)) || gctx.Err() != nil ||
 					!cfg.Until.IsZero() && !time.Now().Before(cfg.Until) {
+					return nil
+				}
+				if !take() {
 					return nil
 				}
 				id := ids[i]
@@ -75,8 +97,29 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 						return fmt.Errorf("state journal: %w", err)
 					}
 				}
+				var owner *heldOwner
+				if cfg.Owners != nil && ans.Err == nil && !ans.IsAvailable {
+					h := heldOwner{Owner: azotte.Owner{Err: errOwnerBudget}}
+					if take() {
+						o, err := cfg.Owners.Info(gctx, id)
+						if err != nil {
+							if ctx.Err() != nil {
+								return nil
+							}
+							return err
+						}
+						h = hold(o)
+					}
+					owner = &h
+				}
 				asked.mu.Lock()
 				asked.ans[id] = ans
+				if owner != nil {
+					if asked.owners == nil {
+						asked.owners = make(map[string]heldOwner)
+					}
+					asked.owners[id] = *owner
+				}
 				asked.mu.Unlock()
 				asked.n.Add(1)
 			}
@@ -84,3 +127,7 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 	}
 	return g.Wait()
 }
+
+// errOwnerBudget is the owner of a taken id whose info call the budget
+// (--max-calls) left no room for.
+var errOwnerBudget = errors.New("not asked: --max-calls ran out before the info call; a run without a budget asks it")

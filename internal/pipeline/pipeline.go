@@ -102,6 +102,17 @@ type Config struct {
 	// StaleBefore marks rows carrying an answer given before it as not
 	// refreshed (Stats.StaleAnswers); zero: none are.
 	StaleBefore time.Time
+
+	// Owners, when set, is asked who holds each taken id, once per id,
+	// after its validate answer (validate --owners); the id's first row
+	// gets Record.Owner. With Offline it is not called: owners come from
+	// the asking pass (see Ask) or OwnerJournal.
+	Owners Owners
+	// OwnerJournal keeps owners across runs; nil: none.
+	OwnerJournal OwnerJournal
+	// Email returns a row's email, compared with the owner's; nil: rows
+	// have none.
+	Email func(input.Row) (string, bool)
 }
 
 // Run validates every row of src and writes it to sink. It returns nil when
@@ -273,15 +284,30 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 			if isNew {
 				r.cfg.Stats.DistinctIDs.Add(1)
 				c := it.call
+				var j *job
 				if ans, ok := r.journalled(row.ID); ok {
-					r.settle(c, ans)
+					if !r.wantsOwner(ans) {
+						r.settle(c, ans)
+					} else if o, ok := r.ownerFromJournal(row.ID, r.rowEmail(row)); ok || r.cfg.Offline != nil {
+						if ok {
+							c.owner = &o
+						}
+						r.settle(c, ans)
+					} else {
+						// A journalled taken answer without a usable owner: a
+						// worker asks only who holds it.
+						j = &job{id: row.ID, c: c, row: row, known: &ans}
+					}
 				} else if r.cfg.Offline != nil {
-					if err := r.offline(row.ID, c); err != nil {
+					if err := r.offline(row, c); err != nil {
 						return err
 					}
 				} else {
+					j = &job{id: row.ID, c: c, row: row}
+				}
+				if j != nil {
 					select {
-					case jobs <- job{row.ID, c}:
+					case jobs <- *j:
 					case <-ctx.Done():
 						return ctx.Err()
 					}
@@ -304,8 +330,18 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 
 // offline settles c, id's call, in a run that calls nobody: with this run's
 // answer if it asked, else the journal's expired one, else as unchecked.
-func (r *run) offline(id string, c *call) error {
+func (r *run) offline(row input.Row, c *call) error {
+	id := row.ID
 	if ans, ok := r.cfg.Offline.Answer(id); ok {
+		if oa, ok := r.cfg.Offline.(ownerAnswers); ok && r.wantsOwner(ans) {
+			if h, ok := oa.Owner(id); ok {
+				o, err := r.settleOwner(id, h, r.rowEmail(row))
+				if err != nil {
+					return err
+				}
+				c.owner = o
+			}
+		}
 		return r.answered(id, c, ans, false)
 	}
 	r.cfg.Stats.Waiting.Add(1)
@@ -348,8 +384,10 @@ func (r *run) journalled(id string) (azotte.Answer, bool) {
 
 // job is a new id for a worker.
 type job struct {
-	id string
-	c  *call
+	id    string
+	c     *call
+	row   input.Row      // the id's first row, for its email (Config.Owners)
+	known *azotte.Answer // the journal's taken answer: ask only who holds id
 }
 
 // work is one worker: it asks about each id of jobs until jobs is closed.
@@ -360,7 +398,7 @@ func (r *run) work(ctx context.Context, jobs <-chan job) error {
 			if !ok {
 				return nil
 			}
-			if err := r.ask(ctx, j.id, j.c); err != nil {
+			if err := r.ask(ctx, j); err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -369,15 +407,33 @@ func (r *run) work(ctx context.Context, jobs <-chan job) error {
 	}
 }
 
-// ask fills c and closes c.done, unless the run is over.
-func (r *run) ask(ctx context.Context, id string, c *call) error {
-	ans, err := r.v.Validate(ctx, id)
-	if err != nil {
-		// Fatal or cancelled: the row stays undecided, so it is not written
-		// as an error it never was.
-		return err
+// ask fills j's call and closes its done, unless the run is over: the
+// validate answer (unless known), then, for a taken id with
+// Config.Owners, who holds it.
+func (r *run) ask(ctx context.Context, j job) error {
+	var ans azotte.Answer
+	if j.known != nil {
+		ans = *j.known
+	} else {
+		var err error
+		if ans, err = r.v.Validate(ctx, j.id); err != nil {
+			// Fatal or cancelled: the row stays undecided, so it is not
+			// written as an error it never was.
+			return err
+		}
 	}
-	return r.answered(id, c, ans, true)
+	if r.wantsOwner(ans) {
+		o, err := r.askOwner(ctx, j.id, r.rowEmail(j.row))
+		if err != nil {
+			return err
+		}
+		j.c.owner = o
+	}
+	if j.known != nil {
+		r.settle(j.c, ans)
+		return nil
+	}
+	return r.answered(j.id, j.c, ans, true)
 }
 
 // answered settles c with Azotte's answer about id, noting how it differs
@@ -521,6 +577,12 @@ func (r *run) decide(it item) output.Record {
 	default:
 		rec.Verdict = verdict.Taken
 	}
+	if it.call != nil && it.call.owner != nil && it.row.Seq == it.first && rec.Verdict == verdict.Taken {
+		rec.Owner = *it.call.owner
+		if d := rec.Owner.Detail; d != "" {
+			rec.Detail = d
+		}
+	}
 	if it.call != nil && it.call.changed != "" && rec.Detail == "" {
 		rec.Detail = it.call.changed
 	}
@@ -538,7 +600,8 @@ func (r *run) decide(it item) output.Record {
 type call struct {
 	done    chan struct{}
 	ans     azotte.Answer
-	changed string // how the answer differs from an expired journalled one; "" when it does not
+	changed string        // how the answer differs from an expired journalled one; "" when it does not
+	owner   *output.Owner // Config.Owners: who holds a taken id; nil when not asked
 }
 
 func availability(available bool) string {

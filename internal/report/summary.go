@@ -43,6 +43,8 @@ import (
 //	journal_hits      answers taken from the --state journal
 //	near_duplicates   with --near-duplicates: {groups, similar_ids, by_kind {zero-width, space, case, unicode,
 //	                  mixed}, largest [{first_row, size, kinds, example}]} (at most 20 groups, largest first)
+//	owners            with --owners: taken ids by who holds them {same_customer, other_customer, no_email,
+//	                  not_found, unknown} (see OwnerCounts)
 //	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
 //	stale_answers     rows carrying an answer older than --state-max-age (a budget left their id unasked)
 //	oldest_answer     RFC 3339 time of the oldest answer any row carries; null when none
@@ -68,6 +70,7 @@ type Summary struct {
 	MinRate        float64          `json:"min_rate"`
 	JournalHits    int64            `json:"journal_hits"`
 	NearDuplicates *near.Stats      `json:"near_duplicates,omitempty"`
+	Owners         *OwnerCounts     `json:"owners,omitempty"`
 	Changes        Changes          `json:"changes"`
 	StaleAnswers   int64            `json:"stale_answers"`
 	OldestAnswer   *time.Time       `json:"oldest_answer"`
@@ -78,6 +81,31 @@ type Summary struct {
 	Interrupted    bool             `json:"interrupted"`
 	ExitCode       int              `json:"exit_code"`
 	Error          string           `json:"error,omitempty"`
+}
+
+// OwnerCounts are, with --owners, the taken ids by who holds them, as
+// Azotte's info call said.
+type OwnerCounts struct {
+	SameCustomer  int64 `json:"same_customer"`  // its email is the export's (trimmed, case-folded): the same customer
+	OtherCustomer int64 `json:"other_customer"` // another email: another customer holds the id
+	NoEmail       int64 `json:"no_email"`       // held, but the export has no email to compare
+	NotFound      int64 `json:"not_found"`      // CUSTOMER_NOT_FOUND: freed since validate answered
+	Unknown       int64 `json:"unknown"`        // no usable info answer (error, or the budget ran out)
+}
+
+// Text is the counts for people: "10 same customer · 10 another
+// customer", then the others that are not zero.
+func (o *OwnerCounts) Text() string {
+	text := human.Count(o.SameCustomer) + " same customer · " + human.Count(o.OtherCustomer) + " another customer"
+	for _, x := range []struct {
+		n    int64
+		what string
+	}{{o.NoEmail, "no email to compare"}, {o.NotFound, "no longer held"}, {o.Unknown, "unknown"}} {
+		if x.n > 0 {
+			text += " · " + human.Count(x.n) + " " + x.what
+		}
+	}
+	return text
 }
 
 // Changes counts answers that differ from the journal's expired ones.
@@ -194,6 +222,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	if s.BlankLines > 0 {
 		line("blank lines\t%s\tskipped: not rows, not numbered", human.Count(s.BlankLines))
+	}
+	if s.Owners != nil {
+		line("taken by\t%s", s.Owners.Text())
 	}
 	line("api calls\t%s", human.Count(s.APICalls))
 	line("retries\t%s", human.Count(s.Retries))

@@ -188,6 +188,9 @@ func newView(s Summary, a *Audit) *view {
 		{Name: "journal hits", Value: human.Count(s.JournalHits)},
 		{Name: "padded ids", Value: human.Count(s.PaddedIDs)},
 	}
+	if s.Owners != nil {
+		v.Requests = append(v.Requests, field{Name: "taken by", Value: s.Owners.Text()})
+	}
 	if c := s.Changes; c.BecameTaken+c.BecameAvailable > 0 {
 		v.Requests = append(v.Requests, field{Name: "changed since the journal",
 			Value: human.Count(c.BecameTaken) + " became taken, " + human.Count(c.BecameAvailable) + " became available"})

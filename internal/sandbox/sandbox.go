@@ -68,7 +68,11 @@ const MaxIDBytes = 255
 type Config struct {
 	Tenant, APIKey string          // required; requests must carry exactly these
 	Taken          map[string]bool // ids answered isAvailable:false (compared exactly); not modified after New
-	Latency        time.Duration   // mean added delay; each request sleeps uniformly in [Latency/2, 3*Latency/2]
+	// Emails are the emails of the customers holding taken ids, which the
+	// info call returns; a taken id without one gets a made-up address.
+	// Not modified after New.
+	Emails  map[string]string
+	Latency time.Duration // mean added delay; each request sleeps uniformly in [Latency/2, 3*Latency/2]
 
 	Rate               float64 // answers per second before 429 (0 = unlimited)
 	Burst              int     // token bucket size (default max(1, int(Rate)))
@@ -167,6 +171,7 @@ type Server struct {
 	rng   *rand.Rand // fault draws; guarded by rngMu
 
 	requests, answered atomic.Int64
+	infoRequests       atomic.Int64
 	throttled, faulted atomic.Int64
 }
 
@@ -195,6 +200,9 @@ func New(cfg Config) *Server {
 // (401, 405, 429, faults included).
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
+// InfoRequests returns how many info requests arrived, whatever the outcome.
+func (s *Server) InfoRequests() int64 { return s.infoRequests.Load() }
+
 // Answered returns how many 200 SUCCESS answers were given.
 func (s *Server) Answered() int64 { return s.answered.Load() }
 
@@ -205,11 +213,14 @@ func (s *Server) Throttled() int64 { return s.throttled.Load() }
 // Faulted returns how many random transient faults were injected.
 func (s *Server) Faulted() int64 { return s.faulted.Load() }
 
-// ServeHTTP serves POST on both validate paths and GET /healthz.
+// ServeHTTP serves POST on both validate paths, GET on both info paths and
+// GET /healthz.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case azotte.DefaultPath, azotte.LegacyPath:
 		s.validate(w, r)
+	case azotte.DefaultInfoPath, azotte.LegacyInfoPath:
+		s.info(w, r)
 	case "/healthz":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -239,28 +250,8 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	data, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	id, idErr := parseRequest(data)
 
-	if t := r.Header.Get(azotte.HeaderTenant); t == "" || t != s.cfg.Tenant {
-		writeStatus(w, http.StatusForbidden, "FORBIDDEN")
+	if !s.admit(w, r) {
 		return
-	}
-	if k := r.Header.Get(azotte.HeaderAPIKey); k == "" ||
-		subtle.ConstantTimeCompare([]byte(k), []byte(s.cfg.APIKey)) != 1 {
-		w.WriteHeader(http.StatusUnauthorized) // Azotte documents 401 without a body
-		return
-	}
-	if q := s.take(); q.limited {
-		if !s.cfg.NoRateLimitHeaders {
-			q.setHeaders(w.Header())
-		}
-		if !q.ok {
-			s.throttled.Add(1)
-			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfter))
-			if !s.cfg.NoRateLimitHeaders {
-				w.Header().Set(azotte.HeaderRateRetryAfter, strconv.Itoa(q.retryAfter))
-			}
-			writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
-			return
-		}
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeStatus(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE")
@@ -303,6 +294,97 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(answerAvailable)
 	}
 	s.answered.Add(1)
+}
+
+// admit checks a request's tenant, key and rate, in that order, and answers
+// it when one fails (403, 401 without a body, 429); it reports whether the
+// request may go on. Validate and info requests share the one bucket.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	if t := r.Header.Get(azotte.HeaderTenant); t == "" || t != s.cfg.Tenant {
+		writeStatus(w, http.StatusForbidden, "FORBIDDEN")
+		return false
+	}
+	if k := r.Header.Get(azotte.HeaderAPIKey); k == "" ||
+		subtle.ConstantTimeCompare([]byte(k), []byte(s.cfg.APIKey)) != 1 {
+		w.WriteHeader(http.StatusUnauthorized) // Azotte documents 401 without a body
+		return false
+	}
+	if q := s.take(); q.limited {
+		if !s.cfg.NoRateLimitHeaders {
+			q.setHeaders(w.Header())
+		}
+		if !q.ok {
+			s.throttled.Add(1)
+			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfter))
+			if !s.cfg.NoRateLimitHeaders {
+				w.Header().Set(azotte.HeaderRateRetryAfter, strconv.Itoa(q.retryAfter))
+			}
+			writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
+			return false
+		}
+	}
+	return true
+}
+
+// info answers GET .../customer/info?exId=ID: for a taken id a snapshot of
+// the customer holding it (a URN derived from the id, status Active, the
+// email of Config.Emails or a made-up one), else 404 CUSTOMER_NOT_FOUND.
+// The checks, faults and latency are validate's.
+func (s *Server) info(w http.ResponseWriter, r *http.Request) {
+	s.infoRequests.Add(1)
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.admit(w, r) {
+		return
+	}
+	id := r.URL.Query().Get("exId")
+	if id == "" || len(id) > MaxIDBytes {
+		writeStatus(w, http.StatusBadRequest, "INVALID_REQUEST")
+		return
+	}
+	if s.fault(w, r) {
+		return
+	}
+	if !s.delay(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+		return
+	}
+	if !s.cfg.Taken[id] {
+		writeStatus(w, http.StatusNotFound, azotte.MessageNotFound)
+		return
+	}
+	email, ok := s.cfg.Emails[id]
+	if !ok {
+		email = "holder." + strconv.FormatUint(idHash(id), 36) + "@example.invalid"
+	}
+	body, _ := json.Marshal(struct {
+		Result azotte.InfoResult `json:"result"`
+		Status azotte.Status     `json:"status"`
+	}{azotte.InfoResult{CustomerURN: OwnerURN(id), ExternalIdentifier: id, Email: email, Status: "Active"},
+		azotte.Status{MessageCode: azotte.MessageSuccess}})
+	w.Header().Set("Content-Type", azotte.ResponseContentType)
+	_, _ = w.Write(body)
+	s.answered.Add(1)
+}
+
+// OwnerURN is the customerUrn the sandbox gives the customer holding a
+// taken id: derived from the id, so that tests can tell it.
+func OwnerURN(id string) string {
+	return "cu.00." + strconv.FormatUint(idHash(id)%1_000_000, 10)
+}
+
+// idHash is FNV-1a of id: stable across runs, unlike maphash.
+func idHash(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // The two possible answers, encoded once.
@@ -493,12 +575,20 @@ func writeStatus(w http.ResponseWriter, status int, code string) {
 	_, _ = io.WriteString(w, `{"status":{"messageCode":"`+code+`"}}`)
 }
 
-// ReadTaken reads ids, one per line, for Config.Taken. Blank (or all white
-// space) lines and lines starting with # are skipped, as is a UTF-8 byte order
-// mark; otherwise a line is kept exactly as written apart from its line ending
-// (\n or \r\n), since Azotte compares ids exactly.
+// ReadTaken reads ids, one per line, for Config.Taken; see ReadTakenEmails.
 func ReadTaken(r io.Reader) (map[string]bool, error) {
-	taken := make(map[string]bool)
+	taken, _, err := ReadTakenEmails(r)
+	return taken, err
+}
+
+// ReadTakenEmails reads ids for Config.Taken and their holders' emails for
+// Config.Emails. Blank (or all white space) lines and lines starting with #
+// are skipped, as is a UTF-8 byte order mark. A line is `id,email` when
+// what follows its last comma looks like an address (an @ and no white
+// space); otherwise it is an id kept exactly as written apart from its line
+// ending (\n or \r\n), since Azotte compares ids exactly.
+func ReadTakenEmails(r io.Reader) (taken map[string]bool, emails map[string]string, err error) {
+	taken, emails = make(map[string]bool), make(map[string]string)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for first := true; sc.Scan(); first = false {
@@ -509,12 +599,18 @@ func ReadTaken(r io.Reader) (map[string]bool, error) {
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if i := strings.LastIndexByte(line, ','); i >= 0 {
+			if e := line[i+1:]; strings.Contains(e, "@") && !strings.ContainsAny(e, " \t\v\f") {
+				line = line[:i]
+				emails[line] = e
+			}
+		}
 		taken[line] = true
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read taken ids: %w", err)
+		return nil, nil, fmt.Errorf("read taken ids: %w", err)
 	}
-	return taken, nil
+	return taken, emails, nil
 }
 
 // Listen opens a TCP listener on addr; "" means a free loopback port.

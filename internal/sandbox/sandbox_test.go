@@ -579,3 +579,55 @@ func TestServeShutdown(t *testing.T) {
 		t.Errorf("Serve = %v, want nil after shutdown", err)
 	}
 }
+
+func TestReadTakenEmails(t *testing.T) {
+	t.Parallel()
+	in := "crm-1,jane@example.com\r\ncrm-2\ncrm,3\ncrm-4,a b@example.com\n"
+	taken, emails, err := sandbox.ReadTakenEmails(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTaken := []string{"crm-1", "crm-2", "crm,3", "crm-4,a b@example.com"}
+	if len(taken) != len(wantTaken) || len(emails) != 1 || emails["crm-1"] != "jane@example.com" {
+		t.Errorf("ReadTakenEmails = %v, %v", taken, emails)
+	}
+	for _, id := range wantTaken {
+		if !taken[id] {
+			t.Errorf("lacks %q", id)
+		}
+	}
+}
+
+// TestInfo: the info call has validate's auth and shares its rate bucket.
+func TestInfo(t *testing.T) {
+	t.Parallel()
+	s := sandbox.New(sandbox.Config{Tenant: "t", APIKey: "k", Taken: map[string]bool{"a": true}, Rate: 1, Burst: 2})
+	get := func(method, path, key string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		r.Header.Set("x-tn", "t")
+		r.Header.Set("x-api-key", key)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w
+	}
+	if w := get(http.MethodGet, "/api/c2a/customer/info?exId=a", "wrong"); w.Code != http.StatusUnauthorized {
+		t.Errorf("wrong key: %d", w.Code)
+	}
+	if w := get(http.MethodPost, "/api/c2a/customer/info?exId=a", "k"); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", w.Code)
+	}
+	w := get(http.MethodGet, "/api/v1/c2a/customer/info?exId=a", "k")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"customerUrn":"`+sandbox.OwnerURN("a")+`"`) {
+		t.Errorf("taken: %d %s", w.Code, w.Body)
+	}
+	// The bucket of 2 is spent: the next request, of either kind, gets 429.
+	if w := get(http.MethodGet, "/api/v1/c2a/customer/info?exId=b", "k"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "CUSTOMER_NOT_FOUND") {
+		t.Errorf("free: %d %s", w.Code, w.Body)
+	}
+	if w := get(http.MethodGet, "/api/v1/c2a/customer/info?exId=a", "k"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("over the rate: %d", w.Code)
+	}
+	if s.InfoRequests() != 5 {
+		t.Errorf("InfoRequests %d, want 5", s.InfoRequests())
+	}
+}

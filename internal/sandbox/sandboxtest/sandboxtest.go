@@ -18,25 +18,33 @@ import (
 type Recorder struct {
 	next http.Handler
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu        sync.Mutex
+	calls     map[string]int // validate requests, by the externalId of their body
+	info      map[string]int // info requests, by their exId
+	infoTotal int
 
 	inFlight, maxInFlight atomic.Int64
 }
 
 // Record wraps h.
 func Record(h http.Handler) *Recorder {
-	return &Recorder{next: h, calls: make(map[string]int)}
+	return &Recorder{next: h, calls: make(map[string]int), info: make(map[string]int)}
 }
 
-// ServeHTTP counts the request's externalId, if its body has one, and
-// passes the request on with its body intact.
+// ServeHTTP counts the request's externalId, if its body has one, or the
+// exId of an info request (a GET with that query parameter), and passes the
+// request on with its body intact.
 func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	n := r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
 	for m := r.maxInFlight.Load(); n > m && !r.maxInFlight.CompareAndSwap(m, n); m = r.maxInFlight.Load() {
 	}
-	if req.Body != nil {
+	if req.Method == http.MethodGet && req.URL.Query().Has("exId") {
+		r.mu.Lock()
+		r.info[req.URL.Query().Get("exId")]++
+		r.infoTotal++
+		r.mu.Unlock()
+	} else if req.Body != nil {
 		data, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 		req.Body.Close()
 		req.Body = io.NopCloser(bytes.NewReader(data))
@@ -58,6 +66,21 @@ func (r *Recorder) Calls(id string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls[id]
+}
+
+// InfoCalls returns how many info requests asked about id, whatever the
+// answer.
+func (r *Recorder) InfoCalls(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.info[id]
+}
+
+// InfoTotal returns how many info requests arrived, whatever the answer.
+func (r *Recorder) InfoTotal() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.infoTotal
 }
 
 // MaxInFlight returns the most requests handled at once so far.
