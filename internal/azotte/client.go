@@ -71,6 +71,7 @@ type Config struct {
 	Retries     int           // further attempts after the first; negative = 0
 	BackoffBase time.Duration // first backoff ceiling; default 500ms
 	BackoffMax  time.Duration // largest backoff (and Retry-After honoured); default 60s
+	GiveUpAfter time.Duration // while requests fail at the transport, how long with nothing answered until Validate returns an *UnreachableError; default 60s
 
 	Pacer   Pacer            // nil: unpaced; also told every attempt if it implements Feedback
 	Observe func(Attempt)    // called after every attempt; must be safe for concurrent use
@@ -141,6 +142,7 @@ type Client struct {
 	hc       *http.Client
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
+	gate     *gate       // holds requests back while Azotte is unreachable
 
 	// The first answers, for EndpointError: how many, how many were 400,
 	// and whether any was not.
@@ -202,6 +204,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = DefaultBackoffMax
 	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = DefaultGiveUpAfter
+	}
 	cfg.Retries = max(cfg.Retries, 0)
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -216,7 +221,9 @@ func New(cfg Config) (*Client, error) {
 	header.Set("User-Agent", userAgent)
 	header.Set(HeaderTenant, cfg.Tenant)
 	header.Set(HeaderAPIKey, cfg.APIKey)
-	return &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc, feedback: fb, header: header}, nil
+	c := &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Path, hc: hc, feedback: fb, header: header}
+	c.gate = newGate(cfg.GiveUpAfter, cfg.BackoffBase, min(cfg.BackoffMax, probeMax), c.probe)
+	return c, nil
 }
 
 // noRedirect stops the default client from following redirects: it would
@@ -263,7 +270,13 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		return Answer{Err: errors.New("id is not valid UTF-8: it cannot be sent as JSON")}, nil
 	}
 	body := requestBody(id)
+	spent := 0 // attempts charged to the id's retries
 	for attempt := 1; ; attempt++ {
+		// While Azotte is unreachable, wait here (or probe) rather than
+		// spend the id's retries on a dead endpoint.
+		if err := c.gate.enter(ctx, c.URL()); err != nil {
+			return Answer{Attempts: attempt - 1}, err
+		}
 		if c.cfg.Pacer != nil {
 			if err := c.cfg.Pacer.Wait(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -272,19 +285,23 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 				return Answer{Attempts: attempt - 1}, fmt.Errorf("azotte: pacer: %w", err)
 			}
 		}
+		start := time.Now()
 		r := c.try(ctx, body)
 		cancelled := ctx.Err() != nil
-		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
-		if c.feedback != nil || c.cfg.Observe != nil {
-			a := Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
-				RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry}
-			if c.feedback != nil {
-				c.feedback.Observe(a)
-			}
-			if c.cfg.Observe != nil {
-				c.cfg.Observe(a)
-			}
+		charged := true
+		switch {
+		case cancelled:
+		case r.status == 0 && r.retry: // no HTTP response
+			charged = c.gate.failed(start, r.cause)
+		default:
+			c.gate.answered()
 		}
+		if charged {
+			spent++
+		}
+		retry := r.retry && spent <= c.cfg.Retries && !cancelled
+		c.observe(Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
+			RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry})
 		if cancelled {
 			return Answer{Attempts: attempt}, ctx.Err()
 		}
@@ -304,9 +321,22 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			}
 			return r.answer, nil
 		}
-		if err := sleep(ctx, c.backoff(attempt, r.retryAfter)); err != nil {
+		if !charged {
+			continue // the gate paces the probes
+		}
+		if err := sleep(ctx, c.backoff(spent, r.retryAfter)); err != nil {
 			return Answer{Attempts: attempt}, err
 		}
+	}
+}
+
+// observe tells the pacer (when it adapts) and Config.Observe about a.
+func (c *Client) observe(a Attempt) {
+	if c.feedback != nil {
+		c.feedback.Observe(a)
+	}
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(a)
 	}
 }
 
@@ -541,6 +571,9 @@ func (c *Client) transportCause(actx context.Context, err error) string {
 		return "connection closed by the server"
 	case errors.As(err, &dns):
 		return fmt.Sprintf("DNS lookup of %s: %s", dns.Name, dns.Err)
+	}
+	if s, ok := tlsCause(err); ok {
+		return s
 	}
 	// url.Error repeats the method and URL; the inner error is the news.
 	var ue *url.Error
