@@ -270,11 +270,26 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		return Answer{Err: errors.New("id is not valid UTF-8: it cannot be sent as JSON")}, nil
 	}
 	body := requestBody(id)
-	spent := 0 // attempts charged to the id's retries
+	spent := 0            // attempts charged to the id's retries
+	var held *heldAttempt // the last attempt, when it closed the outage gate
 	for attempt := 1; ; attempt++ {
-		// While Azotte is unreachable, wait here (or probe) rather than
-		// spend the id's retries on a dead endpoint.
-		if err := c.gate.enter(ctx, c.URL()); err != nil {
+		// While Azotte is unreachable, wait here (the gate probes) rather
+		// than spend the id's retries on a dead endpoint.
+		err := c.gate.enter(ctx, c.URL())
+		if held != nil {
+			// The attempt that closed the gate counts, unless the gate's
+			// probes found Azotte down: then the outage made it fail.
+			if err == nil && !c.gate.wasDown(held.closure) {
+				spent++
+			}
+			held.a.Retry = err == nil && spent <= c.cfg.Retries
+			c.observe(held.a)
+			if err == nil && !held.a.Retry {
+				return c.final(held.r, held.a.Try)
+			}
+			held = nil
+		}
+		if err != nil {
 			return Answer{Attempts: attempt - 1}, err
 		}
 		if c.cfg.Pacer != nil {
@@ -288,38 +303,34 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 		start := time.Now()
 		r := c.try(ctx, body)
 		cancelled := ctx.Err() != nil
+		a := Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
+			RetryAfter: r.retryAfter, Budget: r.budget}
 		charged := true
 		switch {
 		case cancelled:
 		case r.status == 0 && r.retry: // no HTTP response
-			charged = c.gate.failed(start, r.cause)
+			var closure uint64
+			charged, closure = c.gate.failed(start, r.cause)
+			if closure != 0 {
+				held = &heldAttempt{a: a, r: r, closure: closure}
+				continue // observed once the gate has decided
+			}
 		default:
 			c.gate.answered()
 		}
 		if charged {
 			spent++
 		}
-		retry := r.retry && spent <= c.cfg.Retries && !cancelled
-		c.observe(Attempt{ID: id, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
-			RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry})
+		a.Retry = r.retry && spent <= c.cfg.Retries && !cancelled
+		c.observe(a)
 		if cancelled {
 			return Answer{Attempts: attempt}, ctx.Err()
 		}
 		if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden {
 			return Answer{Attempts: attempt}, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
 		}
-		if !retry {
-			if err := c.checkEndpoint(r.status); err != nil {
-				return Answer{Attempts: attempt}, err
-			}
-			if r.retry { // transient, but out of attempts
-				r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
-			}
-			r.answer.Attempts = attempt
-			if r.answer.Err == nil {
-				r.answer.At = c.now()
-			}
-			return r.answer, nil
+		if !a.Retry {
+			return c.final(r, attempt)
 		}
 		if !charged {
 			continue // the gate paces the probes
@@ -328,6 +339,30 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 			return Answer{Attempts: attempt}, err
 		}
 	}
+}
+
+// heldAttempt is an attempt that closed the outage gate, kept until the gate tells
+// whether it counts against the id's retries.
+type heldAttempt struct {
+	a       Attempt
+	r       result
+	closure uint64
+}
+
+// final is the answer once r, the attempt-th, is not retried: Azotte's, or
+// the row error.
+func (c *Client) final(r result, attempt int) (Answer, error) {
+	if err := c.checkEndpoint(r.status); err != nil {
+		return Answer{Attempts: attempt}, err
+	}
+	if r.retry { // transient, but out of attempts
+		r.answer.Err = &exhaustedError{cause: r.cause, attempts: attempt, status: r.err == nil, err: r.err}
+	}
+	r.answer.Attempts = attempt
+	if r.answer.Err == nil {
+		r.answer.At = c.now()
+	}
+	return r.answer, nil
 }
 
 // observe tells the pacer (when it adapts) and Config.Observe about a.

@@ -382,17 +382,18 @@ func hang(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestValidateTimeout: an id whose requests time out while Azotte answers
-// others (here the gate's probes) is a row error once its retries are spent.
+// others (here the gate's probes, which share the timeout: hence not a
+// shorter one) is a row error once its retries are spent.
 func TestValidateTimeout(t *testing.T) {
 	t.Parallel()
 	url := serve(t, http.HandlerFunc(hang))
-	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 50 * time.Millisecond; c.Retries = 1 })
+	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 250 * time.Millisecond; c.Retries = 1 })
 	a, err := c.Validate(t.Context(), "crm-1")
 	if err != nil {
 		t.Fatalf("Validate error = %v, want a row error", err)
 	}
-	if a.Err == nil || a.Err.Error() != "timeout after 50ms (2 attempts)" {
-		t.Errorf("Answer.Err = %v, want timeout after 50ms (2 attempts)", a.Err)
+	if a.Err == nil || a.Err.Error() != "timeout after 250ms (2 attempts)" {
+		t.Errorf("Answer.Err = %v, want timeout after 250ms (2 attempts)", a.Err)
 	}
 	if !errors.Is(a.Err, context.DeadlineExceeded) {
 		t.Errorf("Answer.Err %v does not unwrap to context.DeadlineExceeded", a.Err)

@@ -58,6 +58,8 @@ type gate struct {
 	failures   int       // probes failed in a row
 	next       time.Time // the earliest next probe
 	cause      string    // the last transport failure
+	closures   uint64    // how many times the gate closed
+	downAt     uint64    // the closure during which a probe last failed
 	changed    chan struct{}
 }
 
@@ -104,7 +106,7 @@ func (g *gate) enter(ctx context.Context, url string) error {
 				g.lastAnswer = time.Now()
 				g.closed = false
 			} else {
-				g.cause = cause
+				g.cause, g.downAt = cause, g.closures
 				g.failures++
 				g.next = time.Now().Add(g.pause(g.failures))
 			}
@@ -140,27 +142,38 @@ func (g *gate) answered() {
 	}
 }
 
-// failed notes a request sent at start that got no HTTP response, and
-// reports whether it counts against its id's retries. It does when Azotte
-// answered other requests since start (the failure may be the id's own),
-// and when it closes the gate; not when the gate was already closed: the
-// outage, not the id, made it fail.
-func (g *gate) failed(start time.Time, cause string) (charged bool) {
+// failed notes a request sent at start that got no HTTP response. When
+// Azotte answered other requests since start, the failure may be the id's
+// own: charged. When the gate is closed already, the outage made it fail:
+// not charged. Otherwise it closes the gate and returns the closure's
+// number, for wasDown to decide.
+func (g *gate) failed(start time.Time, cause string) (charged bool, closure uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cause = cause
 	switch {
 	case g.lastAnswer.After(start):
-		return true
+		return true, 0
 	case g.closed:
-		return false
+		return false, 0
 	}
 	// Nothing answered since this request went out: the outage is at
 	// least that old.
 	g.closed, g.since = true, start
 	g.failures, g.next = 0, time.Now().Add(g.base)
+	g.closures++
 	g.signal()
-	return true
+	return false, g.closures
+}
+
+// wasDown reports whether a probe failed while the gate was closed the
+// closure-th time (or later): an outage, not one id's failure, closed it.
+// An id whose requests always fail thus spends its retries even when it
+// alone keeps closing the gate.
+func (g *gate) wasDown(closure uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.downAt >= closure
 }
 
 // pause is the wait after the n-th failed probe in a row: doubling from
