@@ -223,23 +223,17 @@ type Probe struct {
 
 // Preflight asks about PreflightID once, without retries, so that a run
 // can tell before it starts whether Azotte is reachable and takes the
-// credentials. It waits on the pacer and is observed like any attempt (it
-// is a call), and an answer counts as one for the outage gate.
+// credentials. Config.Observe sees it (it is a call); the pacer does not:
+// one request before the run takes none of a budget's time.
 func (c *Client) Preflight(ctx context.Context) (Probe, error) {
-	if c.cfg.Pacer != nil {
-		if err := c.cfg.Pacer.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return Probe{}, ctx.Err()
-			}
-			return Probe{}, fmt.Errorf("azotte: pacer: %w", err)
-		}
-	}
 	r := c.try(ctx, requestBody(PreflightID))
 	if ctx.Err() != nil {
 		return Probe{}, ctx.Err()
 	}
-	c.observe(Attempt{ID: PreflightID, Try: 1, Status: r.status, Latency: r.latency, Err: r.err,
-		RetryAfter: r.retryAfter, Budget: r.budget})
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(Attempt{ID: PreflightID, Try: 1, Status: r.status, Latency: r.latency, Err: r.err,
+			RetryAfter: r.retryAfter, Budget: r.budget})
+	}
 	p := Probe{Status: r.status, MessageCode: r.answer.MessageCode}
 	if r.status == 0 {
 		p.Err, p.Cause = r.err, r.cause
