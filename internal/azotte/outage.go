@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,21 +51,25 @@ type gate struct {
 	base, max time.Duration                                           // pause after the first failed probe, and the largest
 	probe     func(ctx context.Context) (answered bool, cause string) // one probe request
 
-	mu         sync.Mutex
-	closed     bool
-	since      time.Time // when the outage began: nothing answered since
-	lastAnswer time.Time // the last HTTP response of any request
-	probing    bool      // a waiter is probing
-	failures   int       // probes failed in a row
-	next       time.Time // the earliest next probe
-	cause      string    // the last transport failure
-	closures   uint64    // how many times the gate closed
-	downAt     uint64    // the closure during which a probe last failed
-	changed    chan struct{}
+	// closed and lastAnswer are read without mu on every request (the
+	// common case: open); they change under mu, but for lastAnswer.
+	closed     atomic.Bool
+	lastAnswer atomic.Int64 // the last HTTP response of any request, as time since born
+	born       time.Time
+
+	mu       sync.Mutex
+	since    time.Time // when the outage began: nothing answered since
+	probing  bool      // a waiter is probing
+	failures int       // probes failed in a row
+	next     time.Time // the earliest next probe
+	cause    string    // the last transport failure
+	closures uint64    // how many times the gate closed
+	downAt   uint64    // the closure during which a probe last failed
+	changed  chan struct{}
 }
 
 func newGate(giveUp, base, max time.Duration, probe func(context.Context) (bool, string)) *gate {
-	return &gate{giveUp: giveUp, base: base, max: max, probe: probe, changed: make(chan struct{})}
+	return &gate{giveUp: giveUp, base: base, max: max, probe: probe, changed: make(chan struct{}), born: time.Now()}
 }
 
 // signal wakes every waiter; the caller holds mu.
@@ -78,9 +83,12 @@ func (g *gate) signal() {
 // ctx is done; once nothing has been answered for giveUp it returns an
 // *UnreachableError naming url.
 func (g *gate) enter(ctx context.Context, url string) error {
+	if !g.closed.Load() {
+		return nil
+	}
 	g.mu.Lock()
 	for {
-		if !g.closed {
+		if !g.closed.Load() {
 			g.mu.Unlock()
 			return nil
 		}
@@ -103,8 +111,8 @@ func (g *gate) enter(ctx context.Context, url string) error {
 				return ctx.Err()
 			}
 			if answered {
-				g.lastAnswer = time.Now()
-				g.closed = false
+				g.lastAnswer.Store(int64(time.Since(g.born)))
+				g.closed.Store(false)
 			} else {
 				g.cause, g.downAt = cause, g.closures
 				g.failures++
@@ -133,11 +141,16 @@ func (g *gate) enter(ctx context.Context, url string) error {
 
 // answered notes an HTTP response (any status): Azotte is reachable.
 func (g *gate) answered() {
+	// Stored before closed is read: a failed that closes the gate after
+	// this read sees this answer, newer than its request, and does not.
+	g.lastAnswer.Store(int64(time.Since(g.born)))
+	if !g.closed.Load() {
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.lastAnswer = time.Now()
-	if g.closed {
-		g.closed = false
+	if g.closed.Load() {
+		g.closed.Store(false)
 		g.signal()
 	}
 }
@@ -152,14 +165,15 @@ func (g *gate) failed(start time.Time, cause string) (charged bool, closure uint
 	defer g.mu.Unlock()
 	g.cause = cause
 	switch {
-	case g.lastAnswer.After(start):
+	case g.lastAnswer.Load() > int64(start.Sub(g.born)):
 		return true, 0
-	case g.closed:
+	case g.closed.Load():
 		return false, 0
 	}
 	// Nothing answered since this request went out: the outage is at
 	// least that old.
-	g.closed, g.since = true, start
+	g.closed.Store(true)
+	g.since = start
 	g.failures, g.next = 0, time.Now().Add(g.base)
 	g.closures++
 	g.signal()
