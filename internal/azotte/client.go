@@ -72,6 +72,7 @@ type Config struct {
 	Retries     int           // further attempts after the first; negative = 0
 	BackoffBase time.Duration // first backoff ceiling; default 500ms
 	BackoffMax  time.Duration // largest backoff (and Retry-After honoured); default 60s
+	GiveUpAfter time.Duration // while requests fail at the transport, how long with nothing answered until Validate returns an *UnreachableError; default 60s
 
 	Pacer   Pacer            // nil: unpaced; also told every attempt if it implements Feedback
 	Observe func(Attempt)    // called after every attempt; must be safe for concurrent use
@@ -143,6 +144,7 @@ type Client struct {
 	hc       *http.Client
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
+	gate     *gate       // holds requests back while Azotte is unreachable
 
 	// The first answers, for EndpointError: how many, how many were 400,
 	// and whether any was not.
@@ -204,6 +206,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = DefaultBackoffMax
 	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = DefaultGiveUpAfter
+	}
 	cfg.Retries = max(cfg.Retries, 0)
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -219,11 +224,12 @@ func New(cfg Config) (*Client, error) {
 	header.Set(HeaderTenant, cfg.Tenant)
 	header.Set(HeaderAPIKey, cfg.APIKey)
 	base := strings.TrimRight(cfg.BaseURL, "/")
-	cl := &Client{cfg: cfg, url: base + cfg.Path, hc: hc, feedback: fb, header: header}
+	c := &Client{cfg: cfg, url: base + cfg.Path, hc: hc, feedback: fb, header: header}
 	if p, ok := InfoPath(cfg.Path); ok {
-		cl.infoURL = base + p
+		c.infoURL = base + p
 	}
-	return cl, nil
+	c.gate = newGate(cfg.GiveUpAfter, cfg.BackoffBase, min(cfg.BackoffMax, probeMax), c.probe)
+	return c, nil
 }
 
 // noRedirect stops the default client from following redirects: it would
@@ -290,12 +296,35 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 }
 
 // exchange makes attempts with send, each after the pacer's leave, until one
-// is final or retries run out, and returns it with the number of attempts.
-// Its error is fatal for the run: ctx's, the pacer's, or a
+// is final or the id's retries run out, and returns it with the number of
+// attempts. While Azotte is unreachable (the outage gate is closed) it waits
+// rather than spend the id's retries on a dead endpoint. Its error is fatal
+// for the run: ctx's, the pacer's, the gate's *UnreachableError, or a
 // *CredentialsError. Every attempt is told to the pacer's Feedback and to
 // Config.Observe.
 func (c *Client) exchange(ctx context.Context, id string, info bool, send func(context.Context) result) (result, int, error) {
+	spent := 0            // attempts charged to the id's retries
+	var held *heldAttempt // the last attempt, when it closed the outage gate
 	for attempt := 1; ; attempt++ {
+		// While Azotte is unreachable, wait here (the gate probes) rather
+		// than spend the id's retries on a dead endpoint.
+		err := c.gate.enter(ctx, c.URL())
+		if held != nil {
+			// The attempt that closed the gate counts, unless the gate's
+			// probes found Azotte down: then the outage made it fail.
+			if err == nil && !c.gate.wasDown(held.closure) {
+				spent++
+			}
+			held.a.Retry = err == nil && spent <= c.cfg.Retries
+			c.observe(held.a)
+			if err == nil && !held.a.Retry {
+				return held.r, held.a.Try, nil
+			}
+			held = nil
+		}
+		if err != nil {
+			return result{}, attempt - 1, err
+		}
 		if c.cfg.Pacer != nil {
 			if err := c.cfg.Pacer.Wait(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -304,29 +333,42 @@ func (c *Client) exchange(ctx context.Context, id string, info bool, send func(c
 				return result{}, attempt - 1, fmt.Errorf("azotte: pacer: %w", err)
 			}
 		}
+		start := time.Now()
 		r := send(ctx)
 		cancelled := ctx.Err() != nil
-		retry := r.retry && attempt <= c.cfg.Retries && !cancelled
-		if c.feedback != nil || c.cfg.Observe != nil {
-			a := Attempt{ID: id, Info: info, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
-				RetryAfter: r.retryAfter, Budget: r.budget, Retry: retry}
-			if c.feedback != nil {
-				c.feedback.Observe(a)
+		a := Attempt{ID: id, Info: info, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
+			RetryAfter: r.retryAfter, Budget: r.budget}
+		charged := true
+		switch {
+		case cancelled:
+		case r.status == 0 && r.retry: // no HTTP response
+			var closure uint64
+			charged, closure = c.gate.failed(start, r.cause)
+			if closure != 0 {
+				held = &heldAttempt{a: a, r: r, closure: closure}
+				continue // observed once the gate has decided
 			}
-			if c.cfg.Observe != nil {
-				c.cfg.Observe(a)
-			}
+		default:
+			c.gate.answered()
 		}
+		if charged {
+			spent++
+		}
+		a.Retry = r.retry && spent <= c.cfg.Retries && !cancelled
+		c.observe(a)
 		if cancelled {
 			return result{}, attempt, ctx.Err()
 		}
 		if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden {
 			return result{}, attempt, &CredentialsError{Status: r.status, Tenant: c.cfg.Tenant}
 		}
-		if !retry {
+		if !a.Retry {
 			return r, attempt, nil
 		}
-		if err := sleep(ctx, c.backoff(attempt, r.retryAfter)); err != nil {
+		if !charged {
+			continue // the gate paces the probes
+		}
+		if err := sleep(ctx, c.backoff(spent, r.retryAfter)); err != nil {
 			return result{}, attempt, err
 		}
 	}
@@ -335,6 +377,24 @@ func (c *Client) exchange(ctx context.Context, id string, info bool, send func(c
 // exhausted is the error of a transient result once attempts ran out.
 func (r result) exhausted(attempts int) error {
 	return &exhaustedError{cause: r.cause, attempts: attempts, status: r.err == nil, err: r.err}
+}
+
+// heldAttempt is an attempt that closed the outage gate, kept until the gate tells
+// whether it counts against the id's retries.
+type heldAttempt struct {
+	a       Attempt
+	r       result
+	closure uint64
+}
+
+// observe tells the pacer (when it adapts) and Config.Observe about a.
+func (c *Client) observe(a Attempt) {
+	if c.feedback != nil {
+		c.feedback.Observe(a)
+	}
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(a)
+	}
 }
 
 // checkEndpoint notes a final answer's status and returns an *EndpointError
@@ -577,6 +637,9 @@ func (c *Client) transportCause(actx context.Context, err error) string {
 		return "connection closed by the server"
 	case errors.As(err, &dns):
 		return fmt.Sprintf("DNS lookup of %s: %s", dns.Name, dns.Err)
+	}
+	if s, ok := tlsCause(err); ok {
+		return s
 	}
 	// url.Error repeats the method and URL; the inner error is the news.
 	var ue *url.Error

@@ -180,7 +180,16 @@ func TestValidateCredentials(t *testing.T) {
 func TestValidateSurvivesFaults(t *testing.T) {
 	t.Parallel()
 	s, url := newSandbox(t, sandbox.Config{FailRate: 0.5, Seed: 1})
-	c := newClient(t, url, func(c *azotte.Config) { c.Retries = 10; c.Concurrency = 8 })
+	// Resets and hangs may close the outage gate; its probes are answered too.
+	var probesAnswered atomic.Int64
+	c := newClient(t, url, func(c *azotte.Config) {
+		c.Retries, c.Concurrency = 10, 8
+		c.Observe = func(a azotte.Attempt) {
+			if a.ID == azotte.PreflightID && a.Status == http.StatusOK {
+				probesAnswered.Add(1)
+			}
+		}
+	})
 	const n = 64
 	var wg sync.WaitGroup
 	for i := range n {
@@ -193,8 +202,8 @@ func TestValidateSurvivesFaults(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if s.Answered() != n {
-		t.Errorf("sandbox answered %d, want %d", s.Answered(), n)
+	if want := n + probesAnswered.Load(); s.Answered() != want {
+		t.Errorf("sandbox answered %d, want %d (%d ids, %d probes)", s.Answered(), want, n, probesAnswered.Load())
 	}
 	if s.Requests() <= n {
 		t.Errorf("sandbox saw %d requests for %d ids; want retries", s.Requests(), n)
@@ -357,26 +366,34 @@ func TestValidateEveryRequestRefused(t *testing.T) {
 	}
 }
 
-// hang answers after a second, or when the client goes away.
+// hang answers after a second, or when the client goes away; it answers
+// the outage gate's probes at once.
 func hang(w http.ResponseWriter, r *http.Request) {
 	// The server notices a closed connection only once the body is read.
-	_, _ = io.Copy(io.Discard, r.Body)
+	body, _ := io.ReadAll(r.Body)
+	if strings.Contains(string(body), azotte.PreflightID) {
+		_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
+		return
+	}
 	select {
 	case <-time.After(time.Second):
 	case <-r.Context().Done():
 	}
 }
 
+// TestValidateTimeout: an id whose requests time out while Azotte answers
+// others (here the gate's probes, which share the timeout: hence not a
+// shorter one) is a row error once its retries are spent.
 func TestValidateTimeout(t *testing.T) {
 	t.Parallel()
 	url := serve(t, http.HandlerFunc(hang))
-	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 50 * time.Millisecond; c.Retries = 1 })
+	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 250 * time.Millisecond; c.Retries = 1 })
 	a, err := c.Validate(t.Context(), "crm-1")
 	if err != nil {
 		t.Fatalf("Validate error = %v, want a row error", err)
 	}
-	if a.Err == nil || a.Err.Error() != "timeout after 50ms (2 attempts)" {
-		t.Errorf("Answer.Err = %v, want timeout after 50ms (2 attempts)", a.Err)
+	if a.Err == nil || a.Err.Error() != "timeout after 250ms (2 attempts)" {
+		t.Errorf("Answer.Err = %v, want timeout after 250ms (2 attempts)", a.Err)
 	}
 	if !errors.Is(a.Err, context.DeadlineExceeded) {
 		t.Errorf("Answer.Err %v does not unwrap to context.DeadlineExceeded", a.Err)
@@ -391,9 +408,17 @@ func TestValidateConnectionRefused(t *testing.T) {
 	}
 	url := "http://" + ln.Addr().String()
 	ln.Close()
-	a, err := newClient(t, url, nil).Validate(t.Context(), "crm-1")
-	if err != nil || a.Err == nil || a.Err.Error() != "connection refused (3 attempts)" {
-		t.Errorf("Validate = %+v, %v; want connection refused (3 attempts)", a, err)
+	c := newClient(t, url, func(c *azotte.Config) { c.GiveUpAfter = 200 * time.Millisecond })
+	a, err := c.Validate(t.Context(), "crm-1")
+	var unreachable *azotte.UnreachableError
+	if !errors.As(err, &unreachable) || unreachable.Cause != "connection refused" || unreachable.For < 200*time.Millisecond {
+		t.Fatalf("Validate = %+v, %v; want an *UnreachableError: connection refused after 200ms", a, err)
+	}
+	if want := "cannot reach " + url + azotte.DefaultPath + ": connection refused (nothing answered for"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start with %q", err, want)
+	}
+	if a.Attempts != 1 {
+		t.Errorf("%d attempts for the id, want 1: the gate probes while closed, the id waits", a.Attempts)
 	}
 }
 

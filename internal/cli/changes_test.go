@@ -44,8 +44,8 @@ func TestChangesSinceLastRun(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("second run: exit %d\n%s", res.code, res.stderr)
 	}
-	if night2.Requests() != 4 {
-		t.Errorf("second run made %d calls, want 4 (every answer expired)", night2.Requests())
+	if idRequests(night2) != 4 {
+		t.Errorf("second run made %d calls, want 4 (every answer expired)", idRequests(night2))
 	}
 	out := readCSV(t, res.stdout)
 	wantDetail := map[string]string{

@@ -66,6 +66,13 @@ func (i Interrupt) ExitCode() int {
 	return exitInterrupted
 }
 
+// resumable reports whether a run stopped part-way through for a reason a
+// re-run may not meet: an interrupt, or Azotte unreachable for too long.
+func resumable(ctx context.Context, runErr error) bool {
+	var unreachable *azotte.UnreachableError
+	return ctx.Err() != nil || errors.As(runErr, &unreachable)
+}
+
 // codeOf is the exit code an error carries, or def.
 func codeOf(err error, def int) int {
 	var coded interface{ ExitCode() int }
@@ -78,19 +85,20 @@ func codeOf(err error, def int) int {
 // stopCode maps how a command that reads an input ended (validate, plan) to
 // its exit code and the error to report; ok is false when it ran to the end
 // without a fatal error, and the caller's findings decide. An interrupt
-// names its signal; an input that broke off is an incomplete run (3);
-// credentials refused and every other failure are 2.
+// names its signal; an input that broke off, or Azotte unreachable mid-run,
+// is an incomplete run (3); credentials refused and every other failure are 2.
 func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) {
 	var cred *azotte.CredentialsError
 	var endpoint *azotte.EndpointError
 	var in *input.Error
+	var unreachable *azotte.UnreachableError
 	switch {
 	case ctx.Err() != nil:
 		cause := context.Cause(ctx)
 		return codeOf(cause, exitInterrupted), cause, false
 	case errors.As(runErr, &cred), errors.As(runErr, &endpoint):
 		return exitUsage, runErr, false
-	case errors.As(runErr, &in):
+	case errors.As(runErr, &in), errors.As(runErr, &unreachable):
 		return exitRowErrors, runErr, false
 	case runErr != nil:
 		return codeOf(runErr, exitUsage), runErr, false

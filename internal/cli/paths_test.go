@@ -258,8 +258,8 @@ func TestValidateNDJSONWrongIDField(t *testing.T) {
 	if !strings.Contains(res.stderr, want) {
 		t.Errorf("message lacks %q:\n%s", want, res.stderr)
 	}
-	if e.Requests() != 0 {
-		t.Errorf("%d requests, want 0", e.Requests())
+	if idRequests(e) != 0 {
+		t.Errorf("%d requests, want 0", idRequests(e))
 	}
 }
 

@@ -112,6 +112,7 @@ func (v *validation) open(ctx context.Context) error {
 		Retries:           c.retries,
 		BackoffBase:       v.env.Timings.BackoffBase,
 		BackoffMax:        v.env.Timings.BackoffMax,
+		GiveUpAfter:       c.giveUpAfter,
 		Pacer:             v.pacer,
 		Observe:           v.observer(),
 		Now:               v.env.now,
@@ -161,6 +162,10 @@ func (v *validation) open(ctx context.Context) error {
 	}
 	if len(c.reports) > 0 {
 		v.audit = report.NewAudit(report.AuditConfig{Latency: &v.stats.Latency})
+	}
+	if err := preflight(ctx, v.client, c.tenant, v.env.Timings.BackoffBase); err != nil {
+		_ = v.outs.finish(err, false, v.log) // no row written: nothing is kept
+		return err
 	}
 	return nil
 }
@@ -256,7 +261,7 @@ func (v *validation) finish(ctx context.Context, code int, runErr error) error {
 	if runErr != nil {
 		// Said through the logger, so that --log-format json stays JSON.
 		msg := runErr.Error()
-		if ctx.Err() != nil && v.c.state != "" {
+		if resumable(ctx, runErr) && v.c.state != "" {
 			msg += "; re-run with the same --state to resume"
 		}
 		v.log.Error(msg)

@@ -69,6 +69,7 @@ type validateConfig struct {
 	concurrency, burst, retries int
 	rate                        float64
 	timeout                     time.Duration
+	giveUpAfter                 time.Duration
 
 	state       string
 	stateMaxAge time.Duration
@@ -119,6 +120,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
 	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
 	durationVar(fs, &c.timeout, "timeout", 15*time.Second, "per request")
+	durationVar(fs, &c.giveUpAfter, "give-up-after", 60*time.Second, "stop the run (rows done are kept) when requests keep failing to reach Azotte and nothing was answered for this long")
 
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
@@ -174,6 +176,9 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	if c.timeout <= 0 {
 		return nil, fs.usageError("--timeout must be positive, got %v", c.timeout)
 	}
+	if c.giveUpAfter <= 0 {
+		return nil, fs.usageError("--give-up-after must be positive, got %v", c.giveUpAfter)
+	}
 	if c.stateMaxAge <= 0 {
 		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
@@ -208,6 +213,9 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		return nil, fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
 	}
 
+	if err := checkHeaderValue("--tenant/AZOTTE_TENANT", c.tenant, false); err != nil {
+		return nil, err
+	}
 	if c.sandbox {
 		if set["base-url"] {
 			return nil, fs.usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
@@ -247,6 +255,9 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		if c.apiKey == "" {
 			return nil, usageError("no API key: set AZOTTE_API_KEY or --api-key-file")
 		}
+	}
+	if err := checkHeaderValue("the API key (AZOTTE_API_KEY or --api-key-file)", c.apiKey, true); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -233,7 +233,7 @@ func TestValidateOrderAndCallsUnderRandomLatency(t *testing.T) {
 			t.Fatalf("row %d: verdict %q dup %q, want %q %q", i+1, rec[5], rec[6], verdicts[i], dupOf[i])
 		}
 	}
-	if got := e.Requests(); got != int64(distinct) {
+	if got := idRequests(e); got != int64(distinct) {
 		t.Errorf("sandbox saw %d requests, want %d (one per distinct id)", got, distinct)
 	}
 	if m := e.MaxInFlight(); m > 24 {
@@ -282,8 +282,8 @@ func TestValidateNDJSONKeepsBytes(t *testing.T) {
 	if !strings.Contains(out[0], `"status":{"messageCode":"SUCCESS"}`) {
 		t.Errorf("answered line lacks Azotte's status envelope: %s", out[0])
 	}
-	if e.Requests() != 3 {
-		t.Errorf("%d requests, want 3 (c-1, c-2, 1001)", e.Requests())
+	if idRequests(e) != 3 {
+		t.Errorf("%d requests, want 3 (c-1, c-2, 1001)", idRequests(e))
 	}
 }
 
