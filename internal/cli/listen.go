@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,9 @@ func (v *validation) startLive() error {
 			return usageError("--listen: %v", err)
 		}
 		lv.server = s
-		v.log.Info("listening on http://"+s.Addr()+"/", "addr", s.Addr())
+		if !c.quiet || strings.HasSuffix(c.listen, ":0") { // a chosen port is known only from this line
+			v.log.Info("listening on http://"+s.Addr()+"/", "addr", s.Addr())
+		}
 	}
 	if c.metricsFile != "" {
 		lv.done.Go(func() {
