@@ -253,4 +253,3 @@ func TestMetricsFileConfigFailureSparesOtherFiles(t *testing.T) {
 		t.Errorf("the input was overwritten: %q", got)
 	}
 }
-
