@@ -76,14 +76,14 @@ func TestAuditOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("metrics file: %v", err)
 	}
-	for _, m := range fams["azvalidate_rows_total"].GetMetric() {
+	for _, m := range fams["azvalidate_rows"].GetMetric() {
 		v := m.GetLabel()[0].GetValue()
-		if got := m.GetCounter().GetValue(); int(got) != len(byVerdict[v]) {
-			t.Errorf("azvalidate_rows_total{verdict=%q} = %g, want %d", v, got, len(byVerdict[v]))
+		if got := m.GetGauge().GetValue(); int(got) != len(byVerdict[v]) {
+			t.Errorf("azvalidate_rows{verdict=%q} = %g, want %d", v, got, len(byVerdict[v]))
 		}
 	}
-	if got := fams["azvalidate_api_calls_total"].GetMetric()[0].GetCounter().GetValue(); int64(got) != e.Requests() {
-		t.Errorf("azvalidate_api_calls_total = %g, the sandbox saw %d", got, e.Requests())
+	if got := fams["azvalidate_api_calls"].GetMetric()[0].GetGauge().GetValue(); int64(got) != e.Requests() {
+		t.Errorf("azvalidate_api_calls = %g, the sandbox saw %d", got, e.Requests())
 	}
 
 	// --report, twice: both written, self-contained (the report package

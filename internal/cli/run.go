@@ -50,14 +50,17 @@ type validation struct {
 	stateNow time.Time       // the now of the journal's freshness
 	asked    *pipeline.Asked // a budgeted run's answers; nil otherwise
 	idsToAsk int             // a budgeted run: the ids its budget allows
+	live     liveRun         // --listen and the periodic --metrics-file
 }
 
 func runValidate(ctx context.Context, args []string, env Env) error {
+	start := env.now()
 	c, err := parseValidate(args, env, env.Stdout)
 	if c == nil || err != nil {
+		recordFailure(c, env, start, err)
 		return err
 	}
-	v := &validation{c: c, env: env, terminal: isTerminal(env.Stderr), start: env.now(), stats: new(stats.Stats)}
+	v := &validation{c: c, env: env, terminal: isTerminal(env.Stderr), start: start, stats: new(stats.Stats)}
 	// Progress, verbose logs and messages may write at the same time.
 	v.stderr = &lockedWriter{w: env.Stderr}
 	v.log = newLogger(v.stderr, c.logJSON)
@@ -66,9 +69,15 @@ func runValidate(ctx context.Context, args []string, env Env) error {
 	}
 	defer v.close()
 	if err := v.open(ctx); err != nil {
+		recordFailure(c, env, start, err)
+		return err
+	}
+	if err := v.startLive(); err != nil {
+		recordFailure(c, env, start, err)
 		return err
 	}
 	code, runErr := v.run(ctx)
+	v.stopLive()
 	return v.finish(ctx, code, runErr)
 }
 
@@ -114,7 +123,7 @@ func (v *validation) open(ctx context.Context) error {
 		BackoffMax:        v.env.Timings.BackoffMax,
 		GiveUpAfter:       c.giveUpAfter,
 		Pacer:             v.pacer,
-		Observe:           v.observer(),
+		Observe:           v.noteLive(v.observer()),
 		Now:               v.env.now,
 	})
 	if err != nil {
@@ -215,6 +224,7 @@ func (v *validation) run(ctx context.Context) (int, error) {
 // startProgress shows the progress pc describes (what progresses and its
 // total) until Stop; with --quiet it shows nothing.
 func (v *validation) startProgress(pc ProgressConfig) *Progress {
+	v.live.progress.Store(&ProgressConfig{Total: pc.Total, Bytes: pc.Bytes, Count: pc.Count, Unit: pc.Unit})
 	if v.c.quiet {
 		return nil
 	}
@@ -278,14 +288,8 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 			Start: v.start, End: v.env.now(),
 			Input: report.InputInfo{Name: v.src.name, Format: v.rd.Format().String(), Bytes: v.src.n.Load()},
 		},
-		Output: c.output,
-		Settings: report.Settings{
-			BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, Sandbox: c.sandbox,
-			Concurrency: c.concurrency, Rate: c.rate, Burst: c.burst, Retries: c.retries,
-			TimeoutSeconds: c.timeout.Seconds(), Only: c.only.String(),
-			IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
-			MaxCalls: c.budget.MaxCalls, DeadlineSeconds: c.budget.Deadline.Seconds(),
-		},
+		Output:      c.output,
+		Settings:    c.settings(),
 		Interrupted: ctx.Err() != nil,
 		ExitCode:    code,
 		MinRate:     v.pacer.MinRate(),
@@ -328,7 +332,9 @@ func (v *validation) writeSideFiles(sum report.Summary) bool {
 	for _, r := range v.c.reports {
 		write("--report", r, func() error { return report.WriteReportFile(r, sum, v.audit) })
 	}
-	write("--metrics-file", v.c.metricsFile, func() error { return report.WriteMetricsFile(v.c.metricsFile, sum) })
+	write("--metrics-file", v.c.metricsFile, func() error {
+		return report.WriteMetricsFile(v.c.metricsFile, sum, report.MetricsFile{Latency: &v.stats.Latency})
+	})
 	return ok
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/live"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -86,15 +87,23 @@ type validateConfig struct {
 	summary          string
 	reports          []string // --report FILE (.html or .md), repeatable
 	metricsFile      string
+	listen           string // --listen, resolved: host:port; "" off
 	split            string // --split DIR
 
 	warnings []string // found while checking the flags, logged once logging is set up
 }
 
 // parseValidate reads validate's flags and environment (AZOTTE_*) into a
-// checked configuration. Help goes to help; nothing else is written.
-func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, error) {
+// checked configuration. Help goes to help; nothing else is written. On an
+// error the configuration is returned too, unchecked and holding what was
+// read before it: the metrics file records the failure.
+func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig, err error) {
 	c := &validateConfig{}
+	defer func() {
+		if err != nil {
+			cfg = c
+		}
+	}()
 	fs := newFlagSet("validate", validateSynopsis, validateExamples, help)
 	var outFormat, only, apiKeyFile string
 	fs.StringVar(&c.baseURL, "base-url", env.getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
@@ -138,6 +147,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
 	fs.Var((*stringList)(&c.reports), "report", "write a self-contained audit report to `FILE` (.html or .md); repeat it for both")
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the summary as Prometheus metrics to `FILE` (node_exporter textfile collector: name it *.prom)")
+	var listen string
+	fs.StringVar(&listen, "listen", "", "serve live metrics (/metrics), a status page (/) and /healthz on `ADDR` while the run lasts; a port alone is loopback")
 	fs.StringVar(&c.split, "split", "", "also write one file per verdict (available.csv, taken.csv, ...) into `DIR`")
 	var logFormat string
 	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
@@ -211,6 +222,16 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	}
 	if c.progressInterval <= 0 {
 		return nil, fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
+	}
+	if listen != "" {
+		addr, loopback, err := live.ResolveAddr(listen)
+		if err != nil {
+			return nil, fs.usageError("--listen %s: %v", listen, err)
+		}
+		if !loopback {
+			c.warnings = append(c.warnings, "--listen "+listen+" serves the status page and metrics beyond this host; they name the input, the tenant and failing ids")
+		}
+		c.listen = addr
 	}
 
 	if err := checkHeaderValue("--tenant/AZOTTE_TENANT", c.tenant, false); err != nil {

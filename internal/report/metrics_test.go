@@ -61,10 +61,12 @@ func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels 
 
 func TestWriteMetrics(t *testing.T) {
 	t.Parallel()
-	s, _ := simulate(t, 1000)
+	s, a := simulate(t, 1000)
 	s.Changes = Changes{BecameTaken: 3, BecameAvailable: 1}
+	s.Settings.Rate = 8
 	var buf bytes.Buffer
-	if err := writeMetrics(&buf, s, math.NaN()); err != nil { // exit code 3: no success to record
+	h := a.cfg.Latency
+	if err := writeMetrics(&buf, s, MetricsFile{Latency: h}, math.NaN()); err != nil { // exit code 3: no success to record
 		t.Fatal(err)
 	}
 	fams := parseMetrics(t, buf.Bytes())
@@ -75,46 +77,125 @@ func TestWriteMetrics(t *testing.T) {
 		want   float64
 	}
 	samples := []sample{
-		{"azvalidate_rows", nil, float64(s.Rows)},
+		{"azvalidate_running", nil, 0},
 		{"azvalidate_distinct_ids", nil, float64(s.DistinctIDs)},
-		{"azvalidate_api_calls_total", nil, float64(s.APICalls)},
-		{"azvalidate_retries_total", nil, float64(s.Retries)},
-		{"azvalidate_http_429_total", nil, float64(s.Throttled)},
-		{"azvalidate_journal_hits_total", nil, float64(s.JournalHits)},
-		{"azvalidate_answer_changes_total", map[string]string{"to": "taken"}, 3},
-		{"azvalidate_answer_changes_total", map[string]string{"to": "available"}, 1},
+		{"azvalidate_api_calls", nil, float64(s.APICalls)},
+		{"azvalidate_retries", nil, float64(s.Retries)},
+		{"azvalidate_http_429_responses", nil, float64(s.Throttled)},
+		{"azvalidate_journal_hits", nil, float64(s.JournalHits)},
+		{"azvalidate_answer_changes", map[string]string{"to": "taken"}, 3},
+		{"azvalidate_answer_changes", map[string]string{"to": "available"}, 1},
 		{"azvalidate_duration_seconds", nil, s.ElapsedSeconds},
+		{"azvalidate_start_timestamp_seconds", nil, float64(s.Start.UnixMilli()) / 1000},
 		{"azvalidate_last_run_timestamp_seconds", nil, end},
 		{"azvalidate_exit_code", nil, float64(s.ExitCode)},
 		{"azvalidate_interrupted", nil, 0},
-		{"azvalidate_min_rate", nil, s.MinRate},
-		{"azvalidate_request_latency_seconds", map[string]string{"quantile": "0.5"}, math.Round(s.LatencyMS.P50*1e6) / 1e9},
-		{"azvalidate_request_latency_seconds", map[string]string{"quantile": "0.95"}, math.Round(s.LatencyMS.P95*1e6) / 1e9},
-		{"azvalidate_request_latency_seconds", map[string]string{"quantile": "0.99"}, math.Round(s.LatencyMS.P99*1e6) / 1e9},
-		{"azvalidate_request_latency_max_seconds", nil, math.Round(s.LatencyMS.Max*1e6) / 1e9},
+		{"azvalidate_rate_limit_requests_per_second", nil, 8},
+		{"azvalidate_min_rate_requests_per_second", nil, s.MinRate},
+		{"azvalidate_request_duration_max_seconds", nil, math.Round(s.LatencyMS.Max*1e6) / 1e9},
 	}
 	for _, v := range verdict.All {
-		samples = append(samples, sample{"azvalidate_rows_total", map[string]string{"verdict": v.String()}, float64(s.Verdicts[v.String()])})
+		samples = append(samples, sample{"azvalidate_rows", map[string]string{"verdict": v.String()}, float64(s.Verdicts[v.String()])})
 	}
 	for _, c := range samples {
 		if got := value(t, fams, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if n := len(fams["azvalidate_rows_total"].GetMetric()); n != len(verdict.All) {
-		t.Errorf("azvalidate_rows_total has %d samples, want one per verdict", n)
+	if n := len(fams["azvalidate_rows"].GetMetric()); n != len(verdict.All) {
+		t.Errorf("azvalidate_rows has %d samples, want one per verdict", n)
 	}
+
+	// Latency: a summary, its quantiles the Summary's, its count and sum
+	// the histogram's.
+	lat := fams["azvalidate_request_duration_seconds"]
+	if lat.GetType() != dto.MetricType_SUMMARY {
+		t.Fatalf("azvalidate_request_duration_seconds has type %v, want summary", lat.GetType())
+	}
+	sum := lat.GetMetric()[0].GetSummary()
+	if sum.GetSampleCount() != uint64(s.APICalls) || sum.GetSampleSum() != h.Sum().Seconds() {
+		t.Errorf("latency count %d sum %v, want %d and %v", sum.GetSampleCount(), sum.GetSampleSum(), s.APICalls, h.Sum().Seconds())
+	}
+	wantQ := map[float64]float64{0.5: s.LatencyMS.P50, 0.95: s.LatencyMS.P95, 0.99: s.LatencyMS.P99}
+	for _, q := range sum.GetQuantile() {
+		if want := math.Round(wantQ[q.GetQuantile()]*1e6) / 1e9; q.GetValue() != want || want == 0 {
+			t.Errorf("latency quantile %v = %v, want %v", q.GetQuantile(), q.GetValue(), want)
+		}
+	}
+	if len(sum.GetQuantile()) != len(wantQ) {
+		t.Errorf("%d latency quantiles, want %d", len(sum.GetQuantile()), len(wantQ))
+	}
+
+	// Every value is the last run's: gauges (and the summary), no counter,
+	// no _total, and units in the names of rates.
 	for name, f := range fams {
 		if f.GetHelp() == "" {
 			t.Errorf("%s has no HELP", name)
 		}
-		if strings.HasSuffix(name, "_total") != (f.GetType() == dto.MetricType_COUNTER) {
-			t.Errorf("%s has type %v: counters, and only they, end in _total", name, f.GetType())
+		if f.GetType() == dto.MetricType_COUNTER || strings.HasSuffix(name, "_total") {
+			t.Errorf("%s: type %v; a file of the last run's values holds no counter and no _total", name, f.GetType())
+		}
+		if strings.Contains(name, "rate") && !strings.HasSuffix(name, "_requests_per_second") {
+			t.Errorf("%s: a rate without its unit", name)
 		}
 	}
 	// Exit code 3 is no success: no last-success timestamp from this run.
 	if _, ok := fams[lastSuccessMetric]; ok {
 		t.Errorf("%s written for a run with exit code %d", lastSuccessMetric, s.ExitCode)
+	}
+}
+
+// TestWriteMetricsRunning: a snapshot of a run under way says so, has no
+// exit code or end yet, and keeps the previous file's last success.
+func TestWriteMetricsRunning(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "azvalidate.prom")
+	s, a := simulate(t, 200)
+	s.ExitCode = 0
+	if err := WriteMetricsFile(path, s, MetricsFile{Latency: a.cfg.Latency}); err != nil {
+		t.Fatal(err)
+	}
+	prev := unixSeconds(s.End)
+	s.Start, s.End = s.End.Add(24*time.Hour), s.End.Add(25*time.Hour)
+	if err := WriteMetricsFile(path, s, MetricsFile{Running: true, Latency: a.cfg.Latency}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	fams := parseMetrics(t, b)
+	if got := value(t, fams, "azvalidate_running", nil); got != 1 {
+		t.Errorf("azvalidate_running = %v, want 1", got)
+	}
+	if got := value(t, fams, lastSuccessMetric, nil); got != prev {
+		t.Errorf("%s = %v, want the previous run's %v", lastSuccessMetric, got, prev)
+	}
+	for _, name := range []string{"azvalidate_exit_code", "azvalidate_interrupted", "azvalidate_last_run_timestamp_seconds"} {
+		if _, ok := fams[name]; ok {
+			t.Errorf("%s in the snapshot of a run under way", name)
+		}
+	}
+}
+
+// TestWriteMetricsConfigFailure: a run that failed on its configuration
+// has no latency histogram; its file has the exit code and no latency.
+func TestWriteMetricsConfigFailure(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	end := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	s := Summary{Header: Header{Start: end, End: end}, ExitCode: 2}
+	if err := writeMetrics(&buf, s, MetricsFile{}, math.NaN()); err != nil {
+		t.Fatal(err)
+	}
+	fams := parseMetrics(t, buf.Bytes())
+	if got := value(t, fams, "azvalidate_exit_code", nil); got != 2 {
+		t.Errorf("azvalidate_exit_code = %v, want 2", got)
+	}
+	if got := value(t, fams, "azvalidate_rows", map[string]string{"verdict": "available"}); got != 0 {
+		t.Errorf("azvalidate_rows{available} = %v, want 0", got)
+	}
+	for _, name := range []string{"azvalidate_request_duration_seconds", "azvalidate_request_duration_max_seconds"} {
+		if _, ok := fams[name]; ok {
+			t.Errorf("%s written without a histogram", name)
+		}
 	}
 }
 
@@ -145,7 +226,7 @@ func TestWriteMetricsFileLastSuccess(t *testing.T) {
 	} {
 		s.End = base.Add(time.Duration(i+1) * day)
 		s.ExitCode, s.Interrupted = tc.exit, tc.interrupted
-		if err := WriteMetricsFile(path, s); err != nil {
+		if err := WriteMetricsFile(path, s, MetricsFile{}); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		fams := read()

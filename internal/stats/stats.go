@@ -102,6 +102,7 @@ var bounds = func() (b [numBounds]time.Duration) {
 type Histogram struct {
 	counts [numBounds + 1]atomic.Int64 // counts[i]: durations in (bounds[i-1], bounds[i]]; the last one: above every bound
 	max    atomic.Int64
+	sum    atomic.Int64 // nanoseconds: a Prometheus histogram's _sum
 }
 
 // Observe adds one duration; a negative one counts as 0.
@@ -109,6 +110,7 @@ func (h *Histogram) Observe(d time.Duration) {
 	d = max(d, 0)
 	i, _ := slices.BinarySearch(bounds[:], d)
 	h.counts[i].Add(1)
+	h.sum.Add(int64(d))
 	for {
 		m := h.max.Load()
 		if int64(d) <= m || h.max.CompareAndSwap(m, int64(d)) {
@@ -141,6 +143,9 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return maxd
 }
+
+// Sum returns the total of the durations observed.
+func (h *Histogram) Sum() time.Duration { return time.Duration(h.sum.Load()) }
 
 // Max returns the largest duration observed.
 func (h *Histogram) Max() time.Duration { return time.Duration(h.max.Load()) }

@@ -69,6 +69,9 @@ func TestHistogramMax(t *testing.T) {
 	if got := h.Max(); got != 9*time.Second {
 		t.Errorf("Max = %v, want 9s", got)
 	}
+	if got := h.Sum(); got != 9*time.Second+4*time.Millisecond {
+		t.Errorf("Sum = %v, want 9.004s", got)
+	}
 }
 
 func TestStatsConcurrent(t *testing.T) {
