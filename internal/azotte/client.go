@@ -7,16 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -77,42 +71,6 @@ type Config struct {
 	Pacer   Pacer            // nil: unpaced; also told every attempt if it implements Feedback
 	Observe func(Attempt)    // called after every attempt; must be safe for concurrent use
 	Now     func() time.Time // the clock that stamps answers (Answer.At); nil: time.Now
-}
-
-// CredentialsError is Azotte refusing the tenant or key (HTTP 401 or 403).
-// It is fatal for a run: every further call would be refused too.
-type CredentialsError struct {
-	Status int
-	Tenant string
-}
-
-func (e *CredentialsError) Error() string {
-	return fmt.Sprintf("azotte refused the credentials (HTTP %d) for tenant %q: check --tenant/AZOTTE_TENANT and the key in AZOTTE_API_KEY or --api-key-file", e.Status, e.Tenant)
-}
-
-// RefusedError is Azotte refusing one id with HTTP 400 and its status
-// envelope (BAD_REQUEST, INVALID_REQUEST, e.g. an id too long): a finding
-// about the row, not a failure to retry, as asking again gets the same.
-type RefusedError struct {
-	Status      int
-	MessageCode string
-}
-
-func (e *RefusedError) Error() string {
-	return "Azotte refused the id: " + strings.TrimPrefix(statusText(e.Status, e.MessageCode), "HTTP ")
-}
-
-// EndpointError is every one of a client's first answers being HTTP 400:
-// the requests, not the ids, are wrong (a path or base URL that reaches
-// something other than the validate call). It is fatal for a run.
-type EndpointError struct {
-	Status  int    // 400
-	Answers int    // how many answers were all refused
-	URL     string // where the requests went
-}
-
-func (e *EndpointError) Error() string {
-	return fmt.Sprintf("every request was refused (HTTP %d, the first %d answers from %s): check --base-url and --path", e.Status, e.Answers, e.URL)
 }
 
 // refusalWindow is how many first answers, all HTTP 400, make an EndpointError.
@@ -230,35 +188,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.gate = newGate(cfg.GiveUpAfter, cfg.BackoffBase, min(cfg.BackoffMax, probeMax), c.probe)
 	return c, nil
-}
-
-// noRedirect stops the default client from following redirects: it would
-// resend x-api-key to wherever the Location points, and Go strips only its
-// own well-known secret headers on a cross-host redirect.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// isLoopback reports whether host is localhost or a loopback address
-// (127.0.0.0/8, ::1), the only hosts plain http may reach by default.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// NewTransport returns a clone of http.DefaultTransport (proxy from the
-// environment, verified TLS, HTTP/2) whose idle pool keeps at least conns
-// connections to one host, so that conns workers reuse their connections
-// instead of opening new ones.
-func NewTransport(conns int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	conns = max(conns, 1)
-	t.MaxIdleConns = max(t.MaxIdleConns, conns)
-	t.MaxIdleConnsPerHost = max(conns, http.DefaultMaxIdleConnsPerHost)
-	t.MaxConnsPerHost = 0
-	t.ForceAttemptHTTP2 = true
-	return t
 }
 
 // Validate asks Azotte whether id is free, retrying transient failures.
@@ -379,14 +308,6 @@ func (r result) exhausted(attempts int) error {
 	return &exhaustedError{cause: r.cause, attempts: attempts, status: r.err == nil, err: r.err}
 }
 
-// heldAttempt is an attempt that closed the outage gate, kept until the gate tells
-// whether it counts against the id's retries.
-type heldAttempt struct {
-	a       Attempt
-	r       result
-	closure uint64
-}
-
 // observe tells the pacer (when it adapts) and Config.Observe about a.
 func (c *Client) observe(a Attempt) {
 	if c.feedback != nil {
@@ -418,35 +339,6 @@ func (c *Client) checkEndpoint(status int) error {
 		return &EndpointError{Status: status, Answers: refusalWindow, URL: where}
 	}
 	return nil
-}
-
-// requestBody encodes {"externalId": id}. json.Marshal of a string escapes
-// exactly what JSON requires (strconv.Quote's Go escapes are not all JSON).
-func requestBody(id string) []byte {
-	const pre, post = `{"externalId":"`, `"}`
-	if plainJSON(id) {
-		// The common case (crm-1001): nothing to escape, so no encoder.
-		b := make([]byte, 0, len(pre)+len(id)+len(post))
-		return append(append(append(b, pre...), id...), post...)
-	}
-	q, _ := json.Marshal(id) // a valid UTF-8 string always encodes
-	b := make([]byte, 0, len(q)+16)
-	b = append(b, `{"externalId":`...)
-	b = append(b, q...)
-	return append(b, '}')
-}
-
-// plainJSON reports whether s can stand between JSON quotes as it is: printable
-// ASCII without a quote or backslash (and without <, >, & which encoding/json
-// would escape, so that both paths send the same bytes).
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }
 
 // result is one attempt's outcome.
@@ -507,254 +399,4 @@ func (c *Client) try(ctx context.Context, method, url string, body []byte, judge
 	}
 	judge(&r, data)
 	return r
-}
-
-// judge classifies a response by status and body, following Azotte's
-// documentation: 2xx + SUCCESS is an answer; 429 and 5xx gateway errors are
-// transient; any other status is a row error (401/403 are handled by the
-// caller). The content type is ignored: Azotte's own is not application/json.
-func judge(r *result, data []byte) {
-	v, parseErr := parseBody(data)
-	r.answer = Answer{MessageCode: v.code, Status: v.status}
-	switch s := r.status; {
-	case s >= 200 && s < 300:
-		switch {
-		case parseErr != nil:
-			r.err = parseErr
-			r.retry = true
-			r.cause = fmt.Sprintf("HTTP %d with unexpected body: %v", s, parseErr)
-		case v.code != "" && v.code != MessageSuccess:
-			r.answer.Err = fmt.Errorf("messageCode %s", v.code)
-		case v.isAvailable == nil:
-			r.err = errors.New("no isAvailable")
-			r.retry = true
-			r.cause = fmt.Sprintf("HTTP %d with unexpected body: no isAvailable", s)
-		case v.code == "":
-			r.answer.Err = errors.New("answer without messageCode")
-		default:
-			r.answer.IsAvailable = *v.isAvailable
-		}
-	case s == http.StatusTooManyRequests, s == http.StatusInternalServerError, s == http.StatusBadGateway,
-		s == http.StatusServiceUnavailable, s == http.StatusGatewayTimeout:
-		r.retry = true
-		r.cause = statusText(s, v.code)
-	case s == http.StatusBadRequest && v.code != "":
-		r.answer.Err = &RefusedError{Status: s, MessageCode: v.code}
-	case s >= 300 && s < 400 && r.header.Get("Location") != "":
-		r.answer.Err = fmt.Errorf("%s: redirect to %s not followed", statusText(s, v.code), r.header.Get("Location"))
-	default:
-		r.answer.Err = errors.New(statusText(s, v.code))
-	}
-}
-
-// statusText is "HTTP 404" or "HTTP 404 CUSTOMER_NOT_FOUND".
-func statusText(status int, code string) string {
-	if code == "" {
-		return "HTTP " + strconv.Itoa(status)
-	}
-	return "HTTP " + strconv.Itoa(status) + " " + code
-}
-
-// body is what parseBody found; code and status are filled in even when
-// err is set, as far as the body allowed.
-type body struct {
-	isAvailable *bool
-	code        string
-	status      json.RawMessage
-}
-
-// parseBody parses a ValidateResponse. Its error is a short reason fit for
-// a row's detail.
-func parseBody(data []byte) (body, error) {
-	if len(data) > maxBody {
-		return body{}, errors.New("larger than 1 MiB")
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return body{}, errors.New("empty body")
-	}
-	if b, ok := parseCompact(data); ok {
-		return b, nil
-	}
-	var v ValidateResponse
-	if err := json.Unmarshal(data, &v); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn) && truncated(data):
-			return body{}, errors.New("truncated JSON")
-		case errors.As(err, &syn):
-			return body{}, fmt.Errorf("not JSON: %q", excerpt(data))
-		case errors.As(err, &typ) && typ.Field != "":
-			return body{}, fmt.Errorf("%s is a JSON %s", typ.Field, typ.Value)
-		case errors.As(err, &typ):
-			return body{}, fmt.Errorf("a JSON %s, not an object", typ.Value)
-		default:
-			return body{}, err
-		}
-	}
-	b := body{isAvailable: v.IsAvailable}
-	if len(v.Status) > 0 && string(v.Status) != "null" {
-		b.status = v.Status
-		var s Status
-		if err := json.Unmarshal(v.Status, &s); err != nil {
-			return b, errors.New("status is not an object")
-		}
-		b.code = s.MessageCode
-	}
-	return b, nil
-}
-
-// truncated reports whether data is the start of a JSON value cut short.
-// Unmarshal does not tell (a cut in a literal is an "invalid character");
-// a Decoder does, with io.ErrUnexpectedEOF.
-func truncated(data []byte) bool {
-	var v json.RawMessage
-	return errors.Is(json.NewDecoder(bytes.NewReader(data)).Decode(&v), io.ErrUnexpectedEOF)
-}
-
-// excerpt returns the start of a body for an error message.
-func excerpt(data []byte) string {
-	const n = 40
-	data = bytes.TrimSpace(data)
-	if len(data) <= n {
-		return string(data)
-	}
-	return strings.ToValidUTF8(string(data[:n]), "") + "..."
-}
-
-// transportCause says briefly why no (complete) response arrived.
-func (c *Client) transportCause(actx context.Context, err error) string {
-	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("timeout after %v", c.cfg.Timeout)
-	}
-	var dns *net.DNSError
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed by the server"
-	case errors.As(err, &dns):
-		return fmt.Sprintf("DNS lookup of %s: %s", dns.Name, dns.Err)
-	}
-	if s, ok := tlsCause(err); ok {
-		return s
-	}
-	// url.Error repeats the method and URL; the inner error is the news.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err.Error()
-}
-
-// exhaustedError is a row's error once retries ran out. It unwraps to the
-// last transport or body error, if any, so errors.Is finds timeouts.
-type exhaustedError struct {
-	cause    string
-	attempts int
-	status   bool // cause is a bare HTTP status
-	err      error
-}
-
-func (e *exhaustedError) Error() string {
-	n := strconv.Itoa(e.attempts) + " attempts"
-	if e.attempts == 1 {
-		n = "1 attempt"
-	}
-	if e.status {
-		return e.cause + " after " + n // HTTP 503 after 6 attempts
-	}
-	return e.cause + " (" + n + ")" // timeout after 15s (6 attempts)
-}
-
-func (e *exhaustedError) Unwrap() error { return e.err }
-
-// backoff returns how long to wait after the given attempt (1-based): full
-// jitter over an exponentially growing ceiling, but at least what the server
-// asked for in Retry-After; both capped to BackoffMax.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	ceiling := c.cfg.BackoffBase
-	for i := 1; i < attempt && ceiling < c.cfg.BackoffMax; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, c.cfg.BackoffMax)
-	return max(rand.N(ceiling+1), min(retryAfter, c.cfg.BackoffMax))
-}
-
-// sleep waits d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// ParseRetryAfter parses a Retry-After value, either delay-seconds or an
-// HTTP-date (then relative to now; a date in the past is 0). ok is false
-// when v is neither.
-func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	// ParseUint gives its maximum on overflow: a huge delay stays huge.
-	if n, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		return time.Duration(min(n, math.MaxInt64/uint64(time.Second))) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
-}
-
-// parseCompact reads the answer as Azotte and the sandbox send it,
-// {"isAvailable":B,"status":{"messageCode":"C"}} with no white space and C
-// without escapes, without encoding/json's reflection. ok is false for any
-// other body, which parseBody then decodes in full.
-func parseCompact(data []byte) (b body, ok bool) {
-	const head, mid, code, tail = `{"isAvailable":`, `,"status":`, `{"messageCode":"`, `"}}`
-	rest, found := bytes.CutPrefix(data, []byte(head))
-	if !found {
-		return body{}, false
-	}
-	var avail bool
-	switch {
-	case bytes.HasPrefix(rest, []byte("true")):
-		avail, rest = true, rest[4:]
-	case bytes.HasPrefix(rest, []byte("false")):
-		rest = rest[5:]
-	default:
-		return body{}, false
-	}
-	if rest, found = bytes.CutPrefix(rest, []byte(mid)); !found {
-		return body{}, false
-	}
-	status := rest
-	if rest, found = bytes.CutPrefix(rest, []byte(code)); !found {
-		return body{}, false
-	}
-	c, found := bytes.CutSuffix(rest, []byte(tail))
-	if !found || bytes.ContainsAny(c, "\\\"") || !utf8.Valid(c) {
-		return body{}, false
-	}
-	status = status[:len(status)-1] // without the outer closing brace
-	for _, ch := range c {
-		if ch < 0x20 {
-			return body{}, false
-		}
-	}
-	b.isAvailable = &avail
-	b.status = json.RawMessage(status)
-	b.code = string(c)
-	return b, true
 }
