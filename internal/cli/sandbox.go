@@ -111,8 +111,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	srv := sandbox.New(cfg)
 	start := time.Now()
 	err = srv.Serve(ctx, ln)
-	fmt.Fprintf(stderr, "azvalidate sandbox: %d requests, %d answered, %d over the rate (429), %d faults injected in %v\n",
-		srv.Requests(), srv.Answered(), srv.Throttled(), srv.Faulted(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(stderr, "azvalidate sandbox: %d validate and %d info requests, %d answered, %d over the rate (429), %d faults injected in %v\n",
+		srv.Requests(), srv.InfoRequests(), srv.Answered(), srv.Throttled(), srv.Faulted(), time.Since(start).Round(time.Second))
 	return err
 }
 

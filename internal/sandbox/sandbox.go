@@ -40,7 +40,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"mime"
 	"net"
@@ -92,71 +91,6 @@ type Config struct {
 	// body checks. A 429 or 503 also carries Retry-After: 1. Not modified
 	// after New.
 	FailIDs map[string]int
-}
-
-// Fault is a kind of transient failure the sandbox injects at FailRate.
-type Fault int
-
-// The fault kinds, named in --faults by their String.
-const (
-	Fault500     Fault = iota + 1 // 500 with an INTERNAL_SERVER_ERROR envelope
-	Fault502                      // 502 with the HTML page a proxy sends
-	Fault503                      // 503 with Retry-After: 1
-	Fault429                      // 429 with Retry-After: 1, whatever the rate
-	FaultReset                    // the connection is reset (TCP RST) without an answer
-	FaultHang                     // no answer until the client gives up (its timeout) or the server stops
-	FaultGarbage                  // 200 whose body is truncated JSON, an HTML page, or JSON without isAvailable
-)
-
-var faultNames = [...]string{
-	Fault500: "500", Fault502: "502", Fault503: "503", Fault429: "429",
-	FaultReset: "reset", FaultHang: "hang", FaultGarbage: "garbage",
-}
-
-func (f Fault) String() string {
-	if f > 0 && int(f) < len(faultNames) {
-		return faultNames[f]
-	}
-	return "fault(" + strconv.Itoa(int(f)) + ")"
-}
-
-// AllFaults returns every fault kind.
-func AllFaults() []Fault {
-	return []Fault{Fault500, Fault502, Fault503, Fault429, FaultReset, FaultHang, FaultGarbage}
-}
-
-// DefaultFaults returns the kinds drawn when Config.Faults is empty: all
-// but FaultHang, which costs the client its whole timeout (15s by default)
-// each time and so must be asked for.
-func DefaultFaults() []Fault {
-	return []Fault{Fault500, Fault502, Fault503, Fault429, FaultReset, FaultGarbage}
-}
-
-// ParseFaults parses a comma-separated list of fault names
-// (500,502,503,429,reset,hang,garbage), or "all".
-func ParseFaults(s string) ([]Fault, error) {
-	var out []Fault
-	seen := map[Fault]bool{}
-	for name := range strings.SplitSeq(s, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "all" {
-			return AllFaults(), nil
-		}
-		f := Fault(0)
-		for i, n := range faultNames {
-			if n != "" && n == name {
-				f = Fault(i)
-			}
-		}
-		if f == 0 {
-			return nil, fmt.Errorf("unknown fault %q: want a list of %s, or all", name, strings.Join(faultNames[1:], ","))
-		}
-		if !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
-	}
-	return out, nil
 }
 
 // Server is the sandbox endpoint. It is safe for concurrent use; its
@@ -326,67 +260,6 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// info answers GET .../customer/info?exId=ID: for a taken id a snapshot of
-// the customer holding it (a URN derived from the id, status Active, the
-// email of Config.Emails or a made-up one), else 404 CUSTOMER_NOT_FOUND.
-// The checks, faults and latency are validate's.
-func (s *Server) info(w http.ResponseWriter, r *http.Request) {
-	s.infoRequests.Add(1)
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if !s.admit(w, r) {
-		return
-	}
-	id := r.URL.Query().Get("exId")
-	if id == "" || len(id) > MaxIDBytes {
-		writeStatus(w, http.StatusBadRequest, "INVALID_REQUEST")
-		return
-	}
-	if s.fault(w, r) {
-		return
-	}
-	if !s.delay(r.Context()) {
-		w.Header().Set("Retry-After", "1")
-		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
-		return
-	}
-	if !s.cfg.Taken[id] {
-		writeStatus(w, http.StatusNotFound, azotte.MessageNotFound)
-		return
-	}
-	email, ok := s.cfg.Emails[id]
-	if !ok {
-		email = "holder." + strconv.FormatUint(idHash(id), 36) + "@example.invalid"
-	}
-	body, _ := json.Marshal(struct {
-		Result azotte.InfoResult `json:"result"`
-		Status azotte.Status     `json:"status"`
-	}{azotte.InfoResult{CustomerURN: OwnerURN(id), ExternalIdentifier: id, Email: email, Status: "Active"},
-		azotte.Status{MessageCode: azotte.MessageSuccess}})
-	w.Header().Set("Content-Type", azotte.ResponseContentType)
-	_, _ = w.Write(body)
-	s.answered.Add(1)
-}
-
-// OwnerURN is the customerUrn the sandbox gives the customer holding a
-// taken id: derived from the id, so that tests can tell it.
-func OwnerURN(id string) string {
-	return "cu.00." + strconv.FormatUint(idHash(id)%1_000_000, 10)
-}
-
-// idHash is FNV-1a of id: stable across runs, unlike maphash.
-func idHash(id string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
 // The two possible answers, encoded once.
 var (
 	answerAvailable = []byte(`{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
@@ -413,124 +286,6 @@ func parseRequest(data []byte) (string, error) {
 	return id, nil
 }
 
-// quota is the outcome of taking a token from the rate limiter.
-type quota struct {
-	limited    bool      // a rate is configured; the other fields are set
-	ok         bool      // a token was taken
-	limit      int       // bucket size
-	remaining  int       // whole tokens left
-	reset      time.Time // when the bucket will be full again
-	retryAfter int       // when !ok: whole seconds (at least 1) until a token
-}
-
-// take takes a token from the rate limiter, if there is one, and reports
-// what is left.
-func (s *Server) take() quota {
-	if s.limiter == nil {
-		return quota{ok: true}
-	}
-	s.limMu.Lock()
-	now := time.Now()
-	ok := s.limiter.AllowN(now, 1)
-	tokens := s.limiter.TokensAt(now)
-	s.limMu.Unlock()
-	burst := s.limiter.Burst()
-	q := quota{
-		limited:   true,
-		ok:        ok,
-		limit:     burst,
-		remaining: max(0, int(math.Floor(tokens))),
-		reset:     now.Add(time.Duration((float64(burst) - tokens) / s.cfg.Rate * float64(time.Second))),
-	}
-	if !ok {
-		q.retryAfter = max(1, int(math.Ceil((1-tokens)/s.cfg.Rate)))
-		if s.cfg.RetryAfter > 0 {
-			q.retryAfter = int(math.Ceil(s.cfg.RetryAfter.Seconds()))
-		}
-	}
-	return q
-}
-
-// setHeaders sets the X-RateLimit headers describing q; see the package
-// documentation.
-func (q quota) setHeaders(h http.Header) {
-	reset := q.reset.Unix()
-	if q.reset.Nanosecond() > 0 {
-		reset++ // rounded up: a client waits a little long rather than too short
-	}
-	h.Set(azotte.HeaderRateLimit, strconv.Itoa(q.limit))
-	h.Set(azotte.HeaderRateRemaining, strconv.Itoa(q.remaining))
-	h.Set(azotte.HeaderRateReset, strconv.FormatInt(reset, 10))
-}
-
-// fault draws whether this request fails transiently and, if so, fails it
-// in one of the configured ways a client must survive. It reports whether
-// it did.
-func (s *Server) fault(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.FailRate <= 0 {
-		return false
-	}
-	s.rngMu.Lock()
-	hit := s.rng.Float64() < s.cfg.FailRate
-	kind := s.faults[s.rng.IntN(len(s.faults))]
-	variant := s.rng.IntN(3)
-	s.rngMu.Unlock()
-	if !hit {
-		return false
-	}
-	s.faulted.Add(1)
-	switch kind {
-	case Fault500:
-		writeStatus(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
-	case Fault502: // what a proxy in front of the API sends
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
-	case Fault503:
-		w.Header().Set("Retry-After", "1")
-		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
-	case Fault429:
-		w.Header().Set("Retry-After", "1")
-		writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
-	case FaultReset:
-		reset(w)
-	case FaultHang:
-		<-r.Context().Done()
-		// The client gave up, or the server is stopping: in the latter case
-		// an empty 200 must not reach a client still listening.
-		panic(http.ErrAbortHandler)
-	default: // FaultGarbage
-		w.Header().Set("Content-Type", azotte.ResponseContentType)
-		switch variant {
-		case 0: // cut short, with a matching Content-Length
-			_, _ = w.Write(answerAvailable[:len(answerAvailable)/2])
-		case 1: // a captive portal or misrouted proxy answering 200
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = io.WriteString(w, "<html><body>Please log in to continue.</body></html>\n")
-		default: // well-formed, but not an answer
-			_, _ = io.WriteString(w, `{"status":{"messageCode":"SUCCESS"}}`)
-		}
-	}
-	return true
-}
-
-// reset closes the connection with a TCP RST instead of an answer. Where
-// the connection cannot be taken over (HTTP/2), the stream is aborted.
-func reset(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0) // close sends RST, not FIN
-	}
-	_ = conn.Close()
-}
-
 // messageCode is the AzotteStatus code for an HTTP status: Azotte's own
 // where it documents one, else the status text in upper snake case.
 func messageCode(status int) string {
@@ -550,22 +305,6 @@ func messageCode(status int) string {
 		return "INTERNAL_SERVER_ERROR"
 	}
 	return strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-}
-
-// delay sleeps the configured latency with jitter; false if ctx ended first.
-func (s *Server) delay(ctx context.Context) bool {
-	if s.cfg.Latency <= 0 {
-		return true
-	}
-	d := s.cfg.Latency/2 + rand.N(s.cfg.Latency+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // writeStatus writes an AzotteStatus envelope with the given code.
