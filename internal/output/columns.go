@@ -25,6 +25,8 @@ var addedColumns = []column{
 	// The kind goes with similarTo: both fields or neither.
 	text("similarKind", func(r *Record) string { return r.SimilarKind }).when(nearDuplicates).
 		omitWhen(func(r *Record) bool { return r.SimilarTo <= 0 }),
+	seq("collidesWith", func(r *Record) int64 { return r.CollidesWith }).when(func(o *Options) bool { return o.UniqueColumns }),
+	text("collidesOn", func(r *Record) string { return r.CollidesOn }).when(func(o *Options) bool { return o.UniqueColumns }),
 }
 
 func nearDuplicates(o *Options) bool { return o.NearDuplicates }

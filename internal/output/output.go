@@ -31,6 +31,10 @@ type Record struct {
 	SimilarTo   int64           // --near-duplicates: row of the first id of the near-collision group this row's id joined; 0 when none
 	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
 	AnsweredAt  time.Time       // Options.AnsweredAt: when Azotte gave the answer; zero when none
+	// CollidesWith is, with --unique-columns, the row of an earlier id that
+	// holds the same value in a column the store keeps unique; 0 when none.
+	CollidesWith int64
+	CollidesOn   string // --unique-columns: the columns that collide, comma-separated; "" when none
 }
 
 // Options configure a Writer.
@@ -50,6 +54,9 @@ type Options struct {
 	// AnsweredAt adds the answeredAt column after detail: when Azotte gave
 	// each row's answer, RFC 3339 in UTC (empty, or no field, when none).
 	AnsweredAt bool
+	// UniqueColumns adds the collidesWith and collidesOn columns (after
+	// similarKind): rows repeating an earlier id's unique value.
+	UniqueColumns bool
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.
