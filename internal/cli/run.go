@@ -21,6 +21,7 @@ import (
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -44,6 +45,7 @@ type validation struct {
 	journal *journal.Journal
 	outs    *outputs
 	near    *near.Detector
+	unique  *unique.Checker // --unique-columns; nil: off
 	audit   *report.Audit
 	closers []func() // run by close, last first
 
@@ -94,6 +96,11 @@ func (v *validation) open(ctx context.Context) error {
 	}
 	v.src, v.rd = src, rd
 	v.closers = append(v.closers, func() { src.Close() })
+	if c.uniqueColumns != nil {
+		if v.unique, err = unique.NewChecker(c.uniqueColumns, rd.Format().Output(), rd.Header()); err != nil {
+			return usageError("--unique-columns: %v", err)
+		}
+	}
 
 	if c.sandbox {
 		url, stop, err := startSandbox(ctx, c)
@@ -166,6 +173,9 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	}
 	if v.near != nil {
 		pcfg.Near = v.near // only when on: a nil *Detector in the interface would not be nil
+	}
+	if v.unique != nil {
+		pcfg.Unique = v.unique
 	}
 	if v.outs.changes != nil {
 		pcfg.Changes = v.outs.changes.w
@@ -392,6 +402,10 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 	if v.near != nil {
 		st := v.near.Stats()
 		sum.NearDuplicates = &st
+	}
+	if v.unique != nil {
+		st := v.unique.Stats()
+		sum.UniqueCollisions = &st
 	}
 	return sum
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -63,6 +64,7 @@ type validateConfig struct {
 	output, columnPrefix string
 	excelSafe            bool
 	nearDuplicates       bool
+	uniqueColumns        []unique.Column // --unique-columns; nil: off
 	outputFormat         input.Format
 	only                 verdict.Set
 
@@ -93,7 +95,7 @@ type validateConfig struct {
 func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, error) {
 	c := &validateConfig{}
 	fs := newFlagSet("validate", validateSynopsis, validateExamples, help)
-	var outFormat, only, apiKeyFile string
+	var outFormat, only, apiKeyFile, uniqueCols string
 	fs.StringVar(&c.baseURL, "base-url", env.getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
 	fs.StringVar(&c.path, "path", azotte.DefaultPath, "validate endpoint `path`")
 	fs.StringVar(&c.tenant, "tenant", env.getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
@@ -111,6 +113,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.BoolVar(&c.excelSafe, "excel-safe", false, "CSV/TSV output: prefix cells starting with = + - @ tab or CR with ' so spreadsheets do not run them as formulas")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
+	fs.StringVar(&uniqueCols, "unique-columns", "", "mark rows repeating an earlier id's value in these columns, which the store keeps unique, e.g. email,phone (columns collidesWith, collidesOn); verdicts do not change")
 
 	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
 	rateVar(fs, &c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
@@ -151,6 +154,11 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		}
 		if c.outputFormat == input.XLSX {
 			return nil, fs.usageError("--output-format xlsx: azvalidate reads .xlsx but writes csv, tsv or ndjson")
+		}
+	}
+	if uniqueCols != "" {
+		if c.uniqueColumns, err = unique.ParseColumns(uniqueCols); err != nil {
+			return nil, fs.usageError("--unique-columns: %v", err)
 		}
 	}
 	if only != "" {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +16,7 @@ import (
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -43,6 +46,8 @@ import (
 //	journal_hits      answers taken from the --state journal
 //	near_duplicates   with --near-duplicates: {groups, similar_ids, by_kind {zero-width, space, case, unicode,
 //	                  mixed}, largest [{first_row, size, kinds, example}]} (at most 20 groups, largest first)
+//	unique_collisions with --unique-columns: {rows, by_column {NAME: rows}}: rows repeating an earlier id's
+//	                  value in a column the store keeps unique
 //	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
 //	stale_answers     rows carrying an answer older than --state-max-age (a budget left their id unasked)
 //	oldest_answer     RFC 3339 time of the oldest answer any row carries; null when none
@@ -68,16 +73,18 @@ type Summary struct {
 	MinRate        float64          `json:"min_rate"`
 	JournalHits    int64            `json:"journal_hits"`
 	NearDuplicates *near.Stats      `json:"near_duplicates,omitempty"`
-	Changes        Changes          `json:"changes"`
-	StaleAnswers   int64            `json:"stale_answers"`
-	OldestAnswer   *time.Time       `json:"oldest_answer"`
-	WaitingIDs     int64            `json:"waiting_ids"`
-	ElapsedSeconds float64          `json:"elapsed_seconds"`
-	RowsPerSecond  float64          `json:"rows_per_second"`
-	LatencyMS      Latency          `json:"latency_ms"`
-	Interrupted    bool             `json:"interrupted"`
-	ExitCode       int              `json:"exit_code"`
-	Error          string           `json:"error,omitempty"`
+	// UniqueCollisions: --unique-columns' findings; nil when off.
+	UniqueCollisions *unique.Stats `json:"unique_collisions,omitempty"`
+	Changes          Changes       `json:"changes"`
+	StaleAnswers     int64         `json:"stale_answers"`
+	OldestAnswer     *time.Time    `json:"oldest_answer"`
+	WaitingIDs       int64         `json:"waiting_ids"`
+	ElapsedSeconds   float64       `json:"elapsed_seconds"`
+	RowsPerSecond    float64       `json:"rows_per_second"`
+	LatencyMS        Latency       `json:"latency_ms"`
+	Interrupted      bool          `json:"interrupted"`
+	ExitCode         int           `json:"exit_code"`
+	Error            string        `json:"error,omitempty"`
 }
 
 // Changes counts answers that differ from the journal's expired ones.
@@ -207,6 +214,12 @@ func (s Summary) WriteText(w io.Writer) error {
 		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters", groups, human.Count(n.Groups+n.Similar))
 		for _, g := range n.Largest[:min(len(n.Largest), 3)] {
 			line("  row %d\t%s ids\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "))
+		}
+	}
+	if u := s.UniqueCollisions; u != nil {
+		line("unique collisions\t%s\trepeat an earlier id's value the store keeps unique: it would refuse them (409)", human.Plural(u.Rows, "row"))
+		for _, name := range slices.Sorted(maps.Keys(u.ByColumn)) {
+			line("  %s\t%s", name, human.Count(u.ByColumn[name]))
 		}
 	}
 	if budgeted || s.WaitingIDs > 0 {
