@@ -103,7 +103,7 @@ func (v *validation) open(ctx context.Context) error {
 	}
 
 	if c.sandbox {
-		url, stop, err := startSandbox(ctx, c)
+		url, stop, err := startSandbox(ctx, &c.conn)
 		if err != nil {
 			return err
 		}
@@ -111,18 +111,7 @@ func (v *validation) open(ctx context.Context) error {
 		c.baseURL = url
 	}
 	v.pacer = pace.NewAdaptive(pace.Config{Rate: c.rate, Burst: c.burst, MaxPause: v.env.Timings.MaxPause})
-	v.client, err = azotte.New(azotte.Config{
-		BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, APIKey: c.apiKey,
-		AllowInsecureHTTP: c.allowInsecure,
-		Concurrency:       c.concurrency,
-		Timeout:           c.timeout,
-		Retries:           c.retries,
-		BackoffBase:       v.env.Timings.BackoffBase,
-		BackoffMax:        v.env.Timings.BackoffMax,
-		Pacer:             v.pacer,
-		Observe:           v.observer(),
-		Now:               v.env.now,
-	})
+	v.client, err = c.client(v.env, v.pacer, v.observer())
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
 	}
@@ -130,12 +119,8 @@ func (v *validation) open(ctx context.Context) error {
 	v.closers = append(v.closers, v.client.CloseIdleConnections)
 
 	if c.state != "" {
-		ep := journal.Endpoint{BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant}
-		if c.sandbox {
-			ep.BaseURL = journal.SandboxURL // whatever its port
-		}
 		v.stateNow = v.env.now()
-		j, err := journal.Open(c.state, ep, c.stateMaxAge, v.stateNow)
+		j, err := journal.Open(c.state, c.journalEndpoint(), c.stateMaxAge, v.stateNow)
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/report"
@@ -54,10 +50,7 @@ const maxConcurrency = 1024
 type validateConfig struct {
 	file string // "-" for stdin
 
-	baseURL, path, tenant, apiKey string
-	allowInsecure                 bool
-	sandbox                       bool
-	sandboxTaken                  string
+	conn // endpoint, credentials and calls
 
 	in input.Config
 
@@ -67,10 +60,6 @@ type validateConfig struct {
 	uniqueColumns        []unique.Column // --unique-columns; nil: off
 	outputFormat         input.Format
 	only                 verdict.Set
-
-	concurrency, burst, retries int
-	rate                        float64
-	timeout                     time.Duration
 
 	state       string
 	stateMaxAge time.Duration
@@ -95,14 +84,8 @@ type validateConfig struct {
 func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, error) {
 	c := &validateConfig{}
 	fs := newFlagSet("validate", validateSynopsis, validateExamples, help)
-	var outFormat, only, apiKeyFile, uniqueCols string
-	fs.StringVar(&c.baseURL, "base-url", env.getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
-	fs.StringVar(&c.path, "path", azotte.DefaultPath, "validate endpoint `path`")
-	fs.StringVar(&c.tenant, "tenant", env.getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
-	fs.StringVar(&apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
-	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
-	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
-	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line")
+	var outFormat, only, uniqueCols string
+	addEndpointFlags(fs, &c.conn, env)
 
 	in := addInputFlags(fs, &c.in)
 
@@ -115,11 +98,7 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
 	fs.StringVar(&uniqueCols, "unique-columns", "", "mark rows repeating an earlier id's value in these columns, which the store keeps unique, e.g. email,phone (columns collidesWith, collidesOn); verdicts do not change")
 
-	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
-	rateVar(fs, &c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
-	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
-	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
-	durationVar(fs, &c.timeout, "timeout", 15*time.Second, "per request")
+	addCallFlags(fs, &c.conn, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
 
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
@@ -166,17 +145,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 			return nil, fs.usageError("--only: %v", err)
 		}
 	}
-	if c.concurrency < 1 || c.concurrency > maxConcurrency {
-		return nil, fs.usageError("--concurrency must be from 1 to %d, got %d", maxConcurrency, c.concurrency)
-	}
-	if c.burst < 1 {
-		return nil, fs.usageError("--burst must be at least 1, got %d", c.burst)
-	}
-	if c.retries < 0 {
-		return nil, fs.usageError("--retries must be 0 or more, got %d", c.retries)
-	}
-	if c.timeout <= 0 {
-		return nil, fs.usageError("--timeout must be positive, got %v", c.timeout)
+	if err := c.checkCalls(fs); err != nil {
+		return nil, err
 	}
 	if c.stateMaxAge <= 0 {
 		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
@@ -206,45 +176,8 @@ func parseValidate(args []string, env Env, help io.Writer) (*validateConfig, err
 		return nil, fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
 	}
 
-	if c.sandbox {
-		if set["base-url"] {
-			return nil, fs.usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
-		}
-		if !set["rate"] {
-			c.rate = 0 // the endpoint is local: nothing to protect
-		}
-		if c.tenant == "" || !set["tenant"] {
-			c.tenant = "sandbox"
-		}
-		c.apiKey = randomKey()
-		return c, nil
-	}
-	if set["sandbox-taken"] {
-		return nil, fs.usageError("--sandbox-taken needs --sandbox")
-	}
-	if c.baseURL == "" {
-		return nil, usageError("no Azotte base URL: set AZOTTE_BASE_URL or --base-url (or try --sandbox)")
-	}
-	if c.tenant == "" {
-		return nil, usageError("no tenant: set AZOTTE_TENANT or --tenant")
-	}
-	if apiKeyFile != "" {
-		b, err := os.ReadFile(apiKeyFile)
-		if err != nil {
-			return nil, usageError("--api-key-file: %v", err)
-		}
-		if st, err := os.Stat(apiKeyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			c.warnings = append(c.warnings, fmt.Sprintf("key file %s is readable by others (mode %v); chmod 600 it", apiKeyFile, st.Mode().Perm()))
-		}
-		c.apiKey = strings.TrimSpace(string(b))
-		if c.apiKey == "" {
-			return nil, usageError("--api-key-file %s is empty", apiKeyFile)
-		}
-	} else {
-		c.apiKey = env.getenv("AZOTTE_API_KEY")
-		if c.apiKey == "" {
-			return nil, usageError("no API key: set AZOTTE_API_KEY or --api-key-file")
-		}
+	if c.warnings, err = c.resolve(fs, set, env); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
