@@ -62,4 +62,3 @@ func BenchmarkCheck(b *testing.B) {
 		c.Check(row)
 	}
 }
-
