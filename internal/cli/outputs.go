@@ -35,6 +35,7 @@ func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slo
 		IDName:         idName(c),
 		ExcelSafe:      c.excelSafe,
 		NearDuplicates: c.nearDuplicates,
+		UniqueColumns:  c.uniqueColumns != nil,
 		AnsweredAt:     c.answeredAt,
 		Owners:         c.owners,
 	}

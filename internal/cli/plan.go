@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +33,11 @@ still needed and the API time they take at --rate. The table goes to stdout;
 --summary FILE also writes it as JSON. Memory grows only with the distinct ids
 (a few dozen bytes each), never with the rows.
 
+--sample N then asks Azotte about a uniform sample of N distinct ids (the
+endpoint and credentials as validate's flags and environment give them, or
+--sandbox) and estimates the share of taken ids with its 95% interval; with
+--state the answers are journalled, so that validate does not ask them again.
+
 Exit codes: 0 planned; 2 usage or input error; 130/143 interrupted.`
 
 const planExamples = `  # what would validating the sample cost?
@@ -54,24 +61,60 @@ type planConfig struct {
 	nearDuplicates bool
 	summary        string
 	budget         budget.Budget
+
+	sample   int    // --sample: distinct ids to ask; 0: none
+	seed     uint64 // --seed of the sample
+	conn     conn   // with --sample: how to ask them
+	warnings []string
 }
 
+// parsePlan reads plan's flags, without an environment (for its help).
 func parsePlan(args []string, help io.Writer) (*planConfig, error) {
+	return parsePlanEnv(args, Env{}, help)
+}
+
+// parsePlanEnv reads plan's flags and, with --sample, the AZOTTE_*
+// environment of env into a checked configuration.
+func parsePlanEnv(args []string, env Env, help io.Writer) (*planConfig, error) {
 	c := &planConfig{}
 	fs := newFlagSet("plan", planSynopsis, planExamples, help)
 	in := addInputFlags(fs, &c.in)
-	rateVar(fs, &c.rate, "rate", 8, "requests per second the estimate assumes, 0 = no limit; 8 is Azotte's 500/min")
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE` (as validate's): ids with a fresh answer there cost no call")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
 	fs.StringVar(&c.summary, "summary", "", "also write the plan as JSON to `FILE`")
 	addBudgetFlags(fs, &c.budget)
+	fs.IntVar(&c.sample, "sample", 0, "ask Azotte about a uniform sample of `N` distinct ids and estimate the taken share (needs validate's endpoint flags, or --sandbox)")
+	fs.Uint64Var(&c.seed, "seed", 0, "seed of --sample's choice, to repeat it (default: random, shown)")
+	addCallFlags(fs, &c.conn, "requests per second the estimate assumes, and --sample's calls at most; 0 = no limit; 8 is Azotte's 500/min")
+	addEndpointFlags(fs, &c.conn, env)
 
 	file, set, err := fs.parseFile(args)
 	if err != nil {
 		return nil, err
 	}
 	c.file = file
+	c.rate = c.conn.rate // the estimate's, whatever the sample's pacing
+	if c.sample < 0 {
+		return nil, fs.usageError("--sample must be 0 or more, got %d", c.sample)
+	}
+	if c.sample == 0 {
+		for _, f := range []string{"seed", "concurrency", "burst", "retries", "timeout", "base-url", "path", "tenant", "api-key-file", "allow-insecure-http", "sandbox", "sandbox-taken"} {
+			if set[f] {
+				return nil, fs.usageError("--%s only matters with --sample", f)
+			}
+		}
+	} else {
+		if !set["seed"] {
+			c.seed = rand.Uint64()
+		}
+		if err := c.conn.checkCalls(fs); err != nil {
+			return nil, err
+		}
+		if c.warnings, err = c.conn.resolve(fs, set, env); err != nil {
+			return nil, err
+		}
+	}
 	if err := in.apply(fs, &c.in, set); err != nil {
 		return nil, err
 	}
@@ -111,6 +154,11 @@ func parsePlan(args []string, help io.Writer) (*planConfig, error) {
 //	this_run                with --max-calls or --deadline: {calls, unanswered, stale}, the ids one such
 //	                        run asks (never answered first, then the oldest expired answers)
 //	runs_to_cover           with a budget: how many such runs answer every id that needs it
+//	sample                  with --sample: {size, seed, asked, journalled, errors, answered, taken,
+//	                        taken_share, taken_share_low, taken_share_high (Wilson 95% interval),
+//	                        expected_taken, expected_taken_low, expected_taken_high (taken_share x
+//	                        distinct_ids: the taken rows of a full run), api_calls, full_run_calls,
+//	                        full_run_seconds}
 //	exit_code               the process's exit code
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
@@ -129,6 +177,7 @@ type planSummary struct {
 	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
 	ThisRun          *planRun     `json:"this_run,omitempty"`
 	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
+	Sample           *planSample  `json:"sample,omitempty"`
 	ExitCode         int          `json:"exit_code"`
 	Error            string       `json:"error,omitempty"`
 }
@@ -145,6 +194,40 @@ type planSettings struct {
 	DeadlineSeconds    float64 `json:"deadline_seconds"`
 }
 
+// planSample is what --sample found.
+type planSample struct {
+	Size              int64    `json:"size"`            // distinct ids in the sample
+	Seed              uint64   `json:"seed"`            // --seed that repeats the choice
+	Asked             int64    `json:"asked"`           // asked now (the others had a fresh journalled answer)
+	Journalled        int64    `json:"journalled"`      // answered from the --state journal, no call
+	Errors            int64    `json:"errors"`          // got no answer: left out of the share
+	Answered          int64    `json:"answered"`        // the share's denominator
+	Taken             int64    `json:"taken"`           // answered taken
+	TakenShare        float64  `json:"taken_share"`     // taken / answered
+	TakenShareLow     float64  `json:"taken_share_low"` // Wilson 95% interval
+	TakenShareHigh    float64  `json:"taken_share_high"`
+	ExpectedTaken     float64  `json:"expected_taken"` // taken_share x distinct ids: a full run's taken rows
+	ExpectedTakenLow  float64  `json:"expected_taken_low"`
+	ExpectedTakenHigh float64  `json:"expected_taken_high"`
+	APICalls          int64    `json:"api_calls"`      // HTTP requests the sample took, retries included
+	FullRunCalls      int64    `json:"full_run_calls"` // calls validate still needs (less the sample's, when journalled)
+	FullRunSeconds    *float64 `json:"full_run_seconds,omitempty"`
+}
+
+// wilson is the Wilson score interval, at 95%, of a share of k in n: unlike
+// p ± z·sqrt(p(1-p)/n) it stays within [0, 1] and is not empty at k = 0.
+func wilson(k, n int64) (low, high float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	const z = 1.959963984540054 // the normal distribution's 97.5% quantile
+	p, nf := float64(k)/float64(n), float64(n)
+	d := 1 + z*z/nf
+	center := (p + z*z/(2*nf)) / d
+	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / d
+	return max(0, center-half), min(1, center+half)
+}
+
 // planRun is what one budgeted run would ask.
 type planRun struct {
 	Calls      int64 `json:"calls"`
@@ -153,9 +236,12 @@ type planRun struct {
 }
 
 func runPlan(ctx context.Context, args []string, env Env) error {
-	c, err := parsePlan(args, env.Stdout)
+	c, err := parsePlanEnv(args, env, env.Stdout)
 	if c == nil || err != nil {
 		return err
+	}
+	for _, w := range c.warnings {
+		fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
 	}
 	sum := planSummary{
 		Header: report.Header{Tool: "azvalidate", Version: version(), Command: "plan", Start: env.now()},
@@ -174,7 +260,27 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
 
 	sv := survey{}
-	if c.state != "" {
+	var writable *journal.Journal // --sample's answers go there
+	if c.sample > 0 {
+		sv.sample = newReservoir(c.sample, c.seed)
+		if c.state != "" {
+			// Bound to the endpoint, as validate's: its answers are reused.
+			j, err := journal.Open(c.state, c.conn.journalEndpoint(), c.stateMaxAge, env.now())
+			if err != nil {
+				return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+			}
+			defer func() {
+				if err := j.Close(); err != nil {
+					fmt.Fprintf(env.Stderr, "azvalidate: state journal: %v\n", err)
+				}
+			}()
+			for _, w := range j.Warnings() {
+				fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
+			}
+			writable, sv.journal = j, j
+		}
+	}
+	if c.state != "" && writable == nil {
 		jr, err := openPlanJournal(c.state, c.stateMaxAge, env)
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
@@ -188,12 +294,18 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		sv.near = near.NewDetector()
 	}
 
-	code, runErr, ok := stopCode(ctx, sv.read(ctx, rd))
-	if ok {
+	readErr := sv.read(ctx, rd)
+	read := readErr == nil && ctx.Err() == nil
+	if read {
 		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
 	}
 	sum.Input.Bytes = src.n.Load()
 	sum.fill(&sv, c)
+	if read && sv.sample != nil {
+		sum.Sample, readErr = askSample(ctx, c, env, sv.sample.ids, writable)
+		sum.Sample.estimate(sum.DistinctIDs, sum.CallsNeeded, c.rate, writable != nil)
+	}
+	code, runErr, _ := stopCode(ctx, readErr)
 	sum.BlankLines = rd.BlankLines()
 	sum.End = env.now()
 	sum.ExitCode = code
@@ -306,6 +418,15 @@ func (s planSummary) writeText(w io.Writer) error {
 	}
 	line("calls needed\t%s", human.Count(s.CallsNeeded))
 	line("api time\t%s", apiTime(s.CallsNeeded, s.Settings.Rate))
+	if m := s.Sample; m != nil {
+		line("sample\t%s of %s distinct ids\t%s asked, %s from the journal, %s without an answer (--seed %d)",
+			human.Count(m.Size), human.Count(s.DistinctIDs), human.Count(m.Asked), human.Count(m.Journalled), human.Count(m.Errors), m.Seed)
+		line("taken share\t%s\t95%% interval %s to %s (Wilson), %s of %s answers",
+			pct(m.TakenShare), pct(m.TakenShareLow), pct(m.TakenShareHigh), human.Count(m.Taken), human.Count(m.Answered))
+		line("expected taken\t%s ids\t%s to %s: the taken rows of a full run",
+			human.Count(int64(math.Round(m.ExpectedTaken))), human.Count(int64(math.Round(m.ExpectedTakenLow))), human.Count(int64(math.Round(m.ExpectedTakenHigh))))
+		line("full run\t%s", apiTime(m.FullRunCalls, s.Settings.Rate))
+	}
 	if r := s.ThisRun; r != nil {
 		line("this run\t%s\t%s never answered, then %s oldest expired (%s)",
 			human.Plural(r.Calls, "call"), human.Count(r.Unanswered), human.Count(r.Stale), s.Settings.budgetText())
@@ -316,6 +437,9 @@ func (s planSummary) writeText(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// pct is a share as a percentage with one decimal.
+func pct(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) + "%" }
 
 // budgetText is the budget as its flags say it.
 func (s planSettings) budgetText() string {

@@ -18,6 +18,7 @@ import (
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -41,6 +42,7 @@ type validation struct {
 	journal *journal.Journal
 	outs    *outputs
 	near    *near.Detector
+	unique  *unique.Checker // --unique-columns; nil: off
 	audit   *report.Audit
 	closers []func() // run by close, last first
 
@@ -103,9 +105,14 @@ func (v *validation) open(ctx context.Context) error {
 	}
 	v.src, v.rd = src, rd
 	v.closers = append(v.closers, func() { src.Close() })
+	if c.uniqueColumns != nil {
+		if v.unique, err = unique.NewChecker(c.uniqueColumns, rd.Format().Output(), rd.Header()); err != nil {
+			return usageError("--unique-columns: %v", err)
+		}
+	}
 
 	if c.sandbox {
-		url, stop, err := startSandbox(ctx, c)
+		url, stop, err := startSandbox(ctx, &c.conn)
 		if err != nil {
 			return err
 		}
@@ -113,19 +120,7 @@ func (v *validation) open(ctx context.Context) error {
 		c.baseURL = url
 	}
 	v.pacer = pace.NewAdaptive(pace.Config{Rate: c.rate, Burst: c.burst, MaxPause: v.env.Timings.MaxPause})
-	v.client, err = azotte.New(azotte.Config{
-		BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant, APIKey: c.apiKey,
-		AllowInsecureHTTP: c.allowInsecure,
-		Concurrency:       c.concurrency,
-		Timeout:           c.timeout,
-		Retries:           c.retries,
-		BackoffBase:       v.env.Timings.BackoffBase,
-		BackoffMax:        v.env.Timings.BackoffMax,
-		GiveUpAfter:       c.giveUpAfter,
-		Pacer:             v.pacer,
-		Observe:           v.noteLive(v.observer()),
-		Now:               v.env.now,
-	})
+	v.client, err = c.client(v.env, v.pacer, v.noteLive(v.observer()))
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
 	}
@@ -133,12 +128,8 @@ func (v *validation) open(ctx context.Context) error {
 	v.closers = append(v.closers, v.client.CloseIdleConnections)
 
 	if c.state != "" {
-		ep := journal.Endpoint{BaseURL: c.baseURL, Path: c.path, Tenant: c.tenant}
-		if c.sandbox {
-			ep.BaseURL = journal.SandboxURL // whatever its port
-		}
 		v.stateNow = v.env.now()
-		j, err := journal.Open(c.state, ep, c.stateMaxAge, v.stateNow)
+		j, err := journal.Open(c.state, c.journalEndpoint(), c.stateMaxAge, v.stateNow)
 		if err != nil {
 			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
 		}
@@ -189,6 +180,9 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	}
 	if v.near != nil {
 		pcfg.Near = v.near // only when on: a nil *Detector in the interface would not be nil
+	}
+	if v.unique != nil {
+		pcfg.Unique = v.unique
 	}
 	if v.outs.changes != nil {
 		pcfg.Changes = v.outs.changes.w
@@ -312,6 +306,10 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		sum.NearDuplicates = &st
 	}
 	sum.Owners = v.owners
+	if v.unique != nil {
+		st := v.unique.Stats()
+		sum.UniqueCollisions = &st
+	}
 	return sum
 }
 

@@ -126,7 +126,7 @@ func faultList(kinds []sandbox.Fault) string {
 }
 
 // startSandbox serves the embedded sandbox on a free loopback port until stop.
-func startSandbox(ctx context.Context, c *validateConfig) (url string, stop func(), err error) {
+func startSandbox(ctx context.Context, c *conn) (url string, stop func(), err error) {
 	cfg := sandbox.Config{Tenant: c.tenant, APIKey: c.apiKey}
 	if c.sandboxTaken != "" {
 		f, err := os.Open(c.sandboxTaken)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+	"math/rand/v2"
+	"strings"
 
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
@@ -22,6 +24,35 @@ type survey struct {
 	journal journalView      // nil: no --state
 	sel     *budget.Selector // told every distinct id by what the journal holds for it
 	near    *near.Detector   // nil: no near-collision forecast
+	sample  *reservoir       // nil: no --sample
+}
+
+// reservoir keeps a uniform sample of the distinct ids it is shown
+// (reservoir sampling: the k-th id replaces a random one of n with
+// probability n/k), in one pass and n ids of memory.
+type reservoir struct {
+	n    int
+	seen int64
+	ids  []string
+	rng  *rand.Rand
+}
+
+func newReservoir(n int, seed uint64) *reservoir {
+	return &reservoir{n: n, ids: make([]string, 0, min(n, 1<<16)), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// add shows the reservoir a new distinct id.
+func (r *reservoir) add(id string) {
+	r.seen++
+	switch {
+	case len(r.ids) < r.n:
+		// A clone: a row's ID shares memory with its whole record.
+		r.ids = append(r.ids, strings.Clone(id))
+	default:
+		if j := r.rng.Int64N(r.seen); j < int64(r.n) {
+			r.ids[j] = strings.Clone(id)
+		}
+	}
 }
 
 // journalView is the part of a --state journal a survey reads.
@@ -65,6 +96,9 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 		classify(s.journal, s.sel, row.ID)
 		if s.near != nil {
 			s.near.Add(row.ID, row.Seq)
+		}
+		if s.sample != nil {
+			s.sample.add(row.ID)
 		}
 	}
 }

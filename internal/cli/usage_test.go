@@ -27,7 +27,7 @@ func TestUsageErrorIsShort(t *testing.T) {
 		{[]string{"validate", "in.csv", "--concurency", "4"}, []string{"did you mean --concurrency?"}},
 		{[]string{"validate", "--rtae", "4"}, []string{"did you mean --rate?"}}, // a swap is one typo
 		{[]string{"plan", "--near-dup"}, []string{"did you mean --near-duplicates?"}},
-		{[]string{"plan", "--base-url", "http://x"}, []string{"unknown flag --base-url", "see 'azvalidate plan -h'"}},
+		{[]string{"plan", "--base-url", "http://x"}, []string{"--base-url only matters with --sample", "see 'azvalidate plan -h'"}},
 		{[]string{"sandbox", "--fail-rat", "0.1"}, []string{"did you mean --fail-rate?"}},
 		{[]string{"validate", "--output"}, []string{"--output needs a value"}},
 		{[]string{"validate", "--quiet=maybe"}, []string{`--quiet takes true or false, got "maybe"`}},

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -12,6 +9,7 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/live"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -54,23 +52,16 @@ const maxConcurrency = 1024
 type validateConfig struct {
 	file string // "-" for stdin
 
-	baseURL, path, tenant, apiKey string
-	allowInsecure                 bool
-	sandbox                       bool
-	sandboxTaken                  string
+	conn // endpoint, credentials and calls
 
 	in input.Config
 
 	output, columnPrefix string
 	excelSafe            bool
 	nearDuplicates       bool
+	uniqueColumns        []unique.Column // --unique-columns; nil: off
 	outputFormat         input.Format
 	only                 verdict.Set
-
-	concurrency, burst, retries int
-	rate                        float64
-	timeout                     time.Duration
-	giveUpAfter                 time.Duration
 
 	state       string
 	stateMaxAge time.Duration
@@ -105,14 +96,8 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 		}
 	}()
 	fs := newFlagSet("validate", validateSynopsis, validateExamples, help)
-	var outFormat, only, apiKeyFile string
-	fs.StringVar(&c.baseURL, "base-url", env.getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
-	fs.StringVar(&c.path, "path", azotte.DefaultPath, "validate endpoint `path`")
-	fs.StringVar(&c.tenant, "tenant", env.getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
-	fs.StringVar(&apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
-	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
-	fs.BoolVar(&c.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")
-	fs.StringVar(&c.sandboxTaken, "sandbox-taken", "", "`FILE` of ids the embedded sandbox reports as taken, one per line (id,email: the email its info call returns)")
+	var outFormat, only, uniqueCols string
+	addEndpointFlags(fs, &c.conn, env)
 
 	in := addInputFlags(fs, &c.in)
 
@@ -123,13 +108,9 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 	fs.BoolVar(&c.excelSafe, "excel-safe", false, "CSV/TSV output: prefix cells starting with = + - @ tab or CR with ' so spreadsheets do not run them as formulas")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
+	fs.StringVar(&uniqueCols, "unique-columns", "", "mark rows repeating an earlier id's value in these columns, which the store keeps unique, e.g. email,phone (columns collidesWith, collidesOn); verdicts do not change")
 
-	fs.IntVar(&c.concurrency, "concurrency", 16, "requests in flight at most")
-	rateVar(fs, &c.rate, "rate", 8, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
-	fs.IntVar(&c.burst, "burst", 8, "requests allowed at once above the rate")
-	fs.IntVar(&c.retries, "retries", 5, "further attempts for an id after a transient failure")
-	durationVar(fs, &c.timeout, "timeout", 15*time.Second, "per request")
-	durationVar(fs, &c.giveUpAfter, "give-up-after", 60*time.Second, "stop the run (rows done are kept) when requests keep failing to reach Azotte and nothing was answered for this long")
+	addCallFlags(fs, &c.conn, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
 
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE`: a re-run (after a crash, or nightly) reuses them instead of calling again")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "ask again about ids whose journalled answer is older than this")
@@ -170,22 +151,18 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 			return nil, fs.usageError("--output-format xlsx: azvalidate reads .xlsx but writes csv, tsv or ndjson")
 		}
 	}
+	if uniqueCols != "" {
+		if c.uniqueColumns, err = unique.ParseColumns(uniqueCols); err != nil {
+			return nil, fs.usageError("--unique-columns: %v", err)
+		}
+	}
 	if only != "" {
 		if c.only, err = verdict.ParseSet(only); err != nil {
 			return nil, fs.usageError("--only: %v", err)
 		}
 	}
-	if c.concurrency < 1 || c.concurrency > maxConcurrency {
-		return nil, fs.usageError("--concurrency must be from 1 to %d, got %d", maxConcurrency, c.concurrency)
-	}
-	if c.burst < 1 {
-		return nil, fs.usageError("--burst must be at least 1, got %d", c.burst)
-	}
-	if c.retries < 0 {
-		return nil, fs.usageError("--retries must be 0 or more, got %d", c.retries)
-	}
-	if c.timeout <= 0 {
-		return nil, fs.usageError("--timeout must be positive, got %v", c.timeout)
+	if err := c.checkCalls(fs); err != nil {
+		return nil, err
 	}
 	if c.giveUpAfter <= 0 {
 		return nil, fs.usageError("--give-up-after must be positive, got %v", c.giveUpAfter)
@@ -234,51 +211,10 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 		c.listen = addr
 	}
 
-	if err := checkHeaderValue("--tenant/AZOTTE_TENANT", c.tenant, false); err != nil {
+	warnings, err := c.resolve(fs, set, env)
+	if err != nil {
 		return nil, err
 	}
-	if c.sandbox {
-		if set["base-url"] {
-			return nil, fs.usageError("--sandbox and --base-url exclude each other: the sandbox is the endpoint")
-		}
-		if !set["rate"] {
-			c.rate = 0 // the endpoint is local: nothing to protect
-		}
-		if c.tenant == "" || !set["tenant"] {
-			c.tenant = "sandbox"
-		}
-		c.apiKey = randomKey()
-		return c, nil
-	}
-	if set["sandbox-taken"] {
-		return nil, fs.usageError("--sandbox-taken needs --sandbox")
-	}
-	if c.baseURL == "" {
-		return nil, usageError("no Azotte base URL: set AZOTTE_BASE_URL or --base-url (or try --sandbox)")
-	}
-	if c.tenant == "" {
-		return nil, usageError("no tenant: set AZOTTE_TENANT or --tenant")
-	}
-	if apiKeyFile != "" {
-		b, err := os.ReadFile(apiKeyFile)
-		if err != nil {
-			return nil, usageError("--api-key-file: %v", err)
-		}
-		if st, err := os.Stat(apiKeyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			c.warnings = append(c.warnings, fmt.Sprintf("key file %s is readable by others (mode %v); chmod 600 it", apiKeyFile, st.Mode().Perm()))
-		}
-		c.apiKey = strings.TrimSpace(string(b))
-		if c.apiKey == "" {
-			return nil, usageError("--api-key-file %s is empty", apiKeyFile)
-		}
-	} else {
-		c.apiKey = env.getenv("AZOTTE_API_KEY")
-		if c.apiKey == "" {
-			return nil, usageError("no API key: set AZOTTE_API_KEY or --api-key-file")
-		}
-	}
-	if err := checkHeaderValue("the API key (AZOTTE_API_KEY or --api-key-file)", c.apiKey, true); err != nil {
-		return nil, err
-	}
+	c.warnings = append(c.warnings, warnings...)
 	return c, nil
 }

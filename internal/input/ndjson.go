@@ -236,3 +236,32 @@ func skipValue(b []byte, i int) int {
 	}
 	return i
 }
+
+// FieldValue returns the value at path (a dotted field path, split) in line,
+// a valid JSON object such as the Raw of an NDJSON Row that has an id: a
+// string decoded, a number as its literal text, null as "", anything else
+// as its JSON text. ok is false when the object has no such field.
+func FieldValue(line []byte, path []string) (value string, ok bool) {
+	v := bytes.TrimLeft(line, " \t\r\n")
+	for _, key := range path {
+		if len(v) == 0 || v[0] != '{' {
+			return "", false
+		}
+		if v, ok = lookup(v, key); !ok {
+			return "", false
+		}
+	}
+	switch {
+	case v[0] == '"' && bytes.IndexByte(v, '\\') < 0:
+		return string(v[1 : len(v)-1]), true
+	case v[0] == '"':
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return "", false // cannot happen: v is valid
+		}
+		return s, true
+	case string(v) == "null":
+		return "", true
+	}
+	return string(v), true
+}

@@ -29,6 +29,8 @@ var addedColumns = []column{
 	text("ownerStatus", func(r *Record) string { return r.Owner.Status }).when(owners),
 	custom("sameEmail", sameEmailCell, sameEmailValue).when(owners).
 		omitWhen(func(r *Record) bool { return r.Owner.SameEmail == MatchUnknown }),
+	seq("collidesWith", func(r *Record) int64 { return r.CollidesWith }).when(func(o *Options) bool { return o.UniqueColumns }),
+	text("collidesOn", func(r *Record) string { return r.CollidesOn }).when(func(o *Options) bool { return o.UniqueColumns }),
 }
 
 func owners(o *Options) bool { return o.Owners }

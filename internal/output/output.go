@@ -32,6 +32,10 @@ type Record struct {
 	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
 	AnsweredAt  time.Time       // Options.AnsweredAt: when Azotte gave the answer; zero when none
 	Owner       Owner           // Options.Owners: who holds a taken id (on the id's first row); zero when not asked
+	// CollidesWith is, with --unique-columns, the row of an earlier id that
+	// holds the same value in a column the store keeps unique; 0 when none.
+	CollidesWith int64
+	CollidesOn   string // --unique-columns: the columns that collide, comma-separated; "" when none
 }
 
 // Owner is what Azotte's info call said about the customer holding a taken
@@ -75,6 +79,9 @@ type Options struct {
 	// Owners adds the ownerUrn, ownerStatus and sameEmail columns (validate
 	// --owners), set on taken rows whose owner was found.
 	Owners bool
+	// UniqueColumns adds the collidesWith and collidesOn columns (after
+	// similarKind): rows repeating an earlier id's unique value.
+	UniqueColumns bool
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.

@@ -79,6 +79,15 @@ type Near interface {
 	Add(id string, firstRow int64) (similarTo int64, kind string)
 }
 
+// Unique forecasts the store's refusals of other unique values
+// (--unique-columns): Check is told the first row of each distinct id once,
+// in input order, from the dispatcher's goroutine, and returns the row of an
+// earlier one holding the same value and the columns that collide, or 0 and
+// "". *unique.Checker is one.
+type Unique interface {
+	Check(row input.Row) (with int64, on string)
+}
+
 // Config tunes a run. Zero values get defaults.
 type Config struct {
 	Concurrency int                  // requests in flight at most; default 16
@@ -89,6 +98,7 @@ type Config struct {
 	Changes     Sink                 // also receives the rows whose answer changed since the journal's; nil: none
 	Observe     func(*output.Record) // called by the writer for every row, in order, before Only filters; nil: none
 	Near        Near                 // marks rows whose id is a near-collision of an earlier one; nil: off
+	Unique      Unique               // marks first rows of an id repeating an earlier one's unique value; nil: off
 	Grace       time.Duration        // after an interrupt, how long requests in flight may still finish; default 3s
 
 	// AnsweredAt keeps when each answer was given (Record.AnsweredAt).
@@ -221,6 +231,9 @@ type item struct {
 	first int64 // Seq of the first row with this id; 0 for invalid rows
 	ans   int32 // index of the known answer when call is nil; -1 for none
 	near  similar
+
+	collidesWith int64  // Config.Unique's verdict on the row
+	collidesOn   string // Config.Unique's verdict on the row
 }
 
 // fed is one result of Source.Next.
@@ -283,6 +296,10 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 			it.first, it.call, it.ans, isNew = r.ids.lookup(row.ID, row.Seq)
 			if isNew {
 				r.cfg.Stats.DistinctIDs.Add(1)
+				if r.cfg.Unique != nil {
+					// Only an id's first row would be stored: later ones are duplicates.
+					it.collidesWith, it.collidesOn = r.cfg.Unique.Check(row)
+				}
 				c := it.call
 				var j *job
 				if ans, ok := r.journalled(row.ID); ok {
@@ -526,7 +543,8 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 
 // decide turns a row and its answer into the output record.
 func (r *run) decide(it item) output.Record {
-	rec := output.Record{Row: it.row, SimilarTo: it.near.to, SimilarKind: it.near.kind}
+	rec := output.Record{Row: it.row, SimilarTo: it.near.to, SimilarKind: it.near.kind,
+		CollidesWith: it.collidesWith, CollidesOn: it.collidesOn}
 	if it.row.Invalid != "" {
 		rec.Verdict = verdict.Invalid
 		rec.Detail = it.row.Invalid

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +16,7 @@ import (
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -45,6 +48,8 @@ import (
 //	                  mixed}, largest [{first_row, size, kinds, example}]} (at most 20 groups, largest first)
 //	owners            with --owners: taken ids by who holds them {same_customer, other_customer, no_email,
 //	                  not_found, unknown} (see OwnerCounts)
+//	unique_collisions with --unique-columns: {rows, by_column {NAME: rows}}: rows repeating an earlier id's
+//	                  value in a column the store keeps unique
 //	changes           {became_taken, became_available}: ids whose answer differs from an expired journalled one
 //	stale_answers     rows carrying an answer older than --state-max-age (a budget left their id unasked)
 //	oldest_answer     RFC 3339 time of the oldest answer any row carries; null when none
@@ -57,30 +62,31 @@ import (
 //	error             the fatal error, when there was one (omitted otherwise)
 type Summary struct {
 	Header
-	Output         string           `json:"output"`
-	Settings       Settings         `json:"settings"`
-	Rows           int64            `json:"rows"`
-	DistinctIDs    int64            `json:"distinct_ids"`
-	Verdicts       map[string]int64 `json:"verdicts"`
-	PaddedIDs      int64            `json:"padded_ids"`
-	BlankLines     int64            `json:"blank_lines"`
-	APICalls       int64            `json:"api_calls"`
-	Retries        int64            `json:"retries"`
-	Throttled      int64            `json:"http_429"`
-	MinRate        float64          `json:"min_rate"`
-	JournalHits    int64            `json:"journal_hits"`
-	NearDuplicates *near.Stats      `json:"near_duplicates,omitempty"`
-	Owners         *OwnerCounts     `json:"owners,omitempty"`
-	Changes        Changes          `json:"changes"`
-	StaleAnswers   int64            `json:"stale_answers"`
-	OldestAnswer   *time.Time       `json:"oldest_answer"`
-	WaitingIDs     int64            `json:"waiting_ids"`
-	ElapsedSeconds float64          `json:"elapsed_seconds"`
-	RowsPerSecond  float64          `json:"rows_per_second"`
-	LatencyMS      Latency          `json:"latency_ms"`
-	Interrupted    bool             `json:"interrupted"`
-	ExitCode       int              `json:"exit_code"`
-	Error          string           `json:"error,omitempty"`
+	Output           string           `json:"output"`
+	Settings         Settings         `json:"settings"`
+	Rows             int64            `json:"rows"`
+	DistinctIDs      int64            `json:"distinct_ids"`
+	Verdicts         map[string]int64 `json:"verdicts"`
+	PaddedIDs        int64            `json:"padded_ids"`
+	BlankLines       int64            `json:"blank_lines"`
+	APICalls         int64            `json:"api_calls"`
+	Retries          int64            `json:"retries"`
+	Throttled        int64            `json:"http_429"`
+	MinRate          float64          `json:"min_rate"`
+	JournalHits      int64            `json:"journal_hits"`
+	NearDuplicates   *near.Stats      `json:"near_duplicates,omitempty"`
+	Owners           *OwnerCounts     `json:"owners,omitempty"`
+	UniqueCollisions *unique.Stats    `json:"unique_collisions,omitempty"` // --unique-columns' findings; nil when off
+	Changes          Changes          `json:"changes"`
+	StaleAnswers     int64            `json:"stale_answers"`
+	OldestAnswer     *time.Time       `json:"oldest_answer"`
+	WaitingIDs       int64            `json:"waiting_ids"`
+	ElapsedSeconds   float64          `json:"elapsed_seconds"`
+	RowsPerSecond    float64          `json:"rows_per_second"`
+	LatencyMS        Latency          `json:"latency_ms"`
+	Interrupted      bool             `json:"interrupted"`
+	ExitCode         int              `json:"exit_code"`
+	Error            string           `json:"error,omitempty"`
 }
 
 // OwnerCounts are, with --owners, the taken ids by who holds them, as
@@ -238,6 +244,12 @@ func (s Summary) WriteText(w io.Writer) error {
 		line("near-collisions\t%s, %s ids\tdistinct ids equal up to case, white space, Unicode form or zero-width characters", groups, human.Count(n.Groups+n.Similar))
 		for _, g := range n.Largest[:min(len(n.Largest), 3)] {
 			line("  row %d\t%s ids\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "))
+		}
+	}
+	if u := s.UniqueCollisions; u != nil {
+		line("unique collisions\t%s\trepeat an earlier id's value the store keeps unique: it would refuse them (409)", human.Plural(u.Rows, "row"))
+		for _, name := range slices.Sorted(maps.Keys(u.ByColumn)) {
+			line("  %s\t%s", name, human.Count(u.ByColumn[name]))
 		}
 	}
 	if budgeted || s.WaitingIDs > 0 {

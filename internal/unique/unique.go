@@ -1,0 +1,289 @@
+// Package unique forecasts the store's refusals of values that must be
+// unique per tenant besides the id (--unique-columns): an e-mail address or
+// a phone number already used by another customer is refused (409) when the
+// customer is stored, even when its id is available.
+//
+// A Checker is told the first row of every distinct id, in input order, and
+// says, for each configured column, whether an earlier such row held the
+// same value after normalisation (Normalize). It keeps no values, only a
+// 64-bit hash of each with the row that first held it (Set), so memory grows
+// with the distinct values and not with their length.
+package unique
+
+import (
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+
+	"github.com/azotte/azvalidate/internal/input"
+)
+
+// Kind is how a column's values are compared.
+type Kind uint8
+
+// The kinds.
+const (
+	Exact Kind = iota // byte for byte
+	Email             // trimmed and case-folded
+	Phone             // '+' and ASCII digits only
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Email:
+		return "email"
+	case Phone:
+		return "phone"
+	}
+	return "exact"
+}
+
+// KindOf is the kind a column gets from its name: e-mail for a name that
+// contains "mail", phone for one that contains "phone" or "mobile", exact
+// otherwise (case ignored; for an NDJSON path, its last part).
+func KindOf(name string) Kind {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToLower(name)
+	switch {
+	case strings.Contains(name, "mail"):
+		return Email
+	case strings.Contains(name, "phone"), strings.Contains(name, "mobile"):
+		return Phone
+	}
+	return Exact
+}
+
+// Normalize appends to buf the form of v that k compares: an e-mail trimmed
+// of white space and case-folded, a phone number reduced to its '+' signs and
+// ASCII digits (so "+49 30 1234-56" and "+4930123456" are equal, but a
+// leading 00 stays 00 and is not read as '+'), any other value as it is. An
+// empty result (an empty value, white space only, a phone without digits)
+// never collides.
+func Normalize(buf []byte, k Kind, v string) []byte {
+	switch k {
+	case Email:
+		v = strings.TrimSpace(v)
+		start := len(buf)
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if c >= utf8.RuneSelf {
+				// Rare: full Unicode case folding, which allocates.
+				return append(buf[:start], cases.Fold().String(v)...)
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
+		}
+		return buf
+	case Phone:
+		start, digits := len(buf), false
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case '0' <= c && c <= '9':
+				digits = true
+				buf = append(buf, c)
+			case c == '+':
+				buf = append(buf, c)
+			}
+		}
+		if !digits {
+			return buf[:start] // no digit: nothing to compare
+		}
+		return buf
+	}
+	if strings.TrimSpace(v) == "" {
+		return buf // white space only is as good as empty
+	}
+	return append(buf, v...)
+}
+
+// Column is one column of --unique-columns.
+type Column struct {
+	Name string // as given: a CSV/TSV header name (or 1-based number without a header), an NDJSON dotted path
+	Kind Kind
+}
+
+// ParseColumns reads a --unique-columns list: names separated by commas,
+// each optionally followed by ":email", ":phone" or ":exact" to choose its
+// comparison instead of KindOf's guess from the name.
+func ParseColumns(list string) ([]Column, error) {
+	var cols []Column
+	for part := range strings.SplitSeq(list, ",") {
+		part = strings.TrimSpace(part)
+		name, kind, hasKind := strings.Cut(part, ":")
+		c := Column{Name: name, Kind: KindOf(name)}
+		if hasKind {
+			switch kind {
+			case "email":
+				c.Kind = Email
+			case "phone":
+				c.Kind = Phone
+			case "exact":
+				c.Kind = Exact
+			default:
+				return nil, fmt.Errorf("column %q: unknown comparison %q (want email, phone or exact)", name, kind)
+			}
+		}
+		if name == "" {
+			return nil, fmt.Errorf("empty column name in %q", list)
+		}
+		for _, o := range cols {
+			if o.Name == name {
+				return nil, fmt.Errorf("column %q is named twice", name)
+			}
+		}
+		cols = append(cols, c)
+	}
+	if len(cols) > maxColumns {
+		return nil, fmt.Errorf("at most %d columns, got %d", maxColumns, len(cols))
+	}
+	return cols, nil
+}
+
+// maxColumns bounds a list: a row's colliding columns are a bit set.
+const maxColumns = 16
+
+// Checker finds the rows that repeat an earlier row's value in any of its
+// columns. Not safe for concurrent use.
+type Checker struct {
+	cols   []Column
+	index  []int      // CSV/TSV: each column's field index
+	paths  [][]string // NDJSON: each column's path
+	sets   []*Set
+	seed   maphash.Seed
+	buf    []byte
+	on     map[uint32]string // collidesOn text by bit set of columns, built once each
+	counts []int64           // rows colliding, by column
+	rows   int64             // rows colliding on any column
+}
+
+// NewChecker returns a Checker of cols for an input read as format with
+// header (CSV/TSV; nil without one, when names must be 1-based numbers).
+func NewChecker(cols []Column, format input.Format, header []string) (*Checker, error) {
+	c := &Checker{cols: cols, seed: maphash.MakeSeed(), on: make(map[uint32]string), counts: make([]int64, len(cols))}
+	for _, col := range cols {
+		c.sets = append(c.sets, NewSet())
+		if format == input.NDJSON {
+			c.paths = append(c.paths, strings.Split(col.Name, "."))
+			continue
+		}
+		i, err := fieldIndex(col.Name, header)
+		if err != nil {
+			return nil, err
+		}
+		c.index = append(c.index, i)
+	}
+	return c, nil
+}
+
+// fieldIndex finds name in header: exactly, else ignoring case (as the id
+// column is found); without a header, name is a 1-based number.
+func fieldIndex(name string, header []string) (int, error) {
+	if header == nil {
+		n, err := strconv.Atoi(name)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("column %q: without a header, name columns by their 1-based number", name)
+		}
+		return n - 1, nil
+	}
+	for i, h := range header {
+		if h == name {
+			return i, nil
+		}
+	}
+	found := -1
+	for i, h := range header {
+		if strings.EqualFold(h, name) {
+			if found >= 0 {
+				return 0, fmt.Errorf("column %q matches both %q and %q ignoring case: spell it exactly", name, header[found], h)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return 0, fmt.Errorf("no column %q in the header (columns: %s)", name, strings.Join(header, ", "))
+	}
+	return found, nil
+}
+
+// Check looks up row's values, remembering those not seen before, and
+// returns the row of the earlier row that held the first colliding column's
+// value and the colliding columns' names, joined by commas in the list's
+// order ("email,phone" when both collide); 0 and "" when none does.
+func (c *Checker) Check(row input.Row) (with int64, on string) {
+	var hit uint32
+	for i, col := range c.cols {
+		v, ok := c.value(row, i)
+		if !ok {
+			continue
+		}
+		c.buf = Normalize(c.buf[:0], col.Kind, v)
+		if len(c.buf) == 0 {
+			continue
+		}
+		first, isNew := c.sets[i].Add(maphash.Bytes(c.seed, c.buf), row.Seq)
+		if isNew {
+			continue
+		}
+		if hit == 0 {
+			with = first
+		}
+		hit |= 1 << i
+		c.counts[i]++
+	}
+	if hit == 0 {
+		return 0, ""
+	}
+	c.rows++
+	on, ok := c.on[hit]
+	if !ok {
+		var names []string
+		for i, col := range c.cols {
+			if hit&(1<<i) != 0 {
+				names = append(names, col.Name)
+			}
+		}
+		on = strings.Join(names, ",")
+		c.on[hit] = on
+	}
+	return with, on
+}
+
+// value is row's value of column i.
+func (c *Checker) value(row input.Row, i int) (string, bool) {
+	if c.paths != nil {
+		if row.Raw == nil {
+			return "", false
+		}
+		return input.FieldValue(row.Raw, c.paths[i])
+	}
+	if j := c.index[i]; j < len(row.Fields) {
+		return row.Fields[j], true
+	}
+	return "", false
+}
+
+// Stats are what a Checker found: the summary's unique_collisions.
+type Stats struct {
+	Rows     int64            `json:"rows"`      // rows colliding on any column
+	ByColumn map[string]int64 `json:"by_column"` // rows colliding, by column (a row colliding on two counts in both)
+}
+
+// Stats returns the counts so far.
+func (c *Checker) Stats() Stats {
+	s := Stats{Rows: c.rows, ByColumn: make(map[string]int64, len(c.cols))}
+	for i, col := range c.cols {
+		s.ByColumn[col.Name] = c.counts[i]
+	}
+	return s
+}
+
+// Columns returns the columns checked, in the list's order.
+func (c *Checker) Columns() []Column { return c.cols }
