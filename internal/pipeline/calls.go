@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/output"
+)
+
+// offline settles c, id's call, in a run that calls nobody: with this run's
+// answer if it asked, else the journal's expired one, else as unchecked.
+func (r *run) offline(row input.Row, c *call) error {
+	id := row.ID
+	if ans, ok := r.cfg.Offline.Answer(id); ok {
+		if oa, ok := r.cfg.Offline.(ownerAnswers); ok && r.wantsOwner(ans) {
+			if h, ok := oa.Owner(id); ok {
+				o, err := r.settleOwner(id, h, r.rowEmail(row))
+				if err != nil {
+					return err
+				}
+				c.owner = o
+			}
+		}
+		return r.answered(id, c, ans, false)
+	}
+	r.cfg.Stats.Waiting.Add(1)
+	if r.cfg.Journal != nil {
+		if prev, ok := r.cfg.Journal.Previous(id); ok {
+			r.settle(c, prev)
+			return nil
+		}
+	}
+	r.settle(c, azotte.Answer{Err: errUnchecked})
+	return nil
+}
+
+// errUnchecked is the answer of an id a budget left unasked, with no answer
+// in the journal: its rows are unchecked.
+var errUnchecked = errors.New("not asked: the run's budget (--max-calls, --deadline) ran out first; a later run asks it first")
+
+// settle gives c its answer and lets its rows be written.
+func (r *run) settle(c *call, ans azotte.Answer) {
+	if ans.Err == nil {
+		r.cfg.Stats.ObserveAnswerTime(ans.At)
+	}
+	if !r.cfg.AnsweredAt {
+		ans.At = time.Time{}
+	}
+	c.ans = ans
+	close(c.done)
+}
+
+func (r *run) journalled(id string) (azotte.Answer, bool) {
+	if r.cfg.Journal == nil {
+		return azotte.Answer{}, false
+	}
+	ans, ok := r.cfg.Journal.Lookup(id)
+	if ok {
+		r.cfg.Stats.JournalHits.Add(1)
+	}
+	return ans, ok
+}
+
+// job is a new id for a worker.
+type job struct {
+	id    string
+	c     *call
+	row   input.Row      // the id's first row, for its email (Config.Owners)
+	known *azotte.Answer // the journal's taken answer: ask only who holds id
+}
+
+// work is one worker: it asks about each id of jobs until jobs is closed.
+func (r *run) work(ctx context.Context, jobs <-chan job) error {
+	for {
+		select {
+		case j, ok := <-jobs:
+			if !ok {
+				return nil
+			}
+			if err := r.ask(ctx, j); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// ask fills j's call and closes its done, unless the run is over: the
+// validate answer (unless known), then, for a taken id with
+// Config.Owners, who holds it.
+func (r *run) ask(ctx context.Context, j job) error {
+	var ans azotte.Answer
+	if j.known != nil {
+		ans = *j.known
+	} else {
+		var err error
+		if ans, err = r.v.Validate(ctx, j.id); err != nil {
+			// Fatal or cancelled: the row stays undecided, so it is not
+			// written as an error it never was.
+			return err
+		}
+	}
+	if r.wantsOwner(ans) {
+		o, err := r.askOwner(ctx, j.id, r.rowEmail(j.row))
+		if err != nil {
+			return err
+		}
+		j.c.owner = o
+	}
+	if j.known != nil {
+		r.settle(j.c, ans)
+		return nil
+	}
+	return r.answered(j.id, j.c, ans, true)
+}
+
+// answered settles c with Azotte's answer about id, noting how it differs
+// from the journal's expired one, and journals it when journal is set.
+func (r *run) answered(id string, c *call, ans azotte.Answer, journal bool) error {
+	if ans.Err == nil && r.cfg.Journal != nil {
+		if prev, ok := r.cfg.Journal.Previous(id); ok && prev.IsAvailable != ans.IsAvailable {
+			c.changed = fmt.Sprintf("changed: %s -> %s since %s", availability(prev.IsAvailable), availability(ans.IsAvailable), prev.At.UTC().Format(time.RFC3339))
+			if ans.IsAvailable {
+				r.cfg.Stats.BecameAvailable.Add(1)
+			} else {
+				r.cfg.Stats.BecameTaken.Add(1)
+			}
+		}
+		if journal {
+			if err := r.cfg.Journal.Append(id, ans); err != nil {
+				return fmt.Errorf("state journal: %w", err)
+			}
+		}
+	}
+	r.settle(c, ans)
+	return nil
+}
+
+// call is one id's request in flight. ans and changed are written by its
+// worker before done is closed and only read after.
+type call struct {
+	done    chan struct{}
+	ans     azotte.Answer
+	changed string        // how the answer differs from an expired journalled one; "" when it does not
+	owner   *output.Owner // Config.Owners: who holds a taken id; nil when not asked
+}
+
+func availability(available bool) string {
+	if available {
+		return "available"
+	}
+	return "taken"
+}
