@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -78,22 +77,15 @@ func (v *validation) choose(ctx context.Context) ([]string, error) {
 // chooseIDs tells sel about the ids of rd's rows until sel is full or the
 // input ends (or ctx is done: the caller tells).
 func chooseIDs(ctx context.Context, rd *input.Reader, j journalView, sel *budget.Selector) error {
-	for n := 0; !sel.Full(); n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return nil
-		}
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	if sel.Full() {
+		return nil
+	}
+	return eachRow(ctx, rd, func(row input.Row) bool {
 		if row.Invalid == "" {
 			classify(j, sel, row.ID)
 		}
-	}
-	return nil
+		return !sel.Full()
+	})
 }
 
 // reopen opens the input again for a budgeted run's second pass (the file,

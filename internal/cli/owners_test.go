@@ -36,7 +36,7 @@ func loadOwners(t *testing.T) ownersFixture {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	taken, emails, err := sandbox.ReadTakenEmails(f)
+	taken, emails, err := sandbox.ReadTaken(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return usageError("--taken: %v", err)
 		}
-		cfg.Taken, cfg.Emails, err = sandbox.ReadTakenEmails(f)
+		cfg.Taken, cfg.Emails, err = sandbox.ReadTaken(f)
 		f.Close()
 		if err != nil {
 			return usageError("--taken %s: %v", taken, err)
@@ -133,7 +133,7 @@ func startSandbox(ctx context.Context, c *conn) (url string, stop func(), err er
 		if err != nil {
 			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken: %w", err)}
 		}
-		cfg.Taken, cfg.Emails, err = sandbox.ReadTakenEmails(f)
+		cfg.Taken, cfg.Emails, err = sandbox.ReadTaken(f)
 		f.Close()
 		if err != nil {
 			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)}

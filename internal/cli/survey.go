@@ -69,8 +69,37 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 	}
 	seed := maphash.MakeSeed()
 	seen := budget.NewHashSet()
-	for {
-		if s.rows%4096 == 0 && ctx.Err() != nil {
+	return eachRow(ctx, rd, func(row input.Row) bool {
+		s.rows++
+		switch {
+		case row.Invalid != "":
+			s.invalid++
+			return true
+		case row.Padded:
+			s.padded++
+		}
+		if !seen.Add(maphash.String(seed, row.ID)) {
+			s.duplicates++
+			return true
+		}
+		s.distinct++
+		classify(s.journal, s.sel, row.ID)
+		if s.near != nil {
+			s.near.Add(row.ID, row.Seq)
+		}
+		if s.sample != nil {
+			s.sample.add(row.ID)
+		}
+		return true
+	})
+}
+
+// eachRow calls f with every row of rd until f returns false or the input
+// ends (nil), the input fails (its error), or ctx is done (nil: the caller
+// tells).
+func eachRow(ctx context.Context, rd *input.Reader, f func(input.Row) bool) error {
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
 			return nil
 		}
 		row, err := rd.Next()
@@ -80,25 +109,8 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 		if err != nil {
 			return err
 		}
-		s.rows++
-		if row.Invalid != "" {
-			s.invalid++
-			continue
-		}
-		if row.Padded {
-			s.padded++
-		}
-		if !seen.Add(maphash.String(seed, row.ID)) {
-			s.duplicates++
-			continue
-		}
-		s.distinct++
-		classify(s.journal, s.sel, row.ID)
-		if s.near != nil {
-			s.near.Add(row.ID, row.Seq)
-		}
-		if s.sample != nil {
-			s.sample.add(row.ID)
+		if !f(row) {
+			return nil
 		}
 	}
 }

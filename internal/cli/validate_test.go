@@ -119,7 +119,7 @@ func readTaken(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	taken, err := sandbox.ReadTaken(f)
+	taken, _, err := sandbox.ReadTaken(f)
 	if err != nil {
 		t.Fatal(err)
 	}

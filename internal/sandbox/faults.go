@@ -162,3 +162,19 @@ func (s *Server) delay(ctx context.Context) bool {
 		return false
 	}
 }
+
+// disturbed answers r with a random fault, or a 503 when the latency drill
+// was cut short, and reports whether it did: then the request is over.
+func (s *Server) disturbed(w http.ResponseWriter, r *http.Request) bool {
+	if s.fault(w, r) {
+		return true
+	}
+	if !s.delay(r.Context()) {
+		// Client gone or server shutting down; a client still listening
+		// should retry rather than read an empty 200.
+		w.Header().Set("Retry-After", "1")
+		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+		return true
+	}
+	return false
+}

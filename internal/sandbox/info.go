@@ -27,12 +27,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusBadRequest, "INVALID_REQUEST")
 		return
 	}
-	if s.fault(w, r) {
-		return
-	}
-	if !s.delay(r.Context()) {
-		w.Header().Set("Retry-After", "1")
-		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+	if s.disturbed(w, r) {
 		return
 	}
 	if !s.cfg.Taken[id] {

@@ -211,14 +211,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, status, messageCode(status))
 		return
 	}
-	if s.fault(w, r) {
-		return
-	}
-	if !s.delay(r.Context()) {
-		// Client gone or server shutting down; a client still listening
-		// should retry rather than read an empty 200.
-		w.Header().Set("Retry-After", "1")
-		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+	if s.disturbed(w, r) {
 		return
 	}
 	w.Header().Set("Content-Type", azotte.ResponseContentType)
@@ -314,19 +307,13 @@ func writeStatus(w http.ResponseWriter, status int, code string) {
 	_, _ = io.WriteString(w, `{"status":{"messageCode":"`+code+`"}}`)
 }
 
-// ReadTaken reads ids, one per line, for Config.Taken; see ReadTakenEmails.
-func ReadTaken(r io.Reader) (map[string]bool, error) {
-	taken, _, err := ReadTakenEmails(r)
-	return taken, err
-}
-
-// ReadTakenEmails reads ids for Config.Taken and their holders' emails for
+// ReadTaken reads ids for Config.Taken and their holders' emails for
 // Config.Emails. Blank (or all white space) lines and lines starting with #
 // are skipped, as is a UTF-8 byte order mark. A line is `id,email` when
 // what follows its last comma looks like an address (an @ and no white
 // space); otherwise it is an id kept exactly as written apart from its line
 // ending (\n or \r\n), since Azotte compares ids exactly.
-func ReadTakenEmails(r io.Reader) (taken map[string]bool, emails map[string]string, err error) {
+func ReadTaken(r io.Reader) (taken map[string]bool, emails map[string]string, err error) {
 	taken, emails = make(map[string]bool), make(map[string]string)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

@@ -205,7 +205,7 @@ func TestCounters(t *testing.T) {
 func TestReadTaken(t *testing.T) {
 	t.Parallel()
 	in := "\uFEFFcrm-1\r\n# comment\n\n  \ncrm-2\n crm-3 \r\n#\nCRM-1\ncrm-4"
-	got, err := sandbox.ReadTaken(strings.NewReader(in))
+	got, _, err := sandbox.ReadTaken(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,13 +247,13 @@ func TestServeShutdown(t *testing.T) {
 func TestReadTakenEmails(t *testing.T) {
 	t.Parallel()
 	in := "crm-1,jane@example.com\r\ncrm-2\ncrm,3\ncrm-4,a b@example.com\n"
-	taken, emails, err := sandbox.ReadTakenEmails(strings.NewReader(in))
+	taken, emails, err := sandbox.ReadTaken(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantTaken := []string{"crm-1", "crm-2", "crm,3", "crm-4,a b@example.com"}
 	if len(taken) != len(wantTaken) || len(emails) != 1 || emails["crm-1"] != "jane@example.com" {
-		t.Errorf("ReadTakenEmails = %v, %v", taken, emails)
+		t.Errorf("ReadTaken = %v, %v", taken, emails)
 	}
 	for _, id := range wantTaken {
 		if !taken[id] {
