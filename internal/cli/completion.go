@@ -94,7 +94,7 @@ func completionCommands() ([]compCommand, error) {
 	// Each command's -h output; parsing -h returns before any work.
 	helps := map[string]func(io.Writer){
 		"validate": func(w io.Writer) { parseValidate([]string{"-h"}, Env{}, w) },
-		"plan":     func(w io.Writer) { parsePlan([]string{"-h"}, w) },
+		"plan":     func(w io.Writer) { parsePlan([]string{"-h"}, Env{}, w) },
 		"sandbox":  func(w io.Writer) { runSandbox(context.Background(), []string{"-h"}, w, io.Discard) },
 	}
 	for i, c := range cmds {

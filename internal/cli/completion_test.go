@@ -30,7 +30,7 @@ func TestCompletionMentionsEveryFlag(t *testing.T) {
 	t.Parallel()
 	var validateHelp, planHelp, sandboxHelp bytes.Buffer
 	parseValidate([]string{"-h"}, Env{}, &validateHelp)
-	parsePlan([]string{"-h"}, &planHelp)
+	parsePlan([]string{"-h"}, Env{}, &planHelp)
 	runSandbox(context.Background(), []string{"-h"}, &sandboxHelp, io.Discard)
 	flags := map[string][]string{
 		"validate": {"base-url", "tenant", "api-key-file", "sandbox", "format", "id-column", "output", "output-format", "only",

@@ -68,14 +68,9 @@ type planConfig struct {
 	warnings []string
 }
 
-// parsePlan reads plan's flags, without an environment (for its help).
-func parsePlan(args []string, help io.Writer) (*planConfig, error) {
-	return parsePlanEnv(args, Env{}, help)
-}
-
-// parsePlanEnv reads plan's flags and, with --sample, the AZOTTE_*
+// parsePlan reads plan's flags and, with --sample, the AZOTTE_*
 // environment of env into a checked configuration.
-func parsePlanEnv(args []string, env Env, help io.Writer) (*planConfig, error) {
+func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	c := &planConfig{}
 	fs := newFlagSet("plan", planSynopsis, planExamples, help)
 	in := addInputFlags(fs, &c.in)
@@ -194,40 +189,6 @@ type planSettings struct {
 	DeadlineSeconds    float64 `json:"deadline_seconds"`
 }
 
-// planSample is what --sample found.
-type planSample struct {
-	Size              int64    `json:"size"`            // distinct ids in the sample
-	Seed              uint64   `json:"seed"`            // --seed that repeats the choice
-	Asked             int64    `json:"asked"`           // asked now (the others had a fresh journalled answer)
-	Journalled        int64    `json:"journalled"`      // answered from the --state journal, no call
-	Errors            int64    `json:"errors"`          // got no answer: left out of the share
-	Answered          int64    `json:"answered"`        // the share's denominator
-	Taken             int64    `json:"taken"`           // answered taken
-	TakenShare        float64  `json:"taken_share"`     // taken / answered
-	TakenShareLow     float64  `json:"taken_share_low"` // Wilson 95% interval
-	TakenShareHigh    float64  `json:"taken_share_high"`
-	ExpectedTaken     float64  `json:"expected_taken"` // taken_share x distinct ids: a full run's taken rows
-	ExpectedTakenLow  float64  `json:"expected_taken_low"`
-	ExpectedTakenHigh float64  `json:"expected_taken_high"`
-	APICalls          int64    `json:"api_calls"`      // HTTP requests the sample took, retries included
-	FullRunCalls      int64    `json:"full_run_calls"` // calls validate still needs (less the sample's, when journalled)
-	FullRunSeconds    *float64 `json:"full_run_seconds,omitempty"`
-}
-
-// wilson is the Wilson score interval, at 95%, of a share of k in n: unlike
-// p ± z·sqrt(p(1-p)/n) it stays within [0, 1] and is not empty at k = 0.
-func wilson(k, n int64) (low, high float64) {
-	if n <= 0 {
-		return 0, 1
-	}
-	const z = 1.959963984540054 // the normal distribution's 97.5% quantile
-	p, nf := float64(k)/float64(n), float64(n)
-	d := 1 + z*z/nf
-	center := (p + z*z/(2*nf)) / d
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / d
-	return max(0, center-half), min(1, center+half)
-}
-
 // planRun is what one budgeted run would ask.
 type planRun struct {
 	Calls      int64 `json:"calls"`
@@ -236,7 +197,7 @@ type planRun struct {
 }
 
 func runPlan(ctx context.Context, args []string, env Env) error {
-	c, err := parsePlanEnv(args, env, env.Stdout)
+	c, err := parsePlan(args, env, env.Stdout)
 	if c == nil || err != nil {
 		return err
 	}
@@ -437,9 +398,6 @@ func (s planSummary) writeText(w io.Writer) error {
 	}
 	return tw.Flush()
 }
-
-// pct is a share as a percentage with one decimal.
-func pct(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) + "%" }
 
 // budgetText is the budget as its flags say it.
 func (s planSettings) budgetText() string {
