@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/azotte/azvalidate/internal/budget"
-	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/pipeline"
+	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // survey is one pass over an input that makes no call: what plan reports,
@@ -25,6 +26,7 @@ type survey struct {
 	sel     *budget.Selector // told every distinct id by what the journal holds for it
 	near    *near.Detector   // nil: no near-collision forecast
 	sample  *reservoir       // nil: no --sample
+	files   []fileCounts     // several inputs: each one's rows, invalid and duplicate rows; nil for one
 }
 
 // reservoir keeps a uniform sample of the distinct ids it is shown
@@ -63,7 +65,7 @@ type journalView interface {
 
 // read reads every row of rd. It returns the input's error, or nil at its
 // end or when ctx is done (the caller tells which).
-func (s *survey) read(ctx context.Context, rd *input.Reader) error {
+func (s *survey) read(ctx context.Context, rd pipeline.Source) error {
 	if s.sel == nil {
 		s.sel = budget.NewSelector(0)
 	}
@@ -81,8 +83,16 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 			return err
 		}
 		s.rows++
+		var file *fileCounts
+		if row.File < len(s.files) {
+			file = &s.files[row.File]
+			file.rows++
+		}
 		if row.Invalid != "" {
 			s.invalid++
+			if file != nil {
+				file.verdicts[verdict.Invalid]++
+			}
 			continue
 		}
 		if row.Padded {
@@ -90,6 +100,9 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 		}
 		if !seen.Add(maphash.String(seed, row.ID)) {
 			s.duplicates++
+			if file != nil {
+				file.verdicts[verdict.Duplicate]++
+			}
 			continue
 		}
 		s.distinct++
