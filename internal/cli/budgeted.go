@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/budget"
@@ -30,7 +31,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	}
 	v.asked = pipeline.NewAsked(len(ids))
 	progress := v.startProgress(ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
-		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.src.name + " the budget allows"})
+		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.in.name() + " the budget allows"})
 	acfg := pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}
 	if c.owners {
 		// Info calls spend the budget too.
@@ -62,12 +63,12 @@ func (v *validation) choose(ctx context.Context) ([]string, error) {
 	if v.journal != nil {
 		j = v.journal
 	}
-	if err := chooseIDs(ctx, v.rd, j, sel); err != nil {
+	if err := chooseIDs(ctx, v.in, j, sel); err != nil {
 		return nil, err
 	}
-	if v.spool != nil {
+	if i := slices.Index(v.c.files, "-"); v.spool != nil && i >= 0 {
 		// The second pass reads stdin from the spool: all of it.
-		if _, err := io.Copy(io.Discard, v.src); err != nil {
+		if _, err := io.Copy(io.Discard, v.in.files[i]); err != nil {
 			return nil, fmt.Errorf("read stdin: %w", err)
 		}
 	}
@@ -76,7 +77,7 @@ func (v *validation) choose(ctx context.Context) ([]string, error) {
 
 // chooseIDs tells sel about the ids of rd's rows until sel is full or the
 // input ends (or ctx is done: the caller tells).
-func chooseIDs(ctx context.Context, rd *input.Reader, j journalView, sel *budget.Selector) error {
+func chooseIDs(ctx context.Context, rd pipeline.Source, j journalView, sel *budget.Selector) error {
 	if sel.Full() {
 		return nil
 	}
@@ -88,31 +89,38 @@ func chooseIDs(ctx context.Context, rd *input.Reader, j journalView, sel *budget
 	})
 }
 
-// reopen opens the input again for a budgeted run's second pass (the file,
-// or what the first pass spooled of stdin), read as the first pass read it;
-// the summary's size and sha256 are then this pass's, which reads it whole.
-func (v *validation) reopen() (*input.Reader, error) {
-	cfg := v.c.in
-	cfg.Format = v.rd.Format()
-	cfg.Delimiter = v.rd.Delimiter()
-	var src *inputFile
-	if v.spool != nil {
-		if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("read stdin again: %w", err)
+// reopen opens the inputs again for a budgeted run's second pass (the
+// files, or what the first pass spooled of stdin), each read as the first
+// pass read it; the summary's sizes and sha256 are then this pass's, which
+// reads them whole.
+func (v *validation) reopen() (*inputs, error) {
+	in := &inputs{starts: make([]fileStart, len(v.in.files))}
+	in.reached.Store(1)
+	v.closers = append(v.closers, func() { in.Close() })
+	for i, old := range v.in.files {
+		cfg := v.c.in
+		cfg.Format = v.in.rds[i].Format()
+		cfg.Delimiter = v.in.rds[i].Delimiter()
+		var src *inputFile
+		if old.name == "-" && v.spool != nil {
+			if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("read stdin again: %w", err)
+			}
+			src = newInputFile(old.name, v.spool, io.NopCloser(nil))
+		} else {
+			f, err := openInput(old.name, nil)
+			if err != nil {
+				return nil, fmt.Errorf("read the input again: %w", err)
+			}
+			src = f
 		}
-		src = newInputFile(v.src.name, v.spool, io.NopCloser(nil))
-	} else {
-		f, err := openInput(v.src.name, nil)
+		in.files = append(in.files, src)
+		rd, err := input.Open(src.name, src, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("read the input again: %w", err)
 		}
-		src = f
+		in.rds = append(in.rds, rd)
 	}
-	v.closers = append(v.closers, func() { src.Close() })
-	rd, err := input.Open(src.name, src, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("read the input again: %w", err)
-	}
-	v.src, v.rd = src, rd
-	return rd, nil
+	v.in = in
+	return in, nil
 }

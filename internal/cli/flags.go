@@ -73,22 +73,31 @@ func (fs *flagSet) parse(args []string) ([]string, error) {
 	}
 }
 
-// parseFile parses the flags of a command that reads one input FILE ("-",
-// or nothing, for stdin). set holds the flags given explicitly.
-func (fs *flagSet) parseFile(args []string) (file string, set map[string]bool, err error) {
+// parseFiles parses the flags of a command that reads input FILEs, one
+// after another ("-", or nothing, for stdin, which may be one of them once).
+// set holds the flags given explicitly.
+func (fs *flagSet) parseFiles(args []string) (files []string, set map[string]bool, err error) {
 	pos, err := fs.parse(args)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch len(pos) {
-	case 0:
-		return "-", set, nil
-	case 1:
-		return pos[0], set, nil
+	if len(pos) == 0 {
+		return []string{"-"}, set, nil
 	}
-	return "", nil, fs.usageError("%s takes one input FILE, got %d: %s", fs.Name(), len(pos), strings.Join(pos, " "))
+	seen := map[string]bool{}
+	for _, p := range pos {
+		switch {
+		case seen[p] && p == "-":
+			return nil, nil, fs.usageError("stdin (-) may be one of the input FILEs once only")
+		case seen[p]:
+			// Its rows would all be duplicates of its own: surely a typo.
+			return nil, nil, fs.usageError("input %s is given twice", p)
+		}
+		seen[p] = true
+	}
+	return pos, set, nil
 }
 
 // usageError is a usage error of this command: the message, then where its

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,7 @@ func (c *validateConfig) settings() report.Settings {
 func (v *validation) startLive() error {
 	c, lv := v.c, &v.live
 	lv.stop = make(chan struct{})
-	name := v.src.name // the same file in a budgeted run's second pass
+	name := v.in.name() // the same files in a budgeted run's second pass
 	if c.listen != "" {
 		s, err := live.Start(c.listen, live.Config{
 			Stats: v.stats, Start: v.start, Input: name, Settings: c.settings(),
@@ -139,7 +140,7 @@ func recordFailure(c *validateConfig, env Env, start time.Time, err error) {
 	if c == nil || c.metricsFile == "" || code == exitOK {
 		return
 	}
-	others := append([]string{c.file, c.state, c.output, c.changes, c.summary, c.split}, c.reports...)
+	others := append(append(slices.Clone(c.files), c.state, c.output, c.changes, c.summary, c.split), c.reports...)
 	for _, p := range others {
 		if p != "" && p != "-" && samePath(p, c.metricsFile) {
 			return

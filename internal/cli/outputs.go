@@ -20,7 +20,7 @@ type outputs struct {
 	sink          output.Writer // what the pipeline writes to: main, and split if any
 }
 
-func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
+func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
 	format := c.outputFormat
 	if format == input.Unknown {
 		format = outputFormat(c.output, rd.Format().Output())
@@ -38,6 +38,12 @@ func openOutputs(c *validateConfig, rd *input.Reader, stdout io.Writer, log *slo
 		UniqueColumns:  c.uniqueColumns != nil,
 		AnsweredAt:     c.answeredAt,
 		Owners:         c.owners,
+	}
+	if len(rd.rds) > 1 {
+		for i, r := range rd.rds {
+			opts.Sources = append(opts.Sources, output.Source{Name: rd.files[i].name, InputFormat: r.Format().Output(), Header: r.Header(), Columns: len(r.Header())})
+		}
+		opts.Locate = rd.Locate
 	}
 	o := &outputs{}
 	defer func() {
@@ -174,7 +180,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger) error {
 	return nil
 }
 
-func outputComma(f input.Format, rd *input.Reader) rune {
+func outputComma(f input.Format, rd *inputs) rune {
 	if f == rd.Format() {
 		return rd.Delimiter()
 	}

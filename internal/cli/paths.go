@@ -23,8 +23,10 @@ type namedPath struct {
 // only at its end, after every call was made.
 func checkPaths(c *validateConfig) error {
 	var reads, writes []namedPath
-	if c.file != "-" {
-		reads = append(reads, namedPath{"", c.file, "the input"})
+	for _, f := range c.files {
+		if f != "-" {
+			reads = append(reads, namedPath{"", f, "the input"})
+		}
 	}
 	if c.state != "" {
 		reads = append(reads, namedPath{"--state", c.state, "the journal"})

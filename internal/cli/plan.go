@@ -20,10 +20,11 @@ import (
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 const planSynopsis = `
-Usage: azvalidate plan [flags] [FILE|-]
+Usage: azvalidate plan [flags] [FILE|-]...
 
 Reads an export exactly as validate does (same input flags, same --state) and,
 without calling Azotte, says what validating it would cost: rows, distinct ids,
@@ -53,7 +54,7 @@ const planExamples = `  # what would validating the sample cost?
 
 // planConfig is everything plan needs, checked before any work.
 type planConfig struct {
-	file           string // "-" for stdin
+	files          []string // read one after another; "-" for stdin
 	in             input.Config
 	rate           float64
 	state          string
@@ -84,11 +85,11 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	addCallFlags(fs, &c.conn, "requests per second the estimate assumes, and --sample's calls at most; 0 = no limit; 8 is Azotte's 500/min")
 	addEndpointFlags(fs, &c.conn, env)
 
-	file, set, err := fs.parseFile(args)
+	files, set, err := fs.parseFiles(args)
 	if err != nil {
 		return nil, err
 	}
-	c.file = file
+	c.files = files
 	c.rate = c.conn.rate // the estimate's, whatever the sample's pacing
 	if c.sample < 0 {
 		return nil, fs.usageError("--sample must be 0 or more, got %d", c.sample)
@@ -158,23 +159,24 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
 	report.Header
-	Settings         planSettings `json:"settings"`
-	Rows             int64        `json:"rows"`
-	DistinctIDs      int64        `json:"distinct_ids"`
-	InvalidRows      int64        `json:"invalid_rows"`
-	DuplicateRows    int64        `json:"duplicate_rows"`
-	PaddedIDs        int64        `json:"padded_ids"`
-	BlankLines       int64        `json:"blank_lines"`
-	Near             *near.Stats  `json:"near_duplicates,omitempty"`
-	JournalHits      int64        `json:"journal_hits"`
-	JournalStale     int64        `json:"journal_stale"`
-	CallsNeeded      int64        `json:"calls_needed"`
-	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
-	ThisRun          *planRun     `json:"this_run,omitempty"`
-	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
-	Sample           *planSample  `json:"sample,omitempty"`
-	ExitCode         int          `json:"exit_code"`
-	Error            string       `json:"error,omitempty"`
+	Files            []report.FileInfo `json:"files,omitempty"` // several inputs: each one's rows, invalid and duplicate rows
+	Settings         planSettings      `json:"settings"`
+	Rows             int64             `json:"rows"`
+	DistinctIDs      int64             `json:"distinct_ids"`
+	InvalidRows      int64             `json:"invalid_rows"`
+	DuplicateRows    int64             `json:"duplicate_rows"`
+	PaddedIDs        int64             `json:"padded_ids"`
+	BlankLines       int64             `json:"blank_lines"`
+	Near             *near.Stats       `json:"near_duplicates,omitempty"`
+	JournalHits      int64             `json:"journal_hits"`
+	JournalStale     int64             `json:"journal_stale"`
+	CallsNeeded      int64             `json:"calls_needed"`
+	EstimatedSeconds *float64          `json:"estimated_seconds,omitempty"`
+	ThisRun          *planRun          `json:"this_run,omitempty"`
+	RunsToCover      *int64            `json:"runs_to_cover,omitempty"`
+	Sample           *planSample       `json:"sample,omitempty"`
+	ExitCode         int               `json:"exit_code"`
+	Error            string            `json:"error,omitempty"`
 }
 
 type planSettings struct {
@@ -213,12 +215,12 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		},
 	}
 
-	src, rd, err := openReader(c.file, env.Stdin, c.in)
+	in, err := openInputs(c.files, env.Stdin, c.in)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	sum.Input = report.InputInfo{Name: src.name, Format: rd.Format().String()}
+	defer in.Close()
+	sum.Input = report.InputInfo{Name: in.name(), Format: in.formatName()}
 
 	sv := survey{}
 	var writable *journal.Journal // --sample's answers go there
@@ -255,19 +257,23 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		sv.near = near.NewDetector()
 	}
 
-	readErr := sv.read(ctx, rd)
-	read := readErr == nil && ctx.Err() == nil
-	if read {
-		sum.Input.SHA256 = hex.EncodeToString(src.hash.Sum(nil))
+	if len(in.files) > 1 {
+		sv.files = make([]fileCounts, len(in.files))
 	}
-	sum.Input.Bytes = src.n.Load()
+	readErr := sv.read(ctx, in)
+	read := readErr == nil && ctx.Err() == nil
+	if read && len(in.files) == 1 {
+		sum.Input.SHA256 = hex.EncodeToString(in.files[0].hash.Sum(nil))
+	}
+	sum.Input.Bytes = in.bytesRead()
+	sum.Files = fileInfos(in, sv.files, read, []verdict.Verdict{verdict.Invalid, verdict.Duplicate})
 	sum.fill(&sv, c)
 	if read && sv.sample != nil {
 		sum.Sample, readErr = askSample(ctx, c, env, sv.sample.ids, writable)
 		sum.Sample.estimate(sum.DistinctIDs, sum.CallsNeeded, c.rate, writable != nil)
 	}
 	code, runErr, _ := stopCode(ctx, readErr)
-	sum.BlankLines = rd.BlankLines()
+	sum.BlankLines = in.BlankLines()
 	sum.End = env.now()
 	sum.ExitCode = code
 	if runErr != nil {
@@ -346,7 +352,12 @@ func (s planSummary) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	line("input\t%s", s.Input)
+	if len(s.Files) == 0 {
+		line("input\t%s", s.Input)
+	}
+	for _, f := range s.Files {
+		line("input\t%s", f.Text())
+	}
 	line("rows\t%s", human.Count(s.Rows))
 	line("distinct ids\t%s", human.Count(s.DistinctIDs))
 	line("invalid rows\t%s\tno usable id: no call", human.Count(s.InvalidRows))

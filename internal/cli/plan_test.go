@@ -269,7 +269,7 @@ func TestPlanOptions(t *testing.T) {
 			stdout: []string{"journal hits 0"}, stderr: "does not exist yet"},
 		{name: "missing id column", args: []string{"plan", in}, code: 2, stderr: `no column "externalId"`},
 		{name: "missing file", args: []string{"plan", filepath.Join(dir, "nope.csv")}, code: 2, stderr: "no such file"},
-		{name: "two files", args: []string{"plan", in, in}, code: 2, stderr: "one input FILE"},
+		{name: "a file twice", args: []string{"plan", in, in}, code: 2, stderr: "is given twice"},
 		{name: "negative rate", args: []string{"plan", in, "--rate", "-1"}, code: 2, stderr: "--rate"},
 		{name: "max age without state", args: []string{"plan", in, "--state-max-age", "1h"}, code: 2, stderr: "needs --state"},
 		{name: "bad format", args: []string{"plan", in, "--format", "xml"}, code: 2, stderr: "--format"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
@@ -33,9 +35,9 @@ type validation struct {
 	terminal bool      // stderr is a terminal
 	start    time.Time
 
-	src     *inputFile
-	rd      *input.Reader
-	spool   *os.File // stdin as read, for a budgeted run's second pass
+	in      *inputs
+	spool   *os.File     // stdin as read, for a budgeted run's second pass
+	counts  []fileCounts // with several inputs: each one's rows and verdicts
 	stats   *stats.Stats
 	pacer   *pace.Adaptive
 	client  *azotte.Client
@@ -91,7 +93,7 @@ func (v *validation) open(ctx context.Context) error {
 		return err
 	}
 	stdin := v.env.Stdin
-	if c.budget.Set() && c.file == "-" {
+	if c.budget.Set() && slices.Contains(c.files, "-") {
 		r, f, err := spool(stdin)
 		if err != nil {
 			return exitError{code: exitUsage, err: err}
@@ -99,14 +101,24 @@ func (v *validation) open(ctx context.Context) error {
 		stdin, v.spool = r, f
 		v.closers = append(v.closers, func() { f.Close(); os.Remove(f.Name()) })
 	}
-	src, rd, err := openReader(c.file, stdin, c.in)
+	in, err := openInputs(c.files, stdin, c.in)
 	if err != nil {
 		return err
 	}
-	v.src, v.rd = src, rd
-	v.closers = append(v.closers, func() { src.Close() })
+	v.in = in
+	v.closers = append(v.closers, func() { in.Close() })
+	out := c.outputFormat
+	if out == input.Unknown {
+		out = outputFormat(c.output, in.Format().Output())
+	}
+	if err := checkInputs(in, out, c.outputFormat != input.Unknown); err != nil {
+		return err
+	}
+	if diff := in.shapeDiff(); diff != "" && (c.uniqueColumns != nil || c.owners) {
+		return usageError("--unique-columns and --owners read columns by the first input's header: %s", diff)
+	}
 	if c.uniqueColumns != nil {
-		if v.unique, err = unique.NewChecker(c.uniqueColumns, rd.Format().Output(), rd.Header()); err != nil {
+		if v.unique, err = unique.NewChecker(c.uniqueColumns, in.Format().Output(), in.Header()); err != nil {
 			return usageError("--unique-columns: %v", err)
 		}
 	}
@@ -145,7 +157,7 @@ func (v *validation) open(ctx context.Context) error {
 	}
 
 	if c.owners {
-		if v.email, err = emailOf(c, src.name, rd); err != nil {
+		if v.email, err = emailOf(c, in.files[0].name, in.rds[0]); err != nil {
 			return err
 		}
 		if v.email == nil {
@@ -153,7 +165,7 @@ func (v *validation) open(ctx context.Context) error {
 		}
 		v.owners = new(report.OwnerCounts)
 	}
-	v.outs, err = openOutputs(c, rd, v.env.Stdout, v.log)
+	v.outs, err = openOutputs(c, in, v.env.Stdout, v.log)
 	if err != nil {
 		return err
 	}
@@ -190,6 +202,9 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if v.audit != nil {
 		pcfg.Observe = v.audit.Observe
 	}
+	if len(v.in.files) > 1 {
+		pcfg.Observe = v.countPerFile(pcfg.Observe)
+	}
 	if c.owners {
 		pcfg.Owners, pcfg.Email = v.client, v.email
 		pcfg.Observe = countOwners(v.owners, pcfg.Observe)
@@ -201,8 +216,8 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if c.budget.Set() {
 		runErr = v.runBudgeted(ctx, pcfg)
 	} else {
-		progress := v.startProgress(ProgressConfig{Total: v.src.size, Bytes: decidedBytes(v.rd, v.stats)})
-		runErr = pipeline.Run(ctx, pcfg, v.rd, v.client, v.outs.sink)
+		progress := v.startProgress(ProgressConfig{Total: v.in.size(), Bytes: decidedBytes(v.in, v.stats)})
+		runErr = pipeline.Run(ctx, pcfg, v.in, v.client, v.outs.sink)
 		progress.Stop()
 	}
 	if err := v.outs.flush(); err != nil && runErr == nil {
@@ -223,7 +238,7 @@ func (v *validation) startProgress(pc ProgressConfig) *Progress {
 		return nil
 	}
 	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, terminalWidth(v.env.Stderr)
-	pc.Name, pc.Interval, pc.Stats = v.src.name, v.c.progressInterval, v.stats
+	pc.Name, pc.Interval, pc.Stats = v.in.name(), v.c.progressInterval, v.stats
 	if v.c.logJSON {
 		pc.Logger = v.log // text: the progress's own lines, which carry the time
 	}
@@ -280,7 +295,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		Header: report.Header{
 			Tool: "azvalidate", Version: version(), Command: "validate",
 			Start: v.start, End: v.env.now(),
-			Input: report.InputInfo{Name: v.src.name, Format: v.rd.Format().String(), Bytes: v.src.n.Load()},
+			Input: report.InputInfo{Name: v.in.name(), Format: v.in.formatName(), Bytes: v.in.bytesRead()},
 		},
 		Output:      c.output,
 		Settings:    c.settings(),
@@ -288,16 +303,18 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		ExitCode:    code,
 		MinRate:     v.pacer.MinRate(),
 	}
-	if runErr == nil {
-		sum.Input.SHA256 = hex.EncodeToString(v.src.hash.Sum(nil))
-	} else {
+	if runErr == nil && len(v.in.files) == 1 {
+		sum.Input.SHA256 = hex.EncodeToString(v.in.files[0].hash.Sum(nil))
+	}
+	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
 	sum.Fill(v.stats)
-	sum.BlankLines = v.rd.BlankLines()
-	if v.src.size >= 0 {
-		sum.Input.Bytes = v.src.size // not the bytes read: an interrupted run stops short
+	sum.BlankLines = v.in.BlankLines()
+	if n := v.in.size(); n >= 0 {
+		sum.Input.Bytes = n // not the bytes read: an interrupted run stops short
 	}
+	sum.Files = fileInfos(v.in, v.counts, runErr == nil, verdict.All)
 	if n, ok := v.outs.rowsKept(); ok {
 		sum.Rows = n // what FILE.partial holds
 	}
@@ -394,4 +411,53 @@ func (s stateJournal) Append(id string, a azotte.Answer) error {
 
 func answerOf(e journal.Entry) azotte.Answer {
 	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status, At: e.Time}
+}
+
+// fileCounts are one input's rows and verdicts, counted by the writer.
+type fileCounts struct {
+	rows     int64
+	verdicts [8]int64 // by Verdict (there are fewer)
+}
+
+// countPerFile counts, with several inputs, each one's rows and verdicts,
+// then calls next (nil: nothing). The writer calls it, one row at a time;
+// the summary reads the counts once the pipeline is done.
+func (v *validation) countPerFile(next func(*output.Record)) func(*output.Record) {
+	v.counts = make([]fileCounts, len(v.in.files))
+	return func(r *output.Record) {
+		if f := r.Row.File; f >= 0 && f < len(v.counts) {
+			v.counts[f].rows++
+			v.counts[f].verdicts[r.Verdict]++
+		}
+		if next != nil {
+			next(r)
+		}
+	}
+}
+
+// fileInfos are the summary's files: nil for one input, whose summary is as
+// it always was. Verdicts has the kinds counted. A file's sha256 is set when it was read whole (whole is
+// false when the run stopped short).
+func fileInfos(in *inputs, counts []fileCounts, whole bool, kinds []verdict.Verdict) []report.FileInfo {
+	if len(in.files) < 2 {
+		return nil
+	}
+	files := make([]report.FileInfo, len(in.files))
+	for i, f := range in.files {
+		fi := report.FileInfo{Name: f.name, Format: in.rds[i].Format().String(), Bytes: f.n.Load(), Verdicts: map[string]int64{}}
+		if f.size >= 0 {
+			fi.Bytes = f.size
+		}
+		if whole {
+			fi.SHA256 = hex.EncodeToString(f.hash.Sum(nil))
+		}
+		if i < len(counts) {
+			fi.Rows = counts[i].rows
+			for _, vd := range kinds {
+				fi.Verdicts[vd.String()] = counts[i].verdicts[vd]
+			}
+		}
+		files[i] = fi
+	}
+	return files
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/azotte/azvalidate/internal/input"
@@ -90,7 +92,7 @@ func (cs closers) Close() error {
 // decidedBytes is how much of the input, as stored, the rows decided so far
 // cover. Not the bytes read: the reader runs ahead of the answers (by the
 // window, and by its buffer, which can hold a small file whole).
-func decidedBytes(rd *input.Reader, stats *stats.Stats) func() int64 {
+func decidedBytes(rd interface{ Stored(int64) int64 }, stats *stats.Stats) func() int64 {
 	return func() int64 { return rd.Stored(stats.InputDecided.Load()) }
 }
 
@@ -107,4 +109,214 @@ func spool(r io.Reader) (io.Reader, *os.File, error) {
 		return nil, nil, fmt.Errorf("spool stdin for a second pass: %w", err)
 	}
 	return io.TeeReader(r, f), f, nil
+}
+
+// inputs are a run's input files, read one after another as one stream of
+// rows. Row.Seq runs on across the files (the pipeline tells rows apart by
+// it; Locate turns it back into a file and its own row number), Row.File
+// says whose the row is, and Row.End runs on too, for progress.
+type inputs struct {
+	files []*inputFile
+	rds   []*input.Reader
+	cur   int // the file Next reads
+	last  input.Row
+
+	// starts[i] is where file i begins; reached counts the files Next has
+	// reached, so that other goroutines (writer, progress) read only what
+	// is set.
+	starts  []fileStart
+	reached atomic.Int32
+}
+
+// fileStart is where a file begins in the run's stream.
+type fileStart struct {
+	seq, end, stored int64 // rows, decompressed bytes, stored bytes of the files before it
+}
+
+// openInputs opens every input and reads as far as its header: all of them
+// before any call. Every failure is a usage error.
+func openInputs(names []string, stdin io.Reader, cfg input.Config) (*inputs, error) {
+	in := &inputs{starts: make([]fileStart, len(names))}
+	for _, name := range names {
+		src, rd, err := openReader(name, stdin, cfg)
+		if err != nil {
+			in.Close()
+			return nil, err
+		}
+		in.files, in.rds = append(in.files, src), append(in.rds, rd)
+	}
+	in.reached.Store(1)
+	return in, nil
+}
+
+// Next returns the next row of the current file, then of the next one.
+func (in *inputs) Next() (input.Row, error) {
+	for {
+		row, err := in.rds[in.cur].Next()
+		if err == nil {
+			s := in.starts[in.cur]
+			row.File, row.Seq, row.End = in.cur, row.Seq+s.seq, row.End+s.end
+			in.last = row
+			return row, nil
+		}
+		if !errors.Is(err, io.EOF) || in.cur == len(in.rds)-1 {
+			return row, err
+		}
+		prev := in.starts[in.cur]
+		next := fileStart{seq: prev.seq, end: prev.end, stored: prev.stored + in.files[in.cur].n.Load()}
+		if in.last.File == in.cur && in.last.Seq > prev.seq {
+			next.seq, next.end = in.last.Seq, in.last.End
+		}
+		in.cur++
+		in.starts[in.cur] = next
+		in.reached.Store(int32(in.cur + 1))
+	}
+}
+
+// Locate is the file of the row numbered seq in the run's stream, and its
+// number in that file (from 1). seq must be of a row already read.
+func (in *inputs) Locate(seq int64) (file int, row int64) {
+	for i := int(in.reached.Load()) - 1; i > 0; i-- {
+		if s := in.starts[i].seq; seq > s {
+			return i, seq - s
+		}
+	}
+	return 0, seq
+}
+
+// Stored estimates how many bytes of the inputs as stored hold their first
+// end bytes after decompression (a Row's End): for progress.
+func (in *inputs) Stored(end int64) int64 {
+	for i := int(in.reached.Load()) - 1; i >= 0; i-- {
+		if s := in.starts[i]; end >= s.end || i == 0 {
+			return s.stored + in.rds[i].Stored(end-s.end)
+		}
+	}
+	return 0
+}
+
+// Format, Header and Delimiter are the first input's: the others agree
+// where it matters (see checkInputs).
+func (in *inputs) Format() input.Format { return in.rds[0].Format() }
+func (in *inputs) Header() []string     { return in.rds[0].Header() }
+func (in *inputs) Delimiter() rune      { return in.rds[0].Delimiter() }
+
+// BlankLines is the blank lines skipped so far, in every input.
+func (in *inputs) BlankLines() int64 {
+	var n int64
+	for _, rd := range in.rds {
+		n += rd.BlankLines()
+	}
+	return n
+}
+
+// name is the inputs' names as given, for messages and the summary.
+func (in *inputs) name() string {
+	names := make([]string, len(in.files))
+	for i, f := range in.files {
+		names[i] = f.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// size is the inputs' stored size, -1 when one of them has none (a pipe).
+func (in *inputs) size() int64 {
+	var n int64
+	for _, f := range in.files {
+		if f.size < 0 {
+			return -1
+		}
+		n += f.size
+	}
+	return n
+}
+
+// bytesRead is what was read of the inputs so far, as stored.
+func (in *inputs) bytesRead() int64 {
+	var n int64
+	for _, f := range in.files {
+		n += f.n.Load()
+	}
+	return n
+}
+
+// formatName is the inputs' format, or their formats joined by + when they
+// differ.
+func (in *inputs) formatName() string {
+	var names []string
+	for _, rd := range in.rds {
+		if f := rd.Format().String(); !slices.Contains(names, f) {
+			names = append(names, f)
+		}
+	}
+	return strings.Join(names, "+")
+}
+
+// Close closes every input.
+func (in *inputs) Close() error {
+	var errs []error
+	for _, f := range in.files {
+		errs = append(errs, f.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// checkInputs refuses inputs one output cannot hold: formats that differ
+// without --output-format (given is false), and for CSV/TSV output, an
+// NDJSON input among CSV/TSV ones or a header other than the first
+// input's. XLSX counts as CSV, as its rows are cells too.
+func checkInputs(in *inputs, out input.Format, given bool) error {
+	if len(in.rds) < 2 {
+		return nil
+	}
+	first, name0 := in.rds[0], in.files[0].name
+	for i, rd := range in.rds[1:] {
+		name := in.files[i+1].name
+		if rd.Format().Output() != first.Format().Output() && !given {
+			return usageError("%s is %s but %s is %s: give --output-format to write them as one", name0, first.Format(), name, rd.Format())
+		}
+	}
+	if out == input.NDJSON {
+		return nil // each row becomes an object of its own keys
+	}
+	for i, rd := range in.rds {
+		if (rd.Format().Output() == input.NDJSON) != (first.Format().Output() == input.NDJSON) {
+			return usageError("%s is %s but %s is %s: %s output cannot hold both; use --output-format ndjson", name0, first.Format(), in.files[i].name, rd.Format(), out)
+		}
+		if diff := headerDiff(first.Header(), rd.Header()); diff != "" {
+			return usageError("%s: its header differs from %s's (%s): %s output has one header; use --output-format ndjson, or give files with the same columns", in.files[i].name, name0, diff, out)
+		}
+	}
+	return nil
+}
+
+// headerDiff says how header b differs from a; "" when it does not.
+func headerDiff(a, b []string) string {
+	for i := range max(len(a), len(b)) {
+		switch {
+		case i >= len(a):
+			return fmt.Sprintf("extra column %d %q", i+1, b[i])
+		case i >= len(b):
+			return fmt.Sprintf("no column %d %q", i+1, a[i])
+		case a[i] != b[i]:
+			return fmt.Sprintf("column %d is %q, not %q", i+1, b[i], a[i])
+		}
+	}
+	return ""
+}
+
+// shapeDiff says how an input's rows differ in shape from the first's
+// (format, or CSV/TSV header); "" when they all agree.
+func (in *inputs) shapeDiff() string {
+	first := in.rds[0]
+	for i, rd := range in.rds[1:] {
+		name := in.files[i+1].name
+		if rd.Format().Output() != first.Format().Output() {
+			return fmt.Sprintf("%s is %s but %s is %s", in.files[0].name, first.Format(), name, rd.Format())
+		}
+		if diff := headerDiff(first.Header(), rd.Header()); diff != "" {
+			return fmt.Sprintf("%s: its header differs from %s's (%s)", name, in.files[0].name, diff)
+		}
+	}
+	return ""
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/pipeline"
+	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // survey is one pass over an input that makes no call: what plan reports,
@@ -25,6 +27,7 @@ type survey struct {
 	sel     *budget.Selector // told every distinct id by what the journal holds for it
 	near    *near.Detector   // nil: no near-collision forecast
 	sample  *reservoir       // nil: no --sample
+	files   []fileCounts     // several inputs: each one's rows, invalid and duplicate rows; nil for one
 }
 
 // reservoir keeps a uniform sample of the distinct ids it is shown
@@ -63,7 +66,7 @@ type journalView interface {
 
 // read reads every row of rd. It returns the input's error, or nil at its
 // end or when ctx is done (the caller tells which).
-func (s *survey) read(ctx context.Context, rd *input.Reader) error {
+func (s *survey) read(ctx context.Context, rd pipeline.Source) error {
 	if s.sel == nil {
 		s.sel = budget.NewSelector(0)
 	}
@@ -71,15 +74,26 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 	seen := budget.NewHashSet()
 	return eachRow(ctx, rd, func(row input.Row) bool {
 		s.rows++
+		var file *fileCounts
+		if row.File < len(s.files) {
+			file = &s.files[row.File]
+			file.rows++
+		}
 		switch {
 		case row.Invalid != "":
 			s.invalid++
+			if file != nil {
+				file.verdicts[verdict.Invalid]++
+			}
 			return true
 		case row.Padded:
 			s.padded++
 		}
 		if !seen.Add(maphash.String(seed, row.ID)) {
 			s.duplicates++
+			if file != nil {
+				file.verdicts[verdict.Duplicate]++
+			}
 			return true
 		}
 		s.distinct++
@@ -97,7 +111,7 @@ func (s *survey) read(ctx context.Context, rd *input.Reader) error {
 // eachRow calls f with every row of rd until f returns false or the input
 // ends (nil), the input fails (its error), or ctx is done (nil: the caller
 // tells).
-func eachRow(ctx context.Context, rd *input.Reader, f func(input.Row) bool) error {
+func eachRow(ctx context.Context, rd pipeline.Source, f func(input.Row) bool) error {
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return nil

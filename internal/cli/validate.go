@@ -14,13 +14,14 @@ import (
 )
 
 const validateSynopsis = `
-Usage: azvalidate validate [flags] [FILE|-]
+Usage: azvalidate validate [flags] [FILE|-]...
 
 Reads a CSV, TSV or NDJSON export (optionally .gz; stdin when FILE is - or
 absent), asks Azotte about every distinct ExternalId once, and writes every row
 back in input order with isAvailable, messageCode, verdict, duplicateOf and
-detail added (and similarTo, similarKind with --near-duplicates). A summary
-goes to stderr.
+detail added (and similarTo, similarKind with --near-duplicates). Several
+FILEs are read one after another as one export, with a sourceFile column
+added. A summary goes to stderr.
 
 Credentials come from the environment (AZOTTE_BASE_URL, AZOTTE_TENANT,
 AZOTTE_API_KEY) or from flags; the key only from AZOTTE_API_KEY or
@@ -50,7 +51,7 @@ const maxConcurrency = 1024
 
 // validateConfig is everything validate needs, checked before any work.
 type validateConfig struct {
-	file string // "-" for stdin
+	files []string // read one after another; "-" for stdin
 
 	conn // endpoint, credentials and calls
 
@@ -134,11 +135,11 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 	var logFormat string
 	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
 
-	file, set, err := fs.parseFile(args)
+	files, set, err := fs.parseFiles(args)
 	if err != nil {
 		return nil, err
 	}
-	c.file = file
+	c.files = files
 
 	if err := in.apply(fs, &c.in, set); err != nil {
 		return nil, err

@@ -74,6 +74,7 @@ type Row struct {
 	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
 	Invalid string   // why the row has no usable id; "" when ID is usable
 	Padded  bool     // the id had surrounding white space and Trim was off
+	File    int      // which of several inputs read in one run holds the row, from 0; 0 for a run's only input
 }
 
 // Config says how to read an input. Zero values get the documented defaults (see the README's flags).

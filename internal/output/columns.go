@@ -14,6 +14,7 @@ import (
 // has no value; an NDJSON object leaves out a field whose value the row
 // lacks, unless the column says always.
 var addedColumns = []column{
+	custom("sourceFile", sourceFileCell, sourceFileValue).when(func(o *Options) bool { return len(o.Sources) > 1 }),
 	custom("isAvailable", availableCell, availableValue),
 	text("messageCode", func(r *Record) string { return r.MessageCode }).csvOnly(), // NDJSON has it in status
 	custom("status", nil, statusValue),
@@ -34,6 +35,55 @@ var addedColumns = []column{
 }
 
 func owners(o *Options) bool { return o.Owners }
+
+// refs are the names of several inputs and where their rows are, for the
+// sourceFile column and row numbers across files.
+type refs struct {
+	names  []string
+	locate func(seq int64) (file int, row int64)
+}
+
+// newRefs returns opt's refs; nil for one input.
+func newRefs(opt *Options) *refs {
+	if len(opt.Sources) < 2 || opt.Locate == nil {
+		return nil
+	}
+	x := &refs{locate: opt.Locate}
+	for _, s := range opt.Sources {
+		x.names = append(x.names, s.Name)
+	}
+	return x
+}
+
+// ref is row number n (a Row.Seq) as the output of r shows it: its number
+// in its file, with the file's name when that is not r's (file is then not
+// ""). With one input (x nil), n itself.
+func (x *refs) ref(n int64, r *Record) (file string, row int64) {
+	if x == nil {
+		return "", n
+	}
+	f, row := x.locate(n)
+	if f != r.Row.File && f < len(x.names) {
+		return x.names[f], row
+	}
+	return "", row
+}
+
+// source is the name of r's input; "" with one input.
+func (x *refs) source(r *Record) string {
+	if x == nil || r.Row.File < 0 || r.Row.File >= len(x.names) {
+		return ""
+	}
+	return x.names[r.Row.File]
+}
+
+func sourceFileCell(c *csvWriter, b []byte, r *Record) []byte {
+	return appendCell(b, c.refs.source(r), c)
+}
+
+func sourceFileValue(j *jsonWriter, b []byte, r *Record) []byte {
+	return appendJSONString(b, j.refs.source(r))
+}
 
 // sameEmail: true or false; empty (no NDJSON field) when the row has no
 // email or no owner was found.

@@ -17,6 +17,7 @@ type csvWriter struct {
 	columns int      // original columns a CSV/TSV row is padded to
 	safe    bool     // Options.ExcelSafe
 	cols    []column // the added columns
+	refs    *refs    // several inputs: row numbers as FILE:ROW; nil for one
 }
 
 func newCSVWriter(w io.Writer, opt Options, fromCSV bool, cols []column) *csvWriter {
@@ -86,7 +87,11 @@ func (c *csvWriter) Write(r *Record) error {
 			b = appendCell(b, col.str(r), c)
 		case col.seq != nil:
 			if n := col.seq(r); n > 0 {
-				b = strconv.AppendInt(b, n, 10)
+				if file, row := c.refs.ref(n, r); file != "" {
+					b = appendCell(b, file+":"+strconv.FormatInt(row, 10), c)
+				} else {
+					b = strconv.AppendInt(b, row, 10)
+				}
 			}
 		default:
 			b = col.cell(c, b, r)

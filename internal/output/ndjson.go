@@ -17,6 +17,16 @@ type jsonWriter struct {
 	keys    [][]byte     // CSV/TSV: `"name":` for each original column, encoded once
 	added   []field      // the added fields
 	compact bytes.Buffer // scratch for a status envelope that spans lines
+
+	refs   *refs       // several inputs: row numbers as FILE:ROW; nil for one
+	shapes []jsonShape // several inputs: each one's fromCSV, columns and keys, by Row.File
+}
+
+// jsonShape is how the rows of one of several inputs become objects.
+type jsonShape struct {
+	fromCSV bool
+	columns int
+	keys    [][]byte
 }
 
 // newJSONWriter returns a writer adding cols, named added (prefixed), to
@@ -50,6 +60,10 @@ func appendKey(dst []byte, name string) []byte {
 func (j *jsonWriter) Write(r *Record) error {
 	if j.err != nil {
 		return j.err
+	}
+	if f := r.Row.File; f >= 0 && f < len(j.shapes) {
+		s := &j.shapes[f]
+		j.fromCSV, j.columns, j.keys = s.fromCSV, s.columns, s.keys
 	}
 	b := j.line[:0]
 	var more bool // b holds a field: the next one follows a comma
@@ -142,7 +156,11 @@ func (j *jsonWriter) appendAdded(b []byte, r *Record, more bool) []byte {
 				b = b[:start]
 				continue
 			}
-			b = strconv.AppendInt(b, n, 10)
+			if file, row := j.refs.ref(n, r); file != "" {
+				b = appendJSONString(b, file+":"+strconv.FormatInt(row, 10))
+			} else {
+				b = strconv.AppendInt(b, row, 10)
+			}
 		default:
 			b = col.value(j, b, r)
 		}

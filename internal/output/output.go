@@ -82,6 +82,24 @@ type Options struct {
 	// UniqueColumns adds the collidesWith and collidesOn columns (after
 	// similarKind): rows repeating an earlier id's unique value.
 	UniqueColumns bool
+	// Sources are, when a run reads several inputs, each one in order
+	// (Record.Row.File indexes them): the sourceFile column is added, an
+	// NDJSON output builds each row as its input's format and header say,
+	// and row numbers (duplicateOf, similarTo, collidesWith) are the
+	// number in the row's file, FILE:ROW when they are of another file.
+	// Nil, or one, for one input: neither. With it, Locate is required.
+	Sources []Source
+	// Locate turns a Row.Seq of the run's stream into the index of its
+	// input among Sources and its row number there, from 1.
+	Locate func(seq int64) (file int, row int64)
+}
+
+// Source is one of several inputs of a run (Options.Sources).
+type Source struct {
+	Name        string       // as given; the sourceFile column's value
+	InputFormat input.Format // CSV, TSV or NDJSON
+	Header      []string     // CSV/TSV header; nil for NDJSON or without a header
+	Columns     int          // CSV/TSV: original columns (see Options.Columns)
 }
 
 // Writer writes Records. Write is called from one goroutine, in output order.
@@ -148,6 +166,7 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 			return nil, err
 		}
 		cw := newCSVWriter(w, opt, fromCSV, cols)
+		cw.refs = newRefs(&opt)
 		if !fromCSV || opt.Header != nil {
 			cw.writeHeader(append(header[:len(header):len(header)], added...))
 		}
@@ -155,6 +174,9 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 
 	case input.NDJSON:
 		cols, added := active(table, &opt, false)
+		if len(opt.Sources) > 1 {
+			return newMultiJSONWriter(w, opt, cols, added)
+		}
 		if !fromCSV {
 			return newJSONWriter(w, opt, cols, added, nil), nil
 		}
@@ -165,6 +187,32 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 		return newJSONWriter(w, opt, cols, added, keys), nil
 	}
 	return nil, fmt.Errorf("output: unknown output format %v", opt.Format)
+}
+
+// newMultiJSONWriter is the NDJSON writer of rows of several inputs, each
+// built as its own input's format and header say.
+func newMultiJSONWriter(w io.Writer, opt Options, cols []column, added []string) (Writer, error) {
+	j := newJSONWriter(w, opt, cols, added, nil)
+	j.refs = newRefs(&opt)
+	for _, src := range opt.Sources {
+		sh := jsonShape{columns: max(src.Columns, len(src.Header))}
+		switch src.InputFormat {
+		case input.NDJSON:
+		case input.CSV, input.TSV:
+			sh.fromCSV = true
+			keys := columnKeys(src.Header, sh.columns)
+			if err := checkClash(keys, added); err != nil {
+				return nil, fmt.Errorf("%s: %w", src.Name, err)
+			}
+			for _, k := range keys {
+				sh.keys = append(sh.keys, appendKey(nil, k))
+			}
+		default:
+			return nil, fmt.Errorf("output: unknown input format %v of %s", src.InputFormat, src.Name)
+		}
+		j.shapes = append(j.shapes, sh)
+	}
+	return j, nil
 }
 
 // columnKeys names a CSV/TSV row's fields as NDJSON keys: the header's

@@ -29,6 +29,8 @@ import (
 //	command           "validate"
 //	start, end        RFC 3339 times
 //	input             {name, format, bytes, sha256}: bytes and sha256 are of the input as read (compressed, if it was)
+//	files             with several inputs only: [{name, format, bytes, sha256, rows, verdicts}] per input,
+//	                  in the order read (input then names them all, joined by ", ")
 //	output            output file name, "-" for stdout
 //	settings          {base_url, path, tenant, sandbox, concurrency, rate (requests/s, 0 = unlimited),
 //	                  burst, retries, timeout_seconds, only, id_column, id_field, trim, max_calls,
@@ -62,6 +64,7 @@ import (
 //	error             the fatal error, when there was one (omitted otherwise)
 type Summary struct {
 	Header
+	Files            []FileInfo       `json:"files,omitempty"` // several inputs: each one's counts; nil for one
 	Output           string           `json:"output"`
 	Settings         Settings         `json:"settings"`
 	Rows             int64            `json:"rows"`
@@ -139,6 +142,28 @@ type InputInfo struct {
 	SHA256 string `json:"sha256"` // hex digest of those bytes
 }
 
+// FileInfo is one of several inputs read in one run, with its own counts.
+type FileInfo struct {
+	Name     string           `json:"name"`     // as given; "-" for stdin
+	Format   string           `json:"format"`   // csv, tsv, ndjson or xlsx
+	Bytes    int64            `json:"bytes"`    // its size as stored
+	SHA256   string           `json:"sha256"`   // hex digest of its bytes; "" when not read whole
+	Rows     int64            `json:"rows"`     // its rows decided
+	Verdicts map[string]int64 `json:"verdicts"` // its rows per verdict, all present
+}
+
+// Text is the file, then its rows and the verdicts it has: "a.csv (csv,
+// 1.2 kB): 120 rows · 110 available · 10 duplicate".
+func (f FileInfo) Text() string {
+	t := InputInfo{Name: f.Name, Format: f.Format, Bytes: f.Bytes}.String() + ": " + human.Plural(f.Rows, "row")
+	for _, v := range verdict.All {
+		if n := f.Verdicts[v.String()]; n > 0 {
+			t += " · " + human.Count(n) + " " + v.String()
+		}
+	}
+	return t
+}
+
 // Settings are the run's effective settings. The API key is deliberately
 // absent: a summary is a file people attach to tickets.
 type Settings struct {
@@ -208,7 +233,12 @@ func (s Summary) WriteText(w io.Writer) error {
 	// tabwriter buffers until Flush, which reports any write error.
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	line("input\t%s", s.Input)
+	if len(s.Files) == 0 {
+		line("input\t%s", s.Input)
+	}
+	for _, f := range s.Files {
+		line("input\t%s", f.Text())
+	}
 	if s.Output != "" {
 		line("output\t%s", s.Output)
 	}
