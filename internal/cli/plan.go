@@ -159,24 +159,23 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
 	report.Header
-	Files            []report.FileInfo `json:"files,omitempty"` // several inputs: each one's rows, invalid and duplicate rows
-	Settings         planSettings      `json:"settings"`
-	Rows             int64             `json:"rows"`
-	DistinctIDs      int64             `json:"distinct_ids"`
-	InvalidRows      int64             `json:"invalid_rows"`
-	DuplicateRows    int64             `json:"duplicate_rows"`
-	PaddedIDs        int64             `json:"padded_ids"`
-	BlankLines       int64             `json:"blank_lines"`
-	Near             *near.Stats       `json:"near_duplicates,omitempty"`
-	JournalHits      int64             `json:"journal_hits"`
-	JournalStale     int64             `json:"journal_stale"`
-	CallsNeeded      int64             `json:"calls_needed"`
-	EstimatedSeconds *float64          `json:"estimated_seconds,omitempty"`
-	ThisRun          *planRun          `json:"this_run,omitempty"`
-	RunsToCover      *int64            `json:"runs_to_cover,omitempty"`
-	Sample           *planSample       `json:"sample,omitempty"`
-	ExitCode         int               `json:"exit_code"`
-	Error            string            `json:"error,omitempty"`
+	Settings         planSettings `json:"settings"`
+	Rows             int64        `json:"rows"`
+	DistinctIDs      int64        `json:"distinct_ids"`
+	InvalidRows      int64        `json:"invalid_rows"`
+	DuplicateRows    int64        `json:"duplicate_rows"`
+	PaddedIDs        int64        `json:"padded_ids"`
+	BlankLines       int64        `json:"blank_lines"`
+	Near             *near.Stats  `json:"near_duplicates,omitempty"`
+	JournalHits      int64        `json:"journal_hits"`
+	JournalStale     int64        `json:"journal_stale"`
+	CallsNeeded      int64        `json:"calls_needed"`
+	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
+	ThisRun          *planRun     `json:"this_run,omitempty"`
+	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
+	Sample           *planSample  `json:"sample,omitempty"`
+	ExitCode         int          `json:"exit_code"`
+	Error            string       `json:"error,omitempty"`
 }
 
 type planSettings struct {
@@ -352,11 +351,8 @@ func (s planSummary) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	if len(s.Files) == 0 {
-		line("input\t%s", s.Input)
-	}
-	for _, f := range s.Files {
-		line("input\t%s", f.Text())
+	for _, in := range s.InputLines() {
+		line("input\t%s", in)
 	}
 	line("rows\t%s", human.Count(s.Rows))
 	line("distinct ids\t%s", human.Count(s.DistinctIDs))

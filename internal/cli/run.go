@@ -15,7 +15,6 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
-	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
@@ -383,81 +382,4 @@ func (v *validation) observer() func(azotte.Attempt) {
 		}
 		v.log.Info("request", attrs...)
 	}
-}
-
-// stateJournal lets the pipeline keep Azotte's answers in the --state journal.
-type stateJournal struct {
-	j   *journal.Journal
-	now func() time.Time
-}
-
-func (s stateJournal) Lookup(id string) (azotte.Answer, bool) {
-	e, ok := s.j.Lookup(id)
-	return answerOf(e), ok
-}
-
-func (s stateJournal) Previous(id string) (azotte.Answer, bool) {
-	e, ok := s.j.Stale(id)
-	return answerOf(e), ok
-}
-
-func (s stateJournal) Append(id string, a azotte.Answer) error {
-	at := a.At
-	if at.IsZero() {
-		at = s.now()
-	}
-	return s.j.Append(id, journal.Entry{IsAvailable: a.IsAvailable, MessageCode: a.MessageCode, Status: a.Status, Time: at})
-}
-
-func answerOf(e journal.Entry) azotte.Answer {
-	return azotte.Answer{IsAvailable: e.IsAvailable, MessageCode: e.MessageCode, Status: e.Status, At: e.Time}
-}
-
-// fileCounts are one input's rows and verdicts, counted by the writer.
-type fileCounts struct {
-	rows     int64
-	verdicts [8]int64 // by Verdict (there are fewer)
-}
-
-// countPerFile counts, with several inputs, each one's rows and verdicts,
-// then calls next (nil: nothing). The writer calls it, one row at a time;
-// the summary reads the counts once the pipeline is done.
-func (v *validation) countPerFile(next func(*output.Record)) func(*output.Record) {
-	v.counts = make([]fileCounts, len(v.in.files))
-	return func(r *output.Record) {
-		if f := r.Row.File; f >= 0 && f < len(v.counts) {
-			v.counts[f].rows++
-			v.counts[f].verdicts[r.Verdict]++
-		}
-		if next != nil {
-			next(r)
-		}
-	}
-}
-
-// fileInfos are the summary's files: nil for one input, whose summary is as
-// it always was. Verdicts has the kinds counted. A file's sha256 is set when it was read whole (whole is
-// false when the run stopped short).
-func fileInfos(in *inputs, counts []fileCounts, whole bool, kinds []verdict.Verdict) []report.FileInfo {
-	if len(in.files) < 2 {
-		return nil
-	}
-	files := make([]report.FileInfo, len(in.files))
-	for i, f := range in.files {
-		fi := report.FileInfo{Name: f.name, Format: in.rds[i].Format().String(), Bytes: f.n.Load(), Verdicts: map[string]int64{}}
-		if f.size >= 0 {
-			fi.Bytes = f.size
-		}
-		if whole {
-			fi.SHA256 = hex.EncodeToString(f.hash.Sum(nil))
-		}
-		if i < len(counts) {
-			fi.Rows = counts[i].rows
-			for _, vd := range kinds {
-				fi.Verdicts[vd.String()] = counts[i].verdicts[vd]
-			}
-		}
-		files[i] = fi
-	}
-	return files
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,10 @@ import (
 	"sync/atomic"
 
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/verdict"
 	"golang.org/x/term"
 )
 
@@ -319,4 +323,53 @@ func (in *inputs) shapeDiff() string {
 		}
 	}
 	return ""
+}
+
+// fileCounts are one input's rows and verdicts, counted by the writer.
+type fileCounts struct {
+	rows     int64
+	verdicts [8]int64 // by Verdict (there are fewer)
+}
+
+// countPerFile counts, with several inputs, each one's rows and verdicts,
+// then calls next (nil: nothing). The writer calls it, one row at a time;
+// the summary reads the counts once the pipeline is done.
+func (v *validation) countPerFile(next func(*output.Record)) func(*output.Record) {
+	v.counts = make([]fileCounts, len(v.in.files))
+	return func(r *output.Record) {
+		if f := r.Row.File; f >= 0 && f < len(v.counts) {
+			v.counts[f].rows++
+			v.counts[f].verdicts[r.Verdict]++
+		}
+		if next != nil {
+			next(r)
+		}
+	}
+}
+
+// fileInfos are the summary's files: nil for one input, whose summary is as
+// it always was. Verdicts has the kinds counted. A file's sha256 is set when it was read whole (whole is
+// false when the run stopped short).
+func fileInfos(in *inputs, counts []fileCounts, whole bool, kinds []verdict.Verdict) []report.FileInfo {
+	if len(in.files) < 2 {
+		return nil
+	}
+	files := make([]report.FileInfo, len(in.files))
+	for i, f := range in.files {
+		fi := report.FileInfo{Name: f.name, Format: in.rds[i].Format().String(), Bytes: f.n.Load(), Verdicts: map[string]int64{}}
+		if f.size >= 0 {
+			fi.Bytes = f.size
+		}
+		if whole {
+			fi.SHA256 = hex.EncodeToString(f.hash.Sum(nil))
+		}
+		if i < len(counts) {
+			fi.Rows = counts[i].rows
+			for _, vd := range kinds {
+				fi.Verdicts[vd.String()] = counts[i].verdicts[vd]
+			}
+		}
+		files[i] = fi
+	}
+	return files
 }

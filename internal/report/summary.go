@@ -64,7 +64,6 @@ import (
 //	error             the fatal error, when there was one (omitted otherwise)
 type Summary struct {
 	Header
-	Files            []FileInfo       `json:"files,omitempty"` // several inputs: each one's counts; nil for one
 	Output           string           `json:"output"`
 	Settings         Settings         `json:"settings"`
 	Rows             int64            `json:"rows"`
@@ -126,12 +125,26 @@ type Changes struct {
 // Header opens every command's JSON summary (validate's and plan's): what
 // ran, when, and on which input.
 type Header struct {
-	Tool    string    `json:"tool"`    // "azvalidate"
-	Version string    `json:"version"` // the tool's version
-	Command string    `json:"command"` // "validate" or "plan"
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Input   InputInfo `json:"input"`
+	Tool    string     `json:"tool"`    // "azvalidate"
+	Version string     `json:"version"` // the tool's version
+	Command string     `json:"command"` // "validate" or "plan"
+	Start   time.Time  `json:"start"`
+	End     time.Time  `json:"end"`
+	Input   InputInfo  `json:"input"`
+	Files   []FileInfo `json:"files,omitempty"` // several inputs: each one's counts; nil for one
+}
+
+// InputLines are the text summaries' input lines: the input, or each of
+// several with its counts.
+func (h Header) InputLines() []string {
+	if len(h.Files) == 0 {
+		return []string{h.Input.String()}
+	}
+	lines := make([]string, len(h.Files))
+	for i, f := range h.Files {
+		lines[i] = f.Text()
+	}
+	return lines
 }
 
 // InputInfo identifies the input that was read.
@@ -233,11 +246,8 @@ func (s Summary) WriteText(w io.Writer) error {
 	// tabwriter buffers until Flush, which reports any write error.
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 
-	if len(s.Files) == 0 {
-		line("input\t%s", s.Input)
-	}
-	for _, f := range s.Files {
-		line("input\t%s", f.Text())
+	for _, in := range s.InputLines() {
+		line("input\t%s", in)
 	}
 	if s.Output != "" {
 		line("output\t%s", s.Output)
