@@ -14,9 +14,7 @@ import (
 // The checks, faults and latency are validate's.
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	s.infoRequests.Add(1)
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !allow(w, r, http.MethodGet) {
 		return
 	}
 	if !s.admit(w, r) {

@@ -168,15 +168,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// allow answers 405 to a request whose method is not method, and reports
+// whether it is.
+func allow(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
 // validate checks a request in the order Azotte would plausibly apply:
 // method, auth, rate, content type, body; then a random fault, latency and
 // the answer.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !allow(w, r, http.MethodPost) {
 		return
 	}
 
