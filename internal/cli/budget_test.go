@@ -254,3 +254,48 @@ func TestStateOtherTenant(t *testing.T) {
 		t.Error("the journal changed")
 	}
 }
+
+// TestBudgetOutage: Azotte gone during a budgeted run's asking pass: the
+// run gives up after --give-up-after (exit 3), yet FILE.partial holds every
+// row, those asked with their answer and the others unchecked, and the
+// journal every answer, so that a re-run asks only the rest.
+func TestBudgetOutage(t *testing.T) {
+	t.Parallel()
+	in, ids, taken := budgetExport(t, 600)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	out, state := filepath.Join(dir, "out.csv"), filepath.Join(dir, "st")
+	gone := serveAt(t, addr, sandbox.Config{Taken: taken}, 200)
+	e := newEndpoint(t, sandbox.Config{}) // for its key file; the runs go to the url given
+	flags := func(url string, extra ...string) []string {
+		return append(e.args("--base-url", url, "--rate", "0", "--concurrency", "4", "--timeout", "2s",
+			"--state", state, "--max-calls", "500", "-o", out, in), extra...)
+	}
+	res := run(t, "", flags(gone.url, "--give-up-after", "2s")...)
+	if res.code != 3 || !strings.Contains(res.stderr, "cannot reach") {
+		t.Fatalf("exit %d, want 3 naming the cause\n%s", res.code, res.stderr)
+	}
+	recs := readCSV(t, string(must(t, out+".partial")))[1:]
+	answered, unchecked := 0, 0
+	for i, r := range recs {
+		switch r[4] {
+		case "unchecked":
+			unchecked++
+		case wantVerdict(taken, ids[i]):
+			answered++
+		default:
+			t.Errorf("row %d: verdict %s", i+1, r[4])
+		}
+	}
+	if len(recs) != 600 || answered < 1 || answered+unchecked != 600 {
+		t.Errorf("FILE.partial: %d rows, %d answered, %d unchecked; want all 600 rows", len(recs), answered, unchecked)
+	}
+
+	back := serveAt(t, addr, sandbox.Config{Taken: taken}, 0)
+	if res := run(t, "", flags(back.url)...); res.code != 1 {
+		t.Fatalf("re-run: exit %d\n%s", res.code, res.stderr)
+	}
+	if asked := back.Requests() - 1; asked > int64(600-answered) {
+		t.Errorf("the re-run asked %d ids; %d were answered before the outage", asked, answered)
+	}
+}

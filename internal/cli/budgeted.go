@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
@@ -37,10 +39,11 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 		// Info calls spend the budget too.
 		acfg.Owners, acfg.MaxCalls = v.client, c.budget.MaxCalls
 	}
-	err = pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
+	askErr := pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
 	progress.Stop()
-	if err != nil {
-		return err
+	var unreachable *azotte.UnreachableError
+	if askErr != nil && !errors.As(askErr, &unreachable) {
+		return askErr
 	}
 
 	rd, err := v.reopen()
@@ -49,9 +52,14 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	}
 	pcfg.Offline = v.asked
 	pcfg.StaleBefore = v.stateNow.Add(-c.stateMaxAge)
-	// The second pass makes no call and is quick: after an interrupt it
-	// still writes every row (to FILE.partial), with what the first found.
-	return pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink)
+	// The second pass makes no call and is quick: after an interrupt, or
+	// Azotte gone for --give-up-after, it still writes every row (to
+	// FILE.partial), with what the first pass found; then the run ends as
+	// the first pass did.
+	if err := pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink); err != nil {
+		return err
+	}
+	return askErr
 }
 
 // choose reads the input and returns the ids the budget allows, in the
