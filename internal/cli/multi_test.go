@@ -279,3 +279,25 @@ func TestMultiPlan(t *testing.T) {
 		t.Errorf("plan text lacks the line of %s:\n%s", paths[1], r.stdout)
 	}
 }
+
+// TestMultiReport: with several inputs the audit report names rows by file
+// and row there, as the output's duplicateOf does.
+func TestMultiReport(t *testing.T) {
+	t.Parallel()
+	e := newEndpoint(t, sandbox.Config{Taken: map[string]bool{"r-5": true}})
+	paths := writeFiles(t,
+		[2]string{"a.csv", "externalId\nr-1\nr-2\n"},
+		[2]string{"b.csv", "externalId\nr-3\nr-5\nr-1\nr-1\n"},
+	)
+	md := filepath.Join(t.TempDir(), "audit.md")
+	if r := run(t, "", e.args(append(paths, "--report", md)...)...); r.code != exitFindings {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	text := string(must(t, md))
+	// r-5 is b.csv's second row; r-1, repeated twice in b.csv, is a.csv's first.
+	for _, want := range []string{"| " + paths[1] + ":2 | r-5 |", "| r-1 | " + paths[0] + ":1 | 3 |"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+}

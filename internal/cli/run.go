@@ -172,7 +172,12 @@ func (v *validation) open(ctx context.Context) error {
 		v.near = near.NewDetector()
 	}
 	if len(c.reports) > 0 {
-		v.audit = report.NewAudit(report.AuditConfig{Latency: &v.stats.Latency})
+		acfg := report.AuditConfig{Latency: &v.stats.Latency}
+		if len(in.files) > 1 {
+			// v.in, not in: a budgeted run's second pass reads anew.
+			acfg.Ref = func(seq int64) string { return v.in.ref(seq) }
+		}
+		v.audit = report.NewAudit(acfg)
 	}
 	if err := preflight(ctx, v.client, c.tenant, v.env.Timings.BackoffBase); err != nil {
 		_ = v.outs.finish(err, false, v.log) // no row written: nothing is kept

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -186,6 +187,12 @@ func (in *inputs) Locate(seq int64) (file int, row int64) {
 		}
 	}
 	return 0, seq
+}
+
+// ref names the row numbered seq as a person looks it up: "b.csv:12".
+func (in *inputs) ref(seq int64) string {
+	f, row := in.Locate(seq)
+	return in.files[f].name + ":" + strconv.FormatInt(row, 10)
 }
 
 // Stored estimates how many bytes of the inputs as stored hold their first

@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,11 +21,15 @@ type AuditConfig struct {
 	Bucket     time.Duration    // first throughput bucket width; default 10ms, doubled whenever Points buckets are full
 	Latency    *stats.Histogram // request latency to chart (a Stats' Latency); nil: no latency chart
 	Now        func() time.Time // the clock; default time.Now
+	// Ref names a row (a Row.Seq) as the report shows it: "b.csv:12" when a
+	// run reads several inputs; nil: its number.
+	Ref func(seq int64) string
 }
 
 // AuditRow is one input row listed in a report.
 type AuditRow struct {
 	Row         int64  // record number from 1, the header not counted
+	Ref         string // Row as the report shows it (AuditConfig.Ref)
 	ID          string // the id as the input held it, cut to maxText bytes
 	MessageCode string // Azotte's status.messageCode; "" when none
 	Detail      string // the row's detail, cut to maxText bytes
@@ -32,9 +37,10 @@ type AuditRow struct {
 
 // DuplicateGroup is an id that more than one row holds.
 type DuplicateGroup struct {
-	ID    string // cut to maxText bytes
-	First int64  // row number of the id's first row
-	Rows  int64  // rows holding the id, the first one included
+	ID       string // cut to maxText bytes
+	First    int64  // row number of the id's first row
+	FirstRef string // First as the report shows it (AuditConfig.Ref)
+	Rows     int64  // rows holding the id, the first one included
 }
 
 // Throughput is the rows decided per time bucket over a run.
@@ -109,11 +115,11 @@ func (a *Audit) Observe(rec *output.Record) {
 	switch rec.Verdict {
 	case verdict.Taken:
 		if len(a.taken) < a.cfg.Rows {
-			a.taken = append(a.taken, auditRow(rec))
+			a.taken = append(a.taken, a.row(rec))
 		}
 	case verdict.Error:
 		if len(a.errors) < a.cfg.Rows {
-			a.errors = append(a.errors, auditRow(rec))
+			a.errors = append(a.errors, a.row(rec))
 		}
 	case verdict.Duplicate:
 		if rec.DuplicateOf <= 0 {
@@ -152,12 +158,21 @@ func (a *Audit) count(now time.Time) {
 	a.points[i]++
 }
 
-func auditRow(rec *output.Record) AuditRow {
+func (a *Audit) row(rec *output.Record) AuditRow {
 	detail := rec.Detail
 	if detail == "" {
 		detail = rec.Row.Invalid
 	}
-	return AuditRow{Row: rec.Row.Seq, ID: clip(rec.Row.ID), MessageCode: clip(rec.MessageCode), Detail: clip(detail)}
+	return AuditRow{Row: rec.Row.Seq, Ref: a.Ref(rec.Row.Seq), ID: clip(rec.Row.ID), MessageCode: clip(rec.MessageCode), Detail: clip(detail)}
+}
+
+// Ref names row seq as the report shows it: its number, or with several
+// inputs its file and number there. A nil Audit gives the number.
+func (a *Audit) Ref(seq int64) string {
+	if a == nil || a.cfg.Ref == nil {
+		return strconv.FormatInt(seq, 10)
+	}
+	return a.cfg.Ref(seq)
 }
 
 // clip returns a copy of s, valid UTF-8, cut to maxText bytes with an
@@ -210,7 +225,7 @@ func (a *Audit) Duplicates() []DuplicateGroup {
 	// A partial insertion sort: most groups have two rows and fail the
 	// first comparison once top is full, so this stays linear in practice.
 	for first, g := range a.dups {
-		d := DuplicateGroup{ID: g.id, First: first, Rows: g.rows}
+		d := DuplicateGroup{ID: g.id, First: first, FirstRef: a.Ref(first), Rows: g.rows}
 		if len(top) == k && !less(d, top[k-1]) {
 			continue
 		}

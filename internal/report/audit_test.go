@@ -91,7 +91,7 @@ func TestAuditDuplicates(t *testing.T) {
 		first[id] = seq
 		a.Observe(rec(seq, id, verdict.Available, 0, ""))
 	}
-	want := []DuplicateGroup{{"a", 1, 4}, {"c", 3, 3}, {"d", 4, 3}}
+	want := []DuplicateGroup{{"a", 1, "1", 4}, {"c", 3, "3", 3}, {"d", 4, "4", 3}}
 	got := a.Duplicates()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Duplicates() = %v, want %v", got, want)

@@ -138,7 +138,7 @@ svg.swatch { display: inline-block; vertical-align: -1px; margin-right: 6px; }
 
 <section id="duplicates"><h2>Largest duplicate groups</h2>
 {{if .Duplicates}}<table class="dups"><thead><tr><th>id</th><th class="num">first row</th><th class="num">rows</th></tr></thead><tbody>
-{{range .Duplicates}}<tr><td><span class="id">{{.ID}}</span></td><td class="num">{{.First}}</td><td class="num">{{.Rows}}</td></tr>
+{{range .Duplicates}}<tr><td><span class="id">{{.ID}}</span></td><td class="num">{{.FirstRef}}</td><td class="num">{{.Rows}}</td></tr>
 {{end}}</tbody></table>
 {{end}}<p class="note">{{.DuplicateNote}}</p></section>
 {{if .NearNote}}
@@ -177,7 +177,7 @@ svg.swatch { display: inline-block; vertical-align: -1px; margin-right: 6px; }
 {{end}}</svg>
 {{end}}
 {{define "rows"}}{{if .Rows}}<table class="rows"><thead><tr><th class="num">row</th><th>id</th><th>messageCode</th>{{if .HasDetail}}<th>detail</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr><td class="num">{{.Row}}</td><td><span class="id">{{.ID}}</span></td><td><span class="id">{{.MessageCode}}</span></td>{{if $.HasDetail}}<td>{{.Detail}}</td>{{end}}</tr>
+{{range .Rows}}<tr><td class="num">{{.Ref}}</td><td><span class="id">{{.ID}}</span></td><td><span class="id">{{.MessageCode}}</span></td>{{if $.HasDetail}}<td>{{.Detail}}</td>{{end}}</tr>
 {{end}}</tbody></table>
 {{end}}<p class="note">{{.Note}}</p>{{end}}
 `))

@@ -91,7 +91,7 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 	if len(v.Duplicates) > 0 {
 		p("| id | first row | rows |\n|---|--:|--:|\n")
 		for _, d := range v.Duplicates {
-			p("| %s | %d | %d |\n", mdText(d.ID), d.First, d.Rows)
+			p("| %s | %s | %d |\n", mdText(d.ID), d.FirstRef, d.Rows)
 		}
 		p("\n")
 	}
@@ -121,7 +121,7 @@ func WriteMarkdown(w io.Writer, s Summary, a *Audit) error {
 				if detail != "" {
 					detail = " " + mdText(r.Detail) + " |"
 				}
-				p("| %d | %s | %s |%s\n", r.Row, mdText(r.ID), mdText(r.MessageCode), detail)
+				p("| %s | %s | %s |%s\n", r.Ref, mdText(r.ID), mdText(r.MessageCode), detail)
 			}
 			p("\n")
 		}

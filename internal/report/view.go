@@ -228,7 +228,7 @@ func newView(s Summary, a *Audit) *view {
 			if g.Example != "" {
 				ex = visible(g.Example)
 			}
-			v.Near = append(v.Near, nearLine{FirstRow: strconv.FormatInt(g.FirstRow, 10), Size: human.Count(g.Size),
+			v.Near = append(v.Near, nearLine{FirstRow: a.Ref(g.FirstRow), Size: human.Count(g.Size),
 				Kinds: strings.Join(g.Kinds, ", "), Example: ex})
 		}
 	}
