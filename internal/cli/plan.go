@@ -176,6 +176,8 @@ type planSummary struct {
 	Sample           *planSample  `json:"sample,omitempty"`
 	ExitCode         int          `json:"exit_code"`
 	Error            string       `json:"error,omitempty"`
+
+	ref func(seq int64) string // names a row in the table; nil: its number
 }
 
 type planSettings struct {
@@ -278,6 +280,9 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
+	if len(in.files) > 1 {
+		sum.ref = in.ref
+	}
 	if err := sum.writeText(env.Stdout); err != nil && runErr == nil {
 		runErr, code = fmt.Errorf("write plan: %w", err), exitUsage
 	}
@@ -370,9 +375,9 @@ func (s planSummary) writeText(w io.Writer) error {
 		for _, g := range n.Largest[:min(len(n.Largest), maxGroupsShown)] {
 			example := ""
 			if g.Example != "" {
-				example = "e.g. " + human.Quote(g.Example) + " like row " + strconv.FormatInt(g.FirstRow, 10)
+				example = "e.g. " + human.Quote(g.Example) + " like row " + s.rowRef(g.FirstRow)
 			}
-			line("  row %d\t%s ids\t%s\t%s", g.FirstRow, human.Count(g.Size), strings.Join(g.Kinds, ", "), example)
+			line("  row %s\t%s ids\t%s\t%s", s.rowRef(g.FirstRow), human.Count(g.Size), strings.Join(g.Kinds, ", "), example)
 		}
 		if more := n.Groups - maxGroupsShown; more > 0 {
 			line("  …\t%s more groups\t(--summary lists the 20 largest)", human.Count(more))
@@ -404,6 +409,15 @@ func (s planSummary) writeText(w io.Writer) error {
 		line("INCOMPLETE\t%s", s.Error)
 	}
 	return tw.Flush()
+}
+
+// rowRef names row seq as the table shows it: its number, or with several
+// inputs its file and number there.
+func (s planSummary) rowRef(seq int64) string {
+	if s.ref == nil {
+		return strconv.FormatInt(seq, 10)
+	}
+	return s.ref(seq)
 }
 
 // budgetText is the budget as its flags say it.
