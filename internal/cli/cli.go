@@ -4,15 +4,17 @@
 // (Env), so that tests run whole commands in-process.
 //
 // A validate run is composed by concern: validate.go (its flags and
-// configuration), flags.go (the flag machinery every command shares),
-// source.go (opening the input), paths.go and outputs.go (the output files:
+// configuration), connect.go (the endpoint and call flags it shares with
+// plan --sample), flags.go (the flag machinery every command shares),
+// source.go (opening the inputs), paths.go and outputs.go (the output files:
 // checked before any call, then their lifecycle), run.go (one validation:
-// endpoint, client, journal, pipeline, summary), preflight.go (the one
-// request before the input is read), budgeted.go (the passes of a run under
-// --max-calls or --deadline), owners.go (--owners), progress.go and
-// listen.go (what stderr and --listen show meanwhile). survey.go is the
-// call-free pass plan and budgets share; state.go the journal's commands.
-// Exit codes have one home, exit.go.
+// endpoint, client, journal, pipeline, summary), journal.go (the journal as
+// the pipeline sees it), preflight.go (the one request before the input is
+// read), budgeted.go (the passes of a run under --max-calls or --deadline),
+// owners.go (--owners), progress.go and listen.go (what stderr and --listen
+// show meanwhile). survey.go is the call-free pass plan and budgets share,
+// sample.go plan's sample; state.go the journal's commands. Exit codes have
+// one home, exit.go.
 package cli
 
 import (
