@@ -8,14 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/azotte/azvalidate/internal/memtest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -207,8 +206,8 @@ func BenchmarkXLSXPeak(b *testing.B) {
 	read := 0
 	for b.Loop() {
 		runtime.GC()
-		base := heapInUse()
-		stop := samplePeak(time.Millisecond)
+		base := memtest.InUse()
+		stop := memtest.SamplePeak(time.Millisecond)
 		f, err := os.Open(path)
 		if err != nil {
 			b.Fatal(err)
@@ -234,36 +233,4 @@ func BenchmarkXLSXPeak(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
 	b.ReportMetric(float64(peak)/float64(st.Size()), "peak/file")
 	b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
-}
-
-// samplePeak samples the heap in use every period until the returned stop
-// is called; stop returns the largest sample.
-func samplePeak(period time.Duration) (stop func() uint64) {
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			peak = max(peak, heapInUse())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	var once sync.Once
-	return func() uint64 {
-		once.Do(func() { close(done); wg.Wait() })
-		return peak
-	}
-}
-
-// heapInUse is the heap holding objects, live or not yet collected.
-func heapInUse() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64() + s[1].Value.Uint64()
 }

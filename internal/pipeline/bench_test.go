@@ -19,6 +19,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/memtest"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/sandbox"
 	"github.com/azotte/azvalidate/internal/stats"
@@ -73,7 +74,7 @@ func BenchmarkRun(b *testing.B) {
 				var t [3]time.Duration
 				for k := range 3 {
 					loop := (i + k) % 3
-					a, start := heapAllocs(), time.Now()
+					a, start := memtest.Allocs(), time.Now()
 					switch loop {
 					case pipe:
 						stats := runCSV(b, data, e.client, conc)
@@ -86,7 +87,7 @@ func BenchmarkRun(b *testing.B) {
 						clientLoop(b, e.client, ids, conc)
 					}
 					t[loop] = time.Since(start)
-					allocs[loop] += heapAllocs() - a
+					allocs[loop] += memtest.Allocs() - a
 					took[loop] += t[loop]
 				}
 				vsBare = append(vsBare, t[bare].Seconds()/t[pipe].Seconds())
@@ -274,9 +275,9 @@ func BenchmarkMemory(b *testing.B) {
 	var elapsed time.Duration
 	for b.Loop() {
 		runtime.GC()
-		base = heapInUse()
-		baseLive := liveHeap()
-		stop := samplePeak(10 * time.Millisecond)
+		base = memtest.InUse()
+		baseLive := memtest.Live()
+		stop := memtest.SamplePeak(10 * time.Millisecond)
 
 		w, err := output.New(io.Discard, output.Options{InputFormat: input.CSV, Header: []string{"externalId", "name", "email"}})
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/memtest"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/sandbox"
@@ -308,59 +308,7 @@ type probeSink struct {
 func (p *probeSink) Write(r *output.Record) error {
 	if r.Row.Seq == p.last {
 		runtime.GC()
-		p.live = liveHeap()
+		p.live = memtest.Live()
 	}
 	return p.Writer.Write(r)
 }
-
-// samplePeak samples the heap in use every period until the returned stop
-// is called; stop returns the largest sample.
-func samplePeak(period time.Duration) (stop func() uint64) {
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			peak = max(peak, heapInUse())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak
-	}
-}
-
-// readMetrics reads runtime/metrics samples by name, without stopping the world.
-func readMetrics(names ...string) []uint64 {
-	s := make([]metrics.Sample, len(names))
-	for i, n := range names {
-		s[i].Name = n
-	}
-	metrics.Read(s)
-	v := make([]uint64, len(s))
-	for i := range s {
-		v[i] = s[i].Value.Uint64()
-	}
-	return v
-}
-
-// heapInUse is ReadMemStats' HeapInuse: heap spans holding objects, live or
-// not yet collected.
-func heapInUse() uint64 {
-	v := readMetrics("/memory/classes/heap/objects:bytes", "/memory/classes/heap/unused:bytes")
-	return v[0] + v[1]
-}
-
-// liveHeap is the heap marked live by the last collection.
-func liveHeap() uint64 { return readMetrics("/gc/heap/live:bytes")[0] }
-
-// heapAllocs is the number of heap allocations so far.
-func heapAllocs() uint64 { return readMetrics("/gc/heap/allocs:objects")[0] }
