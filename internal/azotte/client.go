@@ -103,6 +103,7 @@ type Client struct {
 	feedback Feedback    // cfg.Pacer, when it adapts; nil otherwise
 	header   http.Header // every request's headers, built once, cloned per request
 	gate     *gate       // holds requests back while Azotte is unreachable
+	opener   *opener     // holds requests back until the first has proven the endpoint
 
 	// The first answers, for EndpointError: how many, how many were 400,
 	// and whether any was not.
@@ -186,7 +187,8 @@ func New(cfg Config) (*Client, error) {
 	if p, ok := InfoPath(cfg.Path); ok {
 		c.infoURL = base + p
 	}
-	c.gate = newGate(cfg.GiveUpAfter, cfg.BackoffBase, min(cfg.BackoffMax, probeMax), c.probe)
+	c.gate = newGate(cfg.GiveUpAfter, cfg.BackoffBase, min(cfg.BackoffMax, probeMax))
+	c.opener = newOpener()
 	return c, nil
 }
 
@@ -226,27 +228,41 @@ func (c *Client) Validate(ctx context.Context, id string) (Answer, error) {
 
 // exchange makes attempts with send, each after the pacer's leave, until one
 // is final or the id's retries run out, and returns it with the number of
-// attempts. While Azotte is unreachable (the outage gate is closed) it waits
-// rather than spend the id's retries on a dead endpoint. Its error is fatal
-// for the run: ctx's, the pacer's, the gate's *UnreachableError, or a
-// *CredentialsError. Every attempt is told to the pacer's Feedback and to
-// Config.Observe.
+// attempts. The client's first request goes alone (see opener). While
+// Azotte is unreachable (the outage gate is closed) it waits rather than
+// spend the id's retries on a dead endpoint, or probes with its own
+// request. Its error is fatal for the run: ctx's, the pacer's (a
+// *PauseError among them), the gate's *UnreachableError, a
+// *CredentialsError, or the first request's *EndpointError. Every attempt
+// is told to the pacer's Feedback and to Config.Observe.
 func (c *Client) exchange(ctx context.Context, id string, info bool, send func(context.Context) result) (result, int, error) {
+	first, err := c.opener.wait(ctx)
+	if err != nil {
+		return result{}, 0, err
+	}
+	if first {
+		defer func() {
+			if first { // still undecided: stopped by ctx or the pacer
+				c.opener.release()
+			}
+		}()
+	}
 	spent := 0            // attempts charged to the id's retries
 	var held *heldAttempt // the last attempt, when it closed the outage gate
 	for attempt := 1; ; attempt++ {
-		// While Azotte is unreachable, wait here (the gate probes) rather
-		// than spend the id's retries on a dead endpoint.
-		err := c.gate.enter(ctx, c.URL())
+		probe, err := c.gate.enter(ctx, c.URL(), id)
 		if held != nil {
-			// The attempt that closed the gate counts, unless the gate's
-			// probes found Azotte down: then the outage made it fail.
+			// The attempt that closed the gate counts, unless another id
+			// failed too while it was closed: then the outage made it fail.
 			if err == nil && !c.gate.wasDown(held.closure) {
 				spent++
 			}
 			held.a.Retry = err == nil && spent <= c.cfg.Retries
 			c.observe(held.a)
 			if err == nil && !held.a.Retry {
+				if probe {
+					c.gate.probed(false, false)
+				}
 				return held.r, held.a.Try, nil
 			}
 			held = nil
@@ -256,8 +272,15 @@ func (c *Client) exchange(ctx context.Context, id string, info bool, send func(c
 		}
 		if c.cfg.Pacer != nil {
 			if err := c.cfg.Pacer.Wait(ctx); err != nil {
+				if probe {
+					c.gate.probed(false, false)
+				}
 				if ctx.Err() != nil {
 					return result{}, attempt - 1, ctx.Err()
+				}
+				var pause *PauseError
+				if errors.As(err, &pause) {
+					return result{}, attempt - 1, err
 				}
 				return result{}, attempt - 1, fmt.Errorf("azotte: pacer: %w", err)
 			}
@@ -267,18 +290,42 @@ func (c *Client) exchange(ctx context.Context, id string, info bool, send func(c
 		cancelled := ctx.Err() != nil
 		a := Attempt{ID: id, Info: info, Try: attempt, Status: r.status, Latency: r.latency, Err: r.err,
 			RetryAfter: r.retryAfter, Budget: r.budget}
+		if first && !cancelled {
+			refusal, decided := c.judgeFirst(r, attempt, info)
+			if !decided { // no response, for a reason that may pass
+				spent++
+				a.Retry = true
+				c.observe(a)
+				if err := sleep(ctx, c.backoff(attempt, 0)); err != nil {
+					return result{}, attempt, err
+				}
+				continue
+			}
+			c.opener.settle(refusal)
+			first = false
+			if refusal != nil {
+				c.observe(a)
+				return result{}, attempt, refusal
+			}
+		}
 		charged := true
 		switch {
 		case cancelled:
 		case r.status == 0 && r.retry: // no HTTP response
 			var closure uint64
-			charged, closure = c.gate.failed(start, r.cause)
+			charged, closure = c.gate.failed(start, r.cause, id)
 			if closure != 0 {
 				held = &heldAttempt{a: a, r: r, closure: closure}
+				if probe {
+					c.gate.probed(true, false)
+				}
 				continue // observed once the gate has decided
 			}
 		default:
 			c.gate.answered()
+		}
+		if probe {
+			c.gate.probed(!cancelled, r.status != 0)
 		}
 		if charged {
 			spent++
@@ -297,10 +344,20 @@ func (c *Client) exchange(ctx context.Context, id string, info bool, send func(c
 		if !charged {
 			continue // the gate paces the probes
 		}
-		if err := sleep(ctx, c.backoff(spent, r.retryAfter)); err != nil {
+		if err := sleep(ctx, c.backoff(spent, c.retryAfter(r))); err != nil {
 			return result{}, attempt, err
 		}
 	}
+}
+
+// retryAfter is how long r asks its id to wait before the next attempt. A
+// pacer that adapts holds every request for a Retry-After itself (or stops
+// the run when it is too long), so the id need not sleep through it too.
+func (c *Client) retryAfter(r result) time.Duration {
+	if c.feedback != nil {
+		return 0
+	}
+	return r.retryAfter
 }
 
 // exhausted is the error of a transient result once attempts ran out.

@@ -1,6 +1,7 @@
 package azotte_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -179,16 +180,9 @@ func TestValidateCredentials(t *testing.T) {
 func TestValidateSurvivesFaults(t *testing.T) {
 	t.Parallel()
 	s, url := newSandbox(t, sandbox.Config{FailRate: 0.5, Seed: 1})
-	// Resets and hangs may close the outage gate; its probes are answered too.
-	var probesAnswered atomic.Int64
-	c := newClient(t, url, func(c *azotte.Config) {
-		c.Retries, c.Concurrency = 10, 8
-		c.Observe = func(a azotte.Attempt) {
-			if a.ID == azotte.PreflightID && a.Status == http.StatusOK {
-				probesAnswered.Add(1)
-			}
-		}
-	})
+	// Resets and hangs may close the outage gate; its probes are requests
+	// about the ids, answered once.
+	c := newClient(t, url, func(c *azotte.Config) { c.Retries, c.Concurrency = 10, 8 })
 	const n = 64
 	var wg sync.WaitGroup
 	for i := range n {
@@ -201,8 +195,8 @@ func TestValidateSurvivesFaults(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if want := n + probesAnswered.Load(); s.Answered() != want {
-		t.Errorf("sandbox answered %d, want %d (%d ids, %d probes)", s.Answered(), want, n, probesAnswered.Load())
+	if s.Answered() != n {
+		t.Errorf("sandbox answered %d, want %d: each id once", s.Answered(), n)
 	}
 	if s.Requests() <= n {
 		t.Errorf("sandbox saw %d requests for %d ids; want retries", s.Requests(), n)
@@ -281,7 +275,10 @@ func TestValidateRowErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var n atomic.Int64
-			c := newClient(t, serve(t, tt.handler(&n)), nil)
+			c := newClient(t, serve(t, provenFirst(tt.handler(&n))), nil)
+			if a, err := c.Validate(t.Context(), "crm-0"); err != nil || a.Err != nil {
+				t.Fatalf("Validate(crm-0) = %+v, %v; want an answer", a, err)
+			}
 			a, err := c.Validate(t.Context(), "crm-1")
 			if err != nil {
 				t.Fatalf("Validate error = %v, want a row error", err)
@@ -294,6 +291,66 @@ func TestValidateRowErrors(t *testing.T) {
 			}
 			if a.Attempts != tt.attempts || n.Load() != int64(tt.attempts) {
 				t.Errorf("Attempts = %d, requests = %d, want %d", a.Attempts, n.Load(), tt.attempts)
+			}
+		})
+	}
+}
+
+// provenFirst answers requests about crm-0 as available and passes the
+// others to h: a client's first request, which proves the endpoint, then
+// the answers under test.
+func provenFirst(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), `"crm-0"`) {
+			_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestFirstAnswer: the client's first answer proves the endpoint or stops
+// every request: a redirect, a 404 or 405 (not the validate call) and a
+// refused key are fatal, with no other request made; a busy 503 proves
+// Azotte is there.
+func TestFirstAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		status  int
+		headers []string
+		want    string // the fatal error; "" for a row error
+	}{
+		{"redirect", 308, []string{"Location: https://elsewhere.example/validate"}, "answered HTTP 308, a redirect to https://elsewhere.example/validate (not followed: it would carry the key); check --base-url"},
+		{"not found", 404, nil, "answered HTTP 404: it is not Azotte's validate call; check --base-url and --path"},
+		{"method not allowed", 405, nil, "answered HTTP 405: it is not Azotte's validate call"},
+		{"wrong key", 401, nil, "azotte refused the credentials (HTTP 401)"},
+		{"busy", 503, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int64
+			c := newClient(t, serve(t, fixed(&n, tc.status, "", tc.headers...)), func(c *azotte.Config) { c.Retries = 1 })
+			a, err := c.Validate(t.Context(), "crm-1")
+			if tc.want == "" {
+				if err != nil || a.Err == nil {
+					t.Fatalf("Validate = %+v, %v; want a row error", a, err)
+				}
+				if _, err := c.Validate(t.Context(), "crm-2"); err != nil {
+					t.Errorf("second Validate: %v, want a row error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate error %v, want %q", err, tc.want)
+			}
+			if _, err2 := c.Validate(t.Context(), "crm-2"); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("second Validate: %v, want the first's error", err2)
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d requests, want 1", n.Load())
 			}
 		})
 	}

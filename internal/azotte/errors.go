@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/human"
 )
 
 // CredentialsError is Azotte refusing the tenant or key (HTTP 401 or 403).
@@ -21,13 +24,30 @@ type RefusedError struct {
 	MessageCode string
 }
 
-// EndpointError is every one of a client's first answers being HTTP 400:
-// the requests, not the ids, are wrong (a path or base URL that reaches
-// something other than the validate call). It is fatal for a run.
+// EndpointError is a base URL or path that reaches something other than
+// the validate call: the client's first answer a redirect (not followed: it
+// would carry the key), a 404 or a 405, or every one of its first answers
+// an HTTP 400 (the requests, not the ids, are wrong). It is fatal for a run.
 type EndpointError struct {
-	Status  int    // 400
-	Answers int    // how many answers were all refused
-	URL     string // where the requests went
+	Status   int    // the status of the answer that decided
+	Answers  int    // how many answers were all refused (400); 0 when the first decided
+	URL      string // where the requests went, without a password
+	Location string // a redirect's target, if it named one
+}
+
+// PauseError is Azotte asking every request to wait longer than a run
+// allows (Config.MaxPause of the pacer, or past its deadline): a
+// Retry-After on a 429 or 503, or a spent X-RateLimit budget until its
+// reset. The pacer returns it instead of sitting through the pause; the run
+// stops asking and writes every row, and a later run goes on.
+type PauseError struct {
+	Wait   time.Duration // how long Azotte asked to wait
+	Resume time.Time     // when asking may resume
+	Cause  string        // the header that asked: "Retry-After", "X-RateLimit-Reset"
+}
+
+func (e *PauseError) Error() string {
+	return "Azotte asked to wait " + strings.TrimSuffix(human.Span(e.Wait), " 0 min") + " (" + e.Cause + ")"
 }
 
 // exhaustedError is a row's error once retries ran out. It unwraps to the
@@ -48,7 +68,17 @@ func (e *RefusedError) Error() string {
 }
 
 func (e *EndpointError) Error() string {
-	return fmt.Sprintf("every request was refused (HTTP %d, the first %d answers from %s): check --base-url and --path", e.Status, e.Answers, e.URL)
+	switch {
+	case e.Answers > 0:
+		return fmt.Sprintf("every request was refused (HTTP %d, the first %d answers from %s): check --base-url and --path", e.Status, e.Answers, e.URL)
+	case e.Status >= 300 && e.Status < 400:
+		to := ""
+		if e.Location != "" {
+			to = " to " + e.Location
+		}
+		return fmt.Sprintf("%s answered HTTP %d, a redirect%s (not followed: it would carry the key); check --base-url", e.URL, e.Status, to)
+	}
+	return fmt.Sprintf("%s answered HTTP %d: it is not Azotte's validate call; check --base-url and --path", e.URL, e.Status)
 }
 
 func (e *exhaustedError) Error() string {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -29,7 +28,7 @@ const probeMax = 5 * time.Second
 type UnreachableError struct {
 	URL   string        // where the requests went, without a password
 	Cause string        // the last failure: "connection refused"
-	For   time.Duration // how long nothing was answered; 0 for a preflight
+	For   time.Duration // how long nothing was answered; 0 when the client's first request found it
 }
 
 func (e *UnreachableError) Error() string {
@@ -40,17 +39,22 @@ func (e *UnreachableError) Error() string {
 	return msg
 }
 
-// gate holds requests back while Azotte is unreachable. A request that
-// fails at the transport with nothing answered since it was sent closes it.
-// While it is closed, requests wait in enter, and one of them at a time
-// probes: it asks about PreflightID (an id of no export, so that one id
-// whose requests always fail cannot pass for an outage, nor an outage for
-// one id's problem), with a growing pause between probes. The first HTTP
-// response, to a probe or to any request in flight, opens it again.
+// MidRun reports whether Azotte went away during the run (resumable) rather
+// than being unreachable from its first request (a setting to fix).
+func (e *UnreachableError) MidRun() bool { return e.For > 0 }
+
+// gate holds requests back while Azotte is unreachable: a half-open
+// circuit breaker. A request that fails at the transport with nothing
+// answered since it was sent closes it. While it is closed, requests wait in
+// enter, and one of them at a time probes: it sends its own request, with a
+// growing pause between probes. The first HTTP response, to a probe or to
+// any request in flight, opens it again. The id that closed the gate probes
+// only when no other id waits, and its failures count against its retries
+// until another id fails too: so that one id whose requests always fail
+// cannot pass for an outage, nor an outage for one id's problem.
 type gate struct {
 	giveUp    time.Duration
-	base, max time.Duration                                           // pause after the first failed probe, and the largest
-	probe     func(ctx context.Context) (answered bool, cause string) // one probe request
+	base, max time.Duration // pause after the first failed probe, and the largest
 
 	// closed and lastAnswer are read without mu on every request (the
 	// common case: open); they change under mu, but for lastAnswer.
@@ -60,17 +64,19 @@ type gate struct {
 
 	mu       sync.Mutex
 	since    time.Time // when the outage began: nothing answered since
+	closer   string    // the id whose failure closed the gate
+	waiting  int       // requests in enter
 	probing  bool      // a waiter is probing
 	failures int       // probes failed in a row
 	next     time.Time // the earliest next probe
 	cause    string    // the last transport failure
 	closures uint64    // how many times the gate closed
-	downAt   uint64    // the closure during which a probe last failed
+	downAt   uint64    // the closure during which another id failed too
 	changed  chan struct{}
 }
 
-func newGate(giveUp, base, max time.Duration, probe func(context.Context) (bool, string)) *gate {
-	return &gate{giveUp: giveUp, base: base, max: max, probe: probe, changed: make(chan struct{}), born: time.Now()}
+func newGate(giveUp, base, max time.Duration) *gate {
+	return &gate{giveUp: giveUp, base: base, max: max, changed: make(chan struct{}), born: time.Now()}
 }
 
 // signal wakes every waiter; the caller holds mu.
@@ -79,50 +85,38 @@ func (g *gate) signal() {
 	g.changed = make(chan struct{})
 }
 
-// enter returns nil at once while the gate is open. While it is closed it
-// waits, probing in turn with the other waiters, until the gate opens or
-// ctx is done; once nothing has been answered for giveUp it returns an
-// *UnreachableError naming url.
-func (g *gate) enter(ctx context.Context, url string) error {
+// enter returns at once, probe false, while the gate is open. While it is
+// closed it waits until the gate opens, or until it is this request's turn
+// to probe: then probe is true, and the caller sends its request and tells
+// probed. Once nothing has been answered for giveUp it returns an
+// *UnreachableError naming url; when ctx is done, ctx's error.
+func (g *gate) enter(ctx context.Context, url, id string) (probe bool, err error) {
 	if !g.closed.Load() {
-		return nil
+		return false, nil
 	}
 	g.mu.Lock()
+	g.waiting++
+	defer func() {
+		g.waiting--
+		g.signal() // the closer may probe now that one fewer waits
+		g.mu.Unlock()
+	}()
 	for {
 		if !g.closed.Load() {
-			g.mu.Unlock()
-			return nil
+			return false, nil
 		}
 		now := time.Now()
 		deadline := g.since.Add(g.giveUp)
 		if !now.Before(deadline) {
-			err := &UnreachableError{URL: url, Cause: g.cause, For: now.Sub(g.since)}
-			g.mu.Unlock()
-			return err
+			return false, &UnreachableError{URL: url, Cause: g.cause, For: now.Sub(g.since)}
 		}
-		if !g.probing && !now.Before(g.next) {
+		turn := id != g.closer || g.waiting == 1
+		if !g.probing && turn && !now.Before(g.next) {
 			g.probing = true
-			g.mu.Unlock()
-			answered, cause := g.probe(ctx)
-			g.mu.Lock()
-			g.probing = false
-			g.signal()
-			if ctx.Err() != nil {
-				g.mu.Unlock()
-				return ctx.Err()
-			}
-			if answered {
-				g.lastAnswer.Store(int64(time.Since(g.born)))
-				g.closed.Store(false)
-			} else {
-				g.cause, g.downAt = cause, g.closures
-				g.failures++
-				g.next = time.Now().Add(g.pause(g.failures))
-			}
-			continue
+			return true, nil
 		}
 		wake := deadline
-		if !g.probing && g.next.Before(wake) {
+		if !g.probing && turn && g.next.Before(wake) {
 			wake = g.next
 		}
 		changed := g.changed
@@ -130,14 +124,29 @@ func (g *gate) enter(ctx context.Context, url string) error {
 		t := time.NewTimer(wake.Sub(now))
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
 		case <-changed:
 		case <-t.C:
 		}
 		t.Stop()
 		g.mu.Lock()
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 	}
+}
+
+// probed ends a probe that enter granted; answered reports whether any HTTP
+// response came (the caller told answered or failed first). A probe that
+// was not sent (the pacer or ctx stopped it) is not a failure.
+func (g *gate) probed(sent, answered bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.probing = false
+	if sent && !answered {
+		g.failures++
+		g.next = time.Now().Add(g.pause(g.failures))
+	}
+	g.signal()
 }
 
 // answered notes an HTTP response (any status): Azotte is reachable.
@@ -156,32 +165,36 @@ func (g *gate) answered() {
 	}
 }
 
-// failed notes a request sent at start that got no HTTP response. When
-// Azotte answered other requests since start, the failure may be the id's
-// own: charged. When the gate is closed already, the outage made it fail:
-// not charged. Otherwise it closes the gate and returns the closure's
-// number, for wasDown to decide.
-func (g *gate) failed(start time.Time, cause string) (charged bool, closure uint64) {
+// failed notes a request about id sent at start that got no HTTP response.
+// When Azotte answered other requests since start, the failure may be the
+// id's own: charged. When the gate is closed already, the outage goes on:
+// another id failing is the proof that it is Azotte's, and not charged; the
+// closing id's own failure is charged until that proof. Otherwise it closes
+// the gate and returns the closure's number, for wasDown to decide.
+func (g *gate) failed(start time.Time, cause, id string) (charged bool, closure uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cause = cause
 	switch {
 	case g.lastAnswer.Load() > int64(start.Sub(g.born)):
 		return true, 0
-	case g.closed.Load():
+	case g.closed.Load() && id != g.closer:
+		g.downAt = g.closures
 		return false, 0
+	case g.closed.Load():
+		return g.downAt < g.closures, 0
 	}
 	// Nothing answered since this request went out: the outage is at
 	// least that old.
 	g.closed.Store(true)
-	g.since = start
+	g.since, g.closer = start, id
 	g.failures, g.next = 0, time.Now().Add(g.base)
 	g.closures++
 	g.signal()
 	return false, g.closures
 }
 
-// wasDown reports whether a probe failed while the gate was closed the
+// wasDown reports whether another id failed while the gate was closed the
 // closure-th time (or later): an outage, not one id's failure, closed it.
 // An id whose requests always fail thus spends its retries even when it
 // alone keeps closing the gate.
@@ -222,64 +235,6 @@ func tlsCause(err error) (string, bool) {
 		return "", false
 	}
 	return "TLS: " + strings.TrimPrefix(msg, "x509: "), true
-}
-
-// PreflightID is the id a preflight asks about: one that no export holds.
-const PreflightID = "azvalidate-preflight"
-
-// Probe is the outcome of one preflight request.
-type Probe struct {
-	Status      int    // HTTP status; 0 when no response arrived
-	MessageCode string // status.messageCode of the body, if any
-	Location    string // a redirect's target
-	Err         error  // the transport error when no response arrived
-	Cause       string // Err in a few words: "connection refused", "TLS: ..."
-}
-
-// Preflight asks about PreflightID once, without retries, so that a run
-// can tell before it starts whether Azotte is reachable and takes the
-// credentials. Config.Observe sees it (it is a call); the pacer does not:
-// one request before the run takes none of a budget's time.
-func (c *Client) Preflight(ctx context.Context) (Probe, error) {
-	r := c.try(ctx, http.MethodPost, c.url, requestBody(PreflightID), judge)
-	if ctx.Err() != nil {
-		return Probe{}, ctx.Err()
-	}
-	if c.cfg.Observe != nil {
-		c.cfg.Observe(Attempt{ID: PreflightID, Try: 1, Status: r.status, Latency: r.latency, Err: r.err,
-			RetryAfter: r.retryAfter, Budget: r.budget})
-	}
-	p := Probe{Status: r.status, MessageCode: r.answer.MessageCode}
-	if r.status == 0 {
-		p.Err, p.Cause = r.err, r.cause
-		if p.Cause == "" && r.err != nil {
-			p.Cause = r.err.Error()
-		}
-		return p, nil
-	}
-	c.gate.answered()
-	if r.header != nil {
-		p.Location = r.header.Get("Location")
-	}
-	return p, nil
-}
-
-// probe asks about PreflightID once for the gate, and reports whether any
-// HTTP response came. It is observed as a retry: a request made on behalf
-// of the ids waiting at the gate.
-func (c *Client) probe(ctx context.Context) (answered bool, cause string) {
-	if c.cfg.Pacer != nil {
-		if err := c.cfg.Pacer.Wait(ctx); err != nil {
-			return false, "pacer: " + err.Error()
-		}
-	}
-	r := c.try(ctx, http.MethodPost, c.url, requestBody(PreflightID), judge)
-	if ctx.Err() != nil {
-		return false, ""
-	}
-	c.observe(Attempt{ID: PreflightID, Try: 1, Status: r.status, Latency: r.latency, Err: r.err,
-		RetryAfter: r.retryAfter, Budget: r.budget, Retry: true})
-	return r.status != 0, r.cause
 }
 
 // URL is where the client sends its requests, without a password.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,12 +15,12 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 )
 
-// hang answers after a second, or when the client goes away; it answers
-// the outage gate's probes at once.
+// hang answers requests about crm-slow after a second, or when the client
+// goes away; it answers every other id at once.
 func hang(w http.ResponseWriter, r *http.Request) {
 	// The server notices a closed connection only once the body is read.
 	body, _ := io.ReadAll(r.Body)
-	if strings.Contains(string(body), azotte.PreflightID) {
+	if !strings.Contains(string(body), `"crm-slow"`) {
 		_, _ = io.WriteString(w, `{"isAvailable":true,"status":{"messageCode":"SUCCESS"}}`)
 		return
 	}
@@ -30,13 +31,15 @@ func hang(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestValidateTimeout: an id whose requests time out while Azotte answers
-// others (here the gate's probes, which share the timeout: hence not a
-// shorter one) is a row error once its retries are spent.
+// others is a row error once its retries are spent.
 func TestValidateTimeout(t *testing.T) {
 	t.Parallel()
 	url := serve(t, http.HandlerFunc(hang))
 	c := newClient(t, url, func(c *azotte.Config) { c.Timeout = 250 * time.Millisecond; c.Retries = 1 })
-	a, err := c.Validate(t.Context(), "crm-1")
+	if a, err := c.Validate(t.Context(), "crm-1"); err != nil || a.Err != nil {
+		t.Fatalf("Validate(crm-1) = %+v, %v; want an answer", a, err)
+	}
+	a, err := c.Validate(t.Context(), "crm-slow")
 	if err != nil {
 		t.Fatalf("Validate error = %v, want a row error", err)
 	}
@@ -56,17 +59,52 @@ func TestValidateConnectionRefused(t *testing.T) {
 	}
 	url := "http://" + ln.Addr().String()
 	ln.Close()
-	c := newClient(t, url, func(c *azotte.Config) { c.GiveUpAfter = 200 * time.Millisecond })
+	c := newClient(t, url, func(c *azotte.Config) { c.GiveUpAfter = time.Hour })
 	a, err := c.Validate(t.Context(), "crm-1")
 	var unreachable *azotte.UnreachableError
-	if !errors.As(err, &unreachable) || unreachable.Cause != "connection refused" || unreachable.For < 200*time.Millisecond {
-		t.Fatalf("Validate = %+v, %v; want an *UnreachableError: connection refused after 200ms", a, err)
+	if !errors.As(err, &unreachable) || unreachable.Cause != "connection refused" {
+		t.Fatalf("Validate = %+v, %v; want an *UnreachableError: connection refused", a, err)
 	}
-	if want := "cannot reach " + url + azotte.DefaultPath + ": connection refused (nothing answered for"; !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("error %q, want it to start with %q", err, want)
+	// The first request finds it: no waiting for GiveUpAfter, no retry.
+	if want := "cannot reach " + url + azotte.DefaultPath + ": connection refused"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
 	}
 	if a.Attempts != 1 {
-		t.Errorf("%d attempts for the id, want 1: the gate probes while closed, the id waits", a.Attempts)
+		t.Errorf("%d attempts, want 1: nothing listens, asking again cannot help", a.Attempts)
+	}
+	// Every later request gets the same error without one of its own.
+	if _, err := c.Validate(t.Context(), "crm-2"); !errors.As(err, &unreachable) {
+		t.Errorf("second Validate: %v, want the *UnreachableError", err)
+	}
+}
+
+// TestFirstRequestTimesOut: the client's first request times out three
+// times: Azotte is unreachable, and the requests waiting behind it return
+// that without a request of their own.
+func TestFirstRequestTimesOut(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = io.ReadAll(r.Body)
+		<-r.Context().Done() // never answers
+	}))
+	c := newClient(t, url, func(c *azotte.Config) { c.Timeout, c.Retries, c.Concurrency = 100*time.Millisecond, 5, 4 })
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := c.Validate(t.Context(), "crm-"+strconv.Itoa(i))
+			errs <- err
+		}()
+	}
+	for range 4 {
+		var u *azotte.UnreachableError
+		if err := <-errs; !errors.As(err, &u) || u.Cause != "timeout after 100ms" || u.For != 0 {
+			t.Errorf("Validate error %v, want cannot reach: timeout after 100ms", err)
+		}
+	}
+	if got := n.Load(); got != 3 {
+		t.Errorf("%d requests, want 3 (the first request's attempts)", got)
 	}
 }
 
@@ -102,7 +140,7 @@ func TestValidateCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
 			go func() {
-				_, err := c.Validate(ctx, "crm-1")
+				_, err := c.Validate(ctx, "crm-slow")
 				done <- err
 			}()
 			select {

@@ -43,14 +43,14 @@ func TestBudgetNights(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "crm.state")
 
 	for night := range 3 {
-		before := idRequests(e)
+		before := idRequests(t, e)
 		out := filepath.Join(t.TempDir(), "out.csv")
 		res := run(t, "", e.args(in, "--rate", "0", "--state", state, "--max-calls", "2000", "-o", out)...)
 		wantCode := 1 // taken rows, and unchecked ones before the last night
 		if res.code != wantCode {
 			t.Fatalf("night %d: exit %d, want %d\n%s", night+1, res.code, wantCode, res.stderr)
 		}
-		if n := idRequests(e) - before; n != 2000 {
+		if n := idRequests(t, e) - before; n != 2000 {
 			t.Errorf("night %d: %d requests, want 2000", night+1, n)
 		}
 		for i, id := range ids {
@@ -90,7 +90,7 @@ func TestBudgetNights(t *testing.T) {
 
 	// The fourth night: every answer is older than --state-max-age. The
 	// oldest 1,000 (with ties in input order) are the first 1,000 ids.
-	before := idRequests(e)
+	before := idRequests(t, e)
 	out := filepath.Join(t.TempDir(), "out.csv")
 	later := func(env *Env) { env.Now = func() time.Time { return time.Now().Add(2 * time.Hour) } }
 	sum := filepath.Join(t.TempDir(), "sum.json")
@@ -99,7 +99,7 @@ func TestBudgetNights(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("night 4: exit %d\n%s", res.code, res.stderr)
 	}
-	if n := idRequests(e) - before; n != 1000 {
+	if n := idRequests(t, e) - before; n != 1000 {
 		t.Errorf("night 4: %d requests, want 1000", n)
 	}
 	for i, id := range ids {
@@ -151,7 +151,7 @@ func TestBudgetDeadline(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
-	calls := idRequests(e)
+	calls := idRequests(t, e)
 	if calls < 1 || calls > 100+10+16 { // rate × deadline + burst + requests in flight
 		t.Errorf("%d requests in a 1 s deadline at 100/s", calls)
 	}
@@ -188,8 +188,8 @@ func TestBudgetStdin(t *testing.T) {
 			t.Fatalf("stdout:\n%s\nwant rows starting %q", res.stdout, want)
 		}
 	}
-	if idRequests(e) != 2 {
-		t.Errorf("%d requests, want 2", idRequests(e))
+	if idRequests(t, e) != 2 {
+		t.Errorf("%d requests, want 2", idRequests(t, e))
 	}
 }
 
@@ -222,8 +222,8 @@ func TestPlanBudget(t *testing.T) {
 	if !strings.Contains(res.stdout, "runs to cover") || !strings.Contains(res.stdout, "--max-calls 1500") {
 		t.Errorf("plan's table does not show the budget:\n%s", res.stdout)
 	}
-	if idRequests(e) != 2500 {
-		t.Errorf("%d requests: plan made calls", idRequests(e)-2500)
+	if idRequests(t, e) != 2500 {
+		t.Errorf("%d requests: plan made calls", idRequests(t, e)-2500)
 	}
 }
 

@@ -42,7 +42,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	askErr := pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
 	progress.Stop()
 	var unreachable *azotte.UnreachableError
-	if askErr != nil && !errors.As(askErr, &unreachable) {
+	if askErr != nil && !(errors.As(askErr, &unreachable) && unreachable.MidRun()) {
 		return askErr
 	}
 

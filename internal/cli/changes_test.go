@@ -44,8 +44,8 @@ func TestChangesSinceLastRun(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("second run: exit %d\n%s", res.code, res.stderr)
 	}
-	if idRequests(night2) != 4 {
-		t.Errorf("second run made %d calls, want 4 (every answer expired)", idRequests(night2))
+	if idRequests(t, night2) != 4 {
+		t.Errorf("second run made %d calls, want 4 (every answer expired)", idRequests(t, night2))
 	}
 	out := readCSV(t, res.stdout)
 	wantDetail := map[string]string{

@@ -9,8 +9,7 @@
 // source.go (opening the inputs), paths.go and outputs.go (the output files:
 // checked before any call, then their lifecycle), run.go (one validation:
 // endpoint, client, journal, pipeline, summary), journal.go (the journal as
-// the pipeline sees it), preflight.go (the one request before the input is
-// read), budgeted.go (the passes of a run under --max-calls or --deadline),
+// the pipeline sees it), budgeted.go (the passes of a run under --max-calls or --deadline),
 // owners.go (--owners), progress.go and listen.go (what stderr and --listen
 // show meanwhile). survey.go is the call-free pass plan and budgets share,
 // sample.go plan's sample; state.go the journal's commands. Exit codes have

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/journal"
@@ -149,4 +150,32 @@ func (cn *conn) journalEndpoint() journal.Endpoint {
 		ep.BaseURL = journal.SandboxURL
 	}
 	return ep
+}
+
+// checkHeaderValue refuses a tenant or key holding a control character (a
+// newline pasted with it, a tab, NUL...): HTTP cannot carry it in a header,
+// and every request would fail before reaching Azotte. what names the
+// value; a secret's value is never shown, only where the character is.
+func checkHeaderValue(what, value string, secret bool) error {
+	for i, r := range value {
+		if !unicode.IsControl(r) {
+			continue
+		}
+		name := fmt.Sprintf("a control character (U+%04X)", r)
+		switch r {
+		case '\n':
+			name = "a newline"
+		case '\r':
+			name = "a carriage return"
+		case '\t':
+			name = "a tab"
+		case 0:
+			name = "a NUL byte"
+		}
+		if secret {
+			return usageError("%s holds %s at byte %d (the key is not shown); remove it", what, name, i+1)
+		}
+		return usageError("%s %q holds %s at byte %d; remove it", what, value, name, i+1)
+	}
+	return nil
 }

@@ -70,7 +70,7 @@ func (i Interrupt) ExitCode() int {
 // re-run may not meet: an interrupt, or Azotte unreachable for too long.
 func resumable(ctx context.Context, runErr error) bool {
 	var unreachable *azotte.UnreachableError
-	return ctx.Err() != nil || errors.As(runErr, &unreachable)
+	return ctx.Err() != nil || errors.As(runErr, &unreachable) && unreachable.MidRun()
 }
 
 // codeOf is the exit code an error carries, or def.
@@ -86,7 +86,8 @@ func codeOf(err error, def int) int {
 // its exit code and the error to report; ok is false when it ran to the end
 // without a fatal error, and the caller's findings decide. An interrupt
 // names its signal; an input that broke off, or Azotte unreachable mid-run,
-// is an incomplete run (3); credentials refused and every other failure are 2.
+// is an incomplete run (3); an endpoint unreachable from the first
+// request, credentials refused and every other failure are 2.
 func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) {
 	var cred *azotte.CredentialsError
 	var endpoint *azotte.EndpointError
@@ -97,6 +98,8 @@ func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) 
 		cause := context.Cause(ctx)
 		return codeOf(cause, exitInterrupted), cause, false
 	case errors.As(runErr, &cred), errors.As(runErr, &endpoint):
+		return exitUsage, runErr, false
+	case errors.As(runErr, &unreachable) && !unreachable.MidRun():
 		return exitUsage, runErr, false
 	case errors.As(runErr, &in), errors.As(runErr, &unreachable):
 		return exitRowErrors, runErr, false

@@ -111,7 +111,7 @@ func TestInputsXLSX(t *testing.T) {
 				t.Fatalf("row %d (id %s): verdict %q duplicateOf %q, want %q %q", i+1, ids[i], rec[5], rec[6], want[i], dupOf[i])
 			}
 		}
-		if got := idRequests(e); got != int64(distinct) {
+		if got := idRequests(t, e); got != int64(distinct) {
 			t.Errorf("%d requests, want %d (one per distinct id)", got, distinct)
 		}
 	}
@@ -300,8 +300,8 @@ func TestInputsRefusedIDs(t *testing.T) {
 			t.Errorf("row %d: %s %q, want available", i+1, verdict, detail)
 		}
 	}
-	if idRequests(e) != 30 {
-		t.Errorf("%d requests, want 30 (a refusal is not retried)", idRequests(e))
+	if idRequests(t, e) != 30 {
+		t.Errorf("%d requests, want 30 (a refusal is not retried)", idRequests(t, e))
 	}
 }
 

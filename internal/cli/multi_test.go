@@ -58,7 +58,7 @@ func TestMultiCSV(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, exitFindings, r.stderr)
 	}
-	if got := idRequests(e); got != 4 {
+	if got := idRequests(t, e); got != 4 {
 		t.Errorf("id requests = %d, want 4 (c-1 .. c-4, once each across both files)", got)
 	}
 	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
@@ -137,7 +137,7 @@ func TestMultiMixedFormats(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "is csv but") || !strings.Contains(r.stderr, "is ndjson") {
 		t.Fatalf("without --output-format: exit %d, stderr %q; want 2 naming both formats", r.code, r.stderr)
 	}
-	if n := idRequests(e); n != 0 {
+	if n := idRequests(t, e); n != 0 {
 		t.Fatalf("%d id requests before the refusal", n)
 	}
 
@@ -145,7 +145,7 @@ func TestMultiMixedFormats(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 	}
-	if got := idRequests(e); got != 3 {
+	if got := idRequests(t, e); got != 3 {
 		t.Errorf("id requests = %d, want 3", got)
 	}
 	var rows []map[string]any
@@ -191,7 +191,7 @@ func TestMultiHeaderMismatch(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 naming %s and the column", r.code, r.stderr, paths[1])
 	}
 	if n := e.Requests(); n != 0 {
-		t.Errorf("%d requests before the refusal, want none (not even the preflight)", n)
+		t.Errorf("%d requests before the refusal, want none", n)
 	}
 	// As NDJSON, each row keeps its own keys: no header to share.
 	if r := run(t, "", e.args(append(paths, "--output-format", "ndjson")...)...); r.code != exitOK {
@@ -230,7 +230,7 @@ func TestMultiBudgeted(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if got := idRequests(e); got != 3 {
+	if got := idRequests(t, e); got != 3 {
 		t.Errorf("id requests = %d, want 3 (the budget)", got)
 	}
 	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()

@@ -70,7 +70,7 @@ func TestValidateNearDuplicates(t *testing.T) {
 	if !slices.Equal(verdicts[0], verdicts[1]) {
 		t.Errorf("verdicts differ: without %q, with %q", verdicts[0], verdicts[1])
 	}
-	if got := idRequests(e); got != 2*planDistinct {
+	if got := idRequests(t, e); got != 2*planDistinct {
 		t.Errorf("%d requests, want %d (each distinct id once per run)", got, 2*planDistinct)
 	}
 }

@@ -134,8 +134,8 @@ func TestOwners(t *testing.T) {
 		Owners   report.OwnerCounts `json:"owners"`
 	}
 	readJSON(t, sum, &s)
-	if s.Owners != (report.OwnerCounts{SameCustomer: 10, OtherCustomer: 10}) || s.APICalls != 61 {
-		t.Errorf("summary: owners %+v, api_calls %d; want 10 same, 10 other, 61 calls (40 ids, 20 owners, the preflight)", s.Owners, s.APICalls)
+	if s.Owners != (report.OwnerCounts{SameCustomer: 10, OtherCustomer: 10}) || s.APICalls != 60 {
+		t.Errorf("summary: owners %+v, api_calls %d; want 10 same, 10 other, 60 calls (40 ids, 20 owners)", s.Owners, s.APICalls)
 	}
 	if md := string(must(t, filepath.Join(dir, "audit.md"))); !strings.Contains(md, "10 same customer · 10 another customer") {
 		t.Errorf("the report does not count the owners:\n%s", md)
@@ -245,8 +245,8 @@ func TestOwnersBudget(t *testing.T) {
 		Owners   report.OwnerCounts `json:"owners"`
 	}
 	readJSON(t, sum, &s)
-	if s.APICalls != 11 || e.InfoTotal() != 5 || s.Verdicts["taken"] != 5 || s.Owners.SameCustomer != 5 {
-		t.Errorf("api_calls %d, info calls %d, taken %d, owners %+v; want 11 (the budget's 10 and the preflight), 5, 5, 5 same", s.APICalls, e.InfoTotal(), s.Verdicts["taken"], s.Owners)
+	if s.APICalls != 10 || e.InfoTotal() != 5 || s.Verdicts["taken"] != 5 || s.Owners.SameCustomer != 5 {
+		t.Errorf("api_calls %d, info calls %d, taken %d, owners %+v; want 10 (the budget), 5, 5, 5 same", s.APICalls, e.InfoTotal(), s.Verdicts["taken"], s.Owners)
 	}
 	rows := readCSV(t, string(must(t, out)))
 	if u := rows[5][columnIndex(rows[0], "ownerUrn")]; u != sandbox.OwnerURN("crm-5005") {
@@ -345,7 +345,7 @@ func BenchmarkOwnersPacing(b *testing.B) {
 		most = max(most, mostWithin(arrived, time.Second))
 		mu.Unlock()
 	}
-	if want := (n + n/2 + 1) * b.N; requests != want { // ids, owners of the taken half, the preflight
+	if want := (n + n/2) * b.N; requests != want { // ids, owners of the taken half
 		b.Fatalf("%d requests, want %d", requests, want)
 	}
 	achieved := float64(requests) / elapsed.Seconds()

@@ -258,8 +258,8 @@ func TestValidateNDJSONWrongIDField(t *testing.T) {
 	if !strings.Contains(res.stderr, want) {
 		t.Errorf("message lacks %q:\n%s", want, res.stderr)
 	}
-	if idRequests(e) != 0 {
-		t.Errorf("%d requests, want 0", idRequests(e))
+	if idRequests(t, e) != 0 {
+		t.Errorf("%d requests, want 0", idRequests(t, e))
 	}
 }
 

@@ -325,8 +325,8 @@ func TestValidateQuiet(t *testing.T) {
 	// An error still shows, and only it: no summary table.
 	bad := newEndpoint(t, sandbox.Config{APIKey: "sk_other"})
 	res = run(t, "", bad.args("-o", filepath.Join(dir, "bad.csv"), in)...)
-	// (refused by the preflight, before the run: a plain error line)
-	if res.code == 0 || !strings.Contains(res.stderr, "azvalidate: azotte refused the credentials") || strings.Contains(res.stderr, "distinct ids") {
+	// (refused at the first request: the error line alone)
+	if res.code != 2 || !strings.Contains(res.stderr, "azvalidate: error: azotte refused the credentials") || strings.Contains(res.stderr, "distinct ids") {
 		t.Errorf("--quiet with an error: exit %d, stderr %q; want the error alone", res.code, res.stderr)
 	}
 

@@ -101,12 +101,12 @@ func TestPlanSample(t *testing.T) {
 		t.Errorf("plan's table lacks the sample:\n%s", r.stdout)
 	}
 
-	before := idRequests(e)
+	before := idRequests(t, e)
 	v := run(t, in.String(), e.args("--rate", "0", "--state", state, "-")...)
 	if v.code != 1 {
 		t.Fatalf("validate: exit %d\n%s", v.code, v.stderr)
 	}
-	if got := idRequests(e) - before; got != n-size {
+	if got := idRequests(t, e) - before; got != n-size {
 		t.Errorf("validate made %d requests, want %d", got, n-size)
 	}
 	for _, id := range ids {

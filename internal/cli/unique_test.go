@@ -103,7 +103,7 @@ func TestValidateUniqueColumns(t *testing.T) {
 	if !slices.Equal(verdicts[0], verdicts[1]) {
 		t.Errorf("verdicts differ: without %q, with %q", verdicts[0], verdicts[1])
 	}
-	if got, want := idRequests(e), int64(2*10); got != want {
+	if got, want := idRequests(t, e), int64(2*10); got != want {
 		t.Errorf("%d requests, want %d (each distinct id once per run)", got, want)
 	}
 }

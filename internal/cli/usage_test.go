@@ -153,8 +153,8 @@ func TestAbsurdSettingsRefused(t *testing.T) {
 	}
 	// The same endpoint and input with sane settings do call: the refusals
 	// above are the flags'.
-	if r := run(t, "", e.args("--concurrency", "1024", "--rate", "0", "--timeout", "5s", in)...); r.code != 0 || idRequests(e) != 2 {
-		t.Errorf("sane run: exit %d, %d requests; want 0 and 2\n%s", r.code, idRequests(e), r.stderr)
+	if r := run(t, "", e.args("--concurrency", "1024", "--rate", "0", "--timeout", "5s", in)...); r.code != 0 || idRequests(t, e) != 2 {
+		t.Errorf("sane run: exit %d, %d requests; want 0 and 2\n%s", r.code, idRequests(t, e), r.stderr)
 	}
 
 	for _, args := range [][]string{

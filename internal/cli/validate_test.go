@@ -3,18 +3,23 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/azotte/azvalidate/internal/sandbox"
 	"github.com/azotte/azvalidate/internal/sandbox/sandboxtest"
@@ -70,6 +75,7 @@ func run(t *testing.T, stdin string, args ...string) result {
 // runWithEnv runs a command in testEnv changed by set (nil: unchanged).
 func runWithEnv(t *testing.T, set func(*Env), stdin string, args ...string) result {
 	t.Helper()
+	noteInputs(stdin, args)
 	var out, errb bytes.Buffer
 	env := testEnv(strings.NewReader(stdin), &out, &errb)
 	if set != nil {
@@ -77,6 +83,82 @@ func runWithEnv(t *testing.T, set func(*Env), stdin string, args ...string) resu
 	}
 	code := Run(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
+}
+
+// inputsRun holds, by base URL, the text of every input a test ran against
+// that endpoint (stdin and the files named), for idRequests.
+var inputsRun sync.Map // base URL -> *inputTexts
+
+type inputTexts struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+// noteInputs keeps stdin and the contents of the files args names, the
+// inputs of a run against --base-url, as their rows' text.
+func noteInputs(stdin string, args []string) {
+	i := slices.Index(args, "--base-url")
+	if i < 0 || i+1 >= len(args) {
+		return
+	}
+	v, _ := inputsRun.LoadOrStore(args[i+1], new(inputTexts))
+	in := v.(*inputTexts)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.texts = append(in.texts, inputText([]byte(stdin)))
+	for _, a := range args {
+		if fi, err := os.Stat(a); err != nil || !fi.Mode().IsRegular() {
+			continue // a flag, a value, a file still to write, /dev/full
+		}
+		if data, err := os.ReadFile(a); err == nil {
+			in.texts = append(in.texts, inputText(data))
+		}
+	}
+}
+
+// inputText is an input's text: a gzipped one decompressed, a workbook's
+// cells as excelize formats them (a zero-padded number as 00976).
+func inputText(data []byte) string {
+	if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+		if plain, err := io.ReadAll(zr); err == nil {
+			data = plain
+		}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return string(data)
+	}
+	defer f.Close()
+	var cells strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		for _, row := range rows {
+			cells.WriteString(strings.Join(row, "\t") + "\n")
+		}
+	}
+	return cells.String()
+}
+
+// idRequests returns how many requests e saw, failing t for any about an
+// id that none of the inputs run against e holds: a run asks about the ids
+// of its input, and no other.
+func idRequests(t *testing.T, e *endpoint) int64 {
+	t.Helper()
+	var texts []string
+	if v, ok := inputsRun.Load(e.url); ok {
+		in := v.(*inputTexts)
+		in.mu.Lock()
+		texts = slices.Clone(in.texts)
+		in.mu.Unlock()
+	}
+	for _, id := range e.IDs() {
+		quoted, _ := json.Marshal(id) // as NDJSON or a workbook may hold it
+		escaped := strings.Trim(string(quoted), `"`)
+		if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, id) || strings.Contains(s, escaped) }) {
+			t.Errorf("a request asked about %q, an id of no input", id)
+		}
+	}
+	return e.Requests()
 }
 
 func readCSV(t *testing.T, s string) [][]string {
@@ -233,7 +315,7 @@ func TestValidateOrderAndCallsUnderRandomLatency(t *testing.T) {
 			t.Fatalf("row %d: verdict %q dup %q, want %q %q", i+1, rec[5], rec[6], verdicts[i], dupOf[i])
 		}
 	}
-	if got := idRequests(e); got != int64(distinct) {
+	if got := idRequests(t, e); got != int64(distinct) {
 		t.Errorf("sandbox saw %d requests, want %d (one per distinct id)", got, distinct)
 	}
 	if m := e.MaxInFlight(); m > 24 {
@@ -282,8 +364,8 @@ func TestValidateNDJSONKeepsBytes(t *testing.T) {
 	if !strings.Contains(out[0], `"status":{"messageCode":"SUCCESS"}`) {
 		t.Errorf("answered line lacks Azotte's status envelope: %s", out[0])
 	}
-	if idRequests(e) != 3 {
-		t.Errorf("%d requests, want 3 (c-1, c-2, 1001)", idRequests(e))
+	if idRequests(t, e) != 3 {
+		t.Errorf("%d requests, want 3 (c-1, c-2, 1001)", idRequests(t, e))
 	}
 }
 

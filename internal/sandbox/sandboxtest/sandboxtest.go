@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -66,6 +68,20 @@ func (r *Recorder) Calls(id string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls[id]
+}
+
+// IDs returns every id a request asked about, validate or info, sorted.
+func (r *Recorder) IDs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[string]bool, len(r.calls)+len(r.info))
+	for id := range r.calls {
+		seen[id] = true
+	}
+	for id := range r.info {
+		seen[id] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // InfoCalls returns how many info requests asked about id, whatever the

@@ -2,13 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,9 +21,6 @@ import (
 	"github.com/azotte/azvalidate/internal/sandbox"
 	"github.com/azotte/azvalidate/internal/sandbox/sandboxtest"
 )
-
-// idRequests is how many requests e saw about ids: all but the preflight's.
-func idRequests(e *endpoint) int64 { return e.Requests() - int64(e.Calls(azotte.PreflightID)) }
 
 // freeAddr returns a loopback address nothing listens on: a port just
 // listened on and closed.
@@ -33,34 +35,87 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// TestPreflightRefusesUnreachable: nothing listens at the base URL, or the
-// server's certificate is not trusted. The run stops before reading a row,
-// with exit 2 and the cause; no output file is left.
-func TestPreflightRefusesUnreachable(t *testing.T) {
+// rowSource is a lazy CSV of n rows (crm-1 … crm-n) that counts the bytes
+// read from it: a large export a run should stop reading early.
+type rowSource struct {
+	n, next int
+	pending []byte
+	read    atomic.Int64
+}
+
+func newRowSource(n int) *rowSource { return &rowSource{n: n, pending: []byte("externalId\n")} }
+
+func (s *rowSource) Read(p []byte) (int, error) {
+	for len(s.pending) < len(p) && s.next < s.n {
+		s.next++
+		s.pending = fmt.Appendf(s.pending, "crm-%d\n", s.next)
+	}
+	if len(s.pending) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	s.read.Add(int64(n))
+	return n, nil
+}
+
+// size is the whole input's length in bytes.
+func (s *rowSource) size() int64 {
+	total := int64(len("externalId\n"))
+	for i := 1; i <= s.n; i++ {
+		total += int64(len("crm-\n") + len(strconv.Itoa(i)))
+	}
+	return total
+}
+
+// TestUnusableEndpointStopsAtOnce: nothing listens at the base URL, its
+// certificate is not trusted, the key is refused or the path is not
+// Azotte's. The run's first request (about one id of the input, sent
+// alone) finds out: exit 2 with the cause, at most that one request, a
+// 10^6-row input read no further than its first blocks, no file left.
+func TestUnusableEndpointStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEndpoint(t, sandbox.Config{})
-	tlsSrv := httptest.NewTLSServer(sandboxtest.Record(sandbox.New(sandbox.Config{Tenant: testTenant, APIKey: testKey})))
+	tlsSrv := httptest.NewTLSServer(sandbox.New(sandbox.Config{Tenant: testTenant, APIKey: testKey}))
 	t.Cleanup(tlsSrv.Close)
 	closed := "http://" + freeAddr(t)
 	for _, tc := range []struct {
-		name, url, want string
+		name     string
+		cfg      sandbox.Config
+		extra    []string
+		requests int64
+		want     string
 	}{
-		{"closed port", closed, "cannot reach " + closed + azotte.DefaultPath + ": connection refused"},
-		{"untrusted certificate", tlsSrv.URL, "cannot reach " + tlsSrv.URL + azotte.DefaultPath + ": TLS: certificate signed by unknown authority"},
+		{"closed port", sandbox.Config{}, []string{"--base-url", closed}, 0, "cannot reach " + closed + azotte.DefaultPath + ": connection refused"},
+		{"untrusted certificate", sandbox.Config{}, []string{"--base-url", tlsSrv.URL}, 0, "cannot reach " + tlsSrv.URL + azotte.DefaultPath + ": TLS: certificate signed by unknown authority"},
+		{"wrong key", sandbox.Config{APIKey: "sk_other"}, nil, 1, "azotte refused the credentials (HTTP 401) for tenant"},
+		{"wrong path", sandbox.Config{}, []string{"--path", "/api/v9/customer/validate"}, 1, "/api/v9/customer/validate answered HTTP 404: it is not Azotte's validate call; check --base-url and --path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			e := newEndpoint(t, tc.cfg)
+			src := newRowSource(1_000_000)
 			out := filepath.Join(t.TempDir(), "out.csv")
-			args := append(e.args("-o", out, "-"), "--base-url", tc.url)
-			res := run(t, "externalId\ncrm-1\n", args...)
-			if res.code != 2 {
-				t.Fatalf("exit %d, want 2\n%s", res.code, res.stderr)
-			}
-			if !strings.Contains(res.stderr, tc.want) {
-				t.Errorf("stderr %q lacks %q", res.stderr, tc.want)
+			args := append(e.args("--rate", "0", "-o", out, "-"), tc.extra...)
+			start := time.Now()
+			res := runWithEnv(t, func(env *Env) { env.Stdin = src }, "", args...)
+			t.Logf("exit %d after %v, %d of %d bytes read", res.code, time.Since(start), src.read.Load(), src.size())
+			if res.code != 2 || !strings.Contains(res.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", res.code, res.stderr, tc.want)
 			}
 			if strings.Contains(res.stderr, testKey) {
 				t.Error("the key is in the message")
+			}
+			ids := e.IDs()
+			if len(ids) != int(tc.requests) || len(ids) == 1 && e.Calls(ids[0]) != 1 {
+				t.Errorf("requests about %v, want %d request", ids, tc.requests)
+			}
+			for _, id := range ids {
+				if n, err := strconv.Atoi(strings.TrimPrefix(id, "crm-")); err != nil || n < 1 || n > src.n {
+					t.Errorf("a request asked about %q, an id of no input row", id)
+				}
+			}
+			if read := src.read.Load(); read > src.size()/10 {
+				t.Errorf("%d of %d bytes read: the input was read on after the first answer", read, src.size())
 			}
 			if files, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "*")); len(files) != 0 {
 				t.Errorf("files left: %v", files)
@@ -69,40 +124,21 @@ func TestPreflightRefusesUnreachable(t *testing.T) {
 	}
 }
 
-// TestPreflightAnswers: what the preflight's answer means. A wrong key or
-// path stops the run (exit 2) after that one request; a busy Azotte (503
-// for the probe id) lets it start.
-func TestPreflightAnswers(t *testing.T) {
+// TestBusyFirstAnswer: a 503 for the first id proves the endpoint is
+// Azotte's; the run goes on, asks the next id once and retries the first.
+func TestBusyFirstAnswer(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name  string
-		cfg   sandbox.Config
-		extra []string
-		code  int
-		want  string
-	}{
-		{"wrong key", sandbox.Config{APIKey: "sk_other"}, nil, 2, "azotte refused the credentials (HTTP 401) for tenant"},
-		{"wrong path", sandbox.Config{}, []string{"--path", "/api/v9/customer/validate"}, 2, "/api/v9/customer/validate answered HTTP 404: it is not Azotte's validate call; check --base-url and --path"},
-		{"busy", sandbox.Config{FailIDs: map[string]int{azotte.PreflightID: http.StatusServiceUnavailable}}, nil, 0, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEndpoint(t, tc.cfg)
-			res := run(t, "externalId\ncrm-1\ncrm-2\n", e.args(append(tc.extra, "--rate", "0", "-")...)...)
-			if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, tc.code, tc.want)
-			}
-			if n := e.Calls(azotte.PreflightID); n != 1 {
-				t.Errorf("%d preflight requests, want 1", n)
-			}
-			wantIDs := int64(2)
-			if tc.code == 2 {
-				wantIDs = 0
-			}
-			if n := int64(e.Calls("crm-1") + e.Calls("crm-2")); n != wantIDs {
-				t.Errorf("%d id requests, want %d", n, wantIDs)
-			}
-		})
+	e := newEndpoint(t, sandbox.Config{FailIDs: map[string]int{"crm-1": http.StatusServiceUnavailable}})
+	res := run(t, "externalId\ncrm-1\ncrm-2\n", e.args("--rate", "0", "-")...)
+	if res.code != 3 {
+		t.Fatalf("exit %d, want 3 (crm-1 is an error row)\n%s", res.code, res.stderr)
+	}
+	idRequests(t, e)
+	if n := e.Calls("crm-2"); n != 1 {
+		t.Errorf("crm-2 asked %d times, want 1", n)
+	}
+	if n := e.Calls("crm-1"); n < 2 {
+		t.Errorf("crm-1 asked %d times: a 503 is retried", n)
 	}
 }
 
@@ -150,17 +186,19 @@ func TestControlCharactersRefused(t *testing.T) {
 // once it has given n answers: Azotte gone mid-run.
 type stoppable struct {
 	*sandbox.Server
-	srv  *httptest.Server
-	once sync.Once
-	url  string
+	*sandboxtest.Recorder // IDs
+	srv                   *httptest.Server
+	once                  sync.Once
+	url                   string
 }
 
 func serveAt(t *testing.T, addr string, cfg sandbox.Config, stopAfter int64) *stoppable {
 	t.Helper()
 	cfg.Tenant, cfg.APIKey = testTenant, testKey
 	s := &stoppable{Server: sandbox.New(cfg)}
+	s.Recorder = sandboxtest.Record(s.Server)
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Server.ServeHTTP(w, r)
+		s.Recorder.ServeHTTP(w, r)
 		if stopAfter > 0 && s.Answered() >= stopAfter {
 			// Close waits for the requests in flight, this one too.
 			s.once.Do(func() { go s.srv.Close() })
@@ -181,11 +219,12 @@ func serveAt(t *testing.T, addr string, cfg sandbox.Config, stopAfter int64) *st
 // TestOutageMidRun: Azotte goes away after 300 answers. With
 // --give-up-after 2s the run stops (exit 3) instead of marking the other
 // rows error, keeps the rows done in FILE.partial (a prefix of the full
-// output) and says how to resume; a re-run with the same --state, once
+// output) and says how to resume; every request, during the outage too,
+// is about an id of the export; a re-run with the same --state, once
 // Azotte is back at the same address, writes what an uninterrupted run does.
 func TestOutageMidRun(t *testing.T) {
 	t.Parallel()
-	text, _, taken := genCSV(2000, 1500)
+	text, ids, taken := genCSV(2000, 1500)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
 	if err := os.WriteFile(in, []byte(text), 0o644); err != nil {
@@ -250,5 +289,10 @@ func TestOutageMidRun(t *testing.T) {
 	}
 	if asked := back.Requests(); asked >= 1500 {
 		t.Errorf("the re-run made %d requests for 1500 ids: the journal was not used", asked)
+	}
+	for _, id := range append(gone.IDs(), back.IDs()...) {
+		if !slices.Contains(ids, id) {
+			t.Errorf("a request asked about %q, an id of no row", id)
+		}
 	}
 }
