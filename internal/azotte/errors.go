@@ -47,7 +47,8 @@ type PauseError struct {
 }
 
 func (e *PauseError) Error() string {
-	return "Azotte asked to wait " + strings.TrimSuffix(human.Span(e.Wait), " 0 min") + " (" + e.Cause + ")"
+	span := strings.TrimSuffix(strings.TrimSuffix(human.Span(e.Wait), " 0 s"), " 0 min") // "24 h", "1 min"
+	return "Azotte asked to wait " + span + " (" + e.Cause + ")"
 }
 
 // exhaustedError is a row's error once retries ran out. It unwraps to the

@@ -88,9 +88,19 @@ func TestBudgetNights(t *testing.T) {
 		}
 	}
 
+	// Every answer is fresh now: a run without a budget has nothing to
+	// ask, sends no request, and its verdicts decide the exit code.
+	before := idRequests(t, e)
+	if res := run(t, "", e.args(in, "--rate", "0", "--state", state, "-o", filepath.Join(t.TempDir(), "out.csv"))...); res.code != 1 {
+		t.Fatalf("fresh re-run: exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if n := idRequests(t, e) - before; n != 0 {
+		t.Errorf("fresh re-run: %d requests, want 0", n)
+	}
+
 	// The fourth night: every answer is older than --state-max-age. The
 	// oldest 1,000 (with ties in input order) are the first 1,000 ids.
-	before := idRequests(t, e)
+	before = idRequests(t, e)
 	out := filepath.Join(t.TempDir(), "out.csv")
 	later := func(env *Env) { env.Now = func() time.Time { return time.Now().Add(2 * time.Hour) } }
 	sum := filepath.Join(t.TempDir(), "sum.json")

@@ -42,7 +42,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	askErr := pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
 	progress.Stop()
 	var unreachable *azotte.UnreachableError
-	if askErr != nil && !(errors.As(askErr, &unreachable) && unreachable.MidRun()) {
+	if askErr != nil && !(errors.As(askErr, &unreachable) && unreachable.MidRun()) && pauseOf(askErr) == nil {
 		return askErr
 	}
 
@@ -54,8 +54,8 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	pcfg.StaleBefore = v.stateNow.Add(-c.stateMaxAge)
 	// The second pass makes no call and is quick: after an interrupt, or
 	// Azotte gone for --give-up-after, it still writes every row (to
-	// FILE.partial), with what the first pass found; then the run ends as
-	// the first pass did.
+	// FILE.partial), with what the first pass found, as after a pause too
+	// long (to FILE); then the run ends as the first pass did.
 	if err := pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink); err != nil {
 		return err
 	}

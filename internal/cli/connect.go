@@ -24,7 +24,7 @@ type conn struct {
 	concurrency, burst, retries int
 	rate                        float64
 	timeout                     time.Duration
-	giveUpAfter                 time.Duration
+	giveUpAfter, maxPause       time.Duration
 }
 
 // addEndpointFlags adds the flags naming the endpoint and its credentials
@@ -48,6 +48,7 @@ func addCallFlags(fs *flagSet, cn *conn, rateUsage string) {
 	fs.IntVar(&cn.retries, "retries", 5, "further attempts for an id after a transient failure")
 	durationVar(fs, &cn.timeout, "timeout", 15*time.Second, "per request")
 	durationVar(fs, &cn.giveUpAfter, "give-up-after", 60*time.Second, "stop the run (rows done are kept) when requests keep failing to reach Azotte and nothing was answered for this long")
+	durationVar(fs, &cn.maxPause, "max-pause", 15*time.Minute, "wait out a Retry-After (or a spent rate limit) of up to this long; a longer one ends the asking: every row is written, the rest unchecked, exit 75, and a re-run with the same --state goes on")
 }
 
 // checkCalls checks the call flags.
@@ -66,6 +67,9 @@ func (cn *conn) checkCalls(fs *flagSet) error {
 	}
 	if cn.giveUpAfter <= 0 {
 		return fs.usageError("--give-up-after must be positive, got %v", cn.giveUpAfter)
+	}
+	if cn.maxPause <= 0 {
+		return fs.usageError("--max-pause must be positive, got %v", cn.maxPause)
 	}
 	return nil
 }
@@ -122,6 +126,12 @@ func (cn *conn) resolve(fs *flagSet, set map[string]bool, env Env) (warnings []s
 		return nil, err
 	}
 	return warnings, nil
+}
+
+// pacer is the run's pacer: --rate, --burst and --max-pause; no pause is
+// sat through past until (the --deadline; zero: none).
+func (cn *conn) pacer(env Env, until time.Time) *pace.Adaptive {
+	return pace.NewAdaptive(pace.Config{Rate: cn.rate, Burst: cn.burst, MaxPause: cn.maxPause, Until: until, PauseCap: env.Timings.PauseCap})
 }
 
 // client returns the client of cn's endpoint (the sandbox's, once

@@ -22,7 +22,7 @@ type Env struct {
 type Timings struct {
 	BackoffBase time.Duration // first retry backoff ceiling
 	BackoffMax  time.Duration // largest backoff, and largest Retry-After honoured by a retry
-	MaxPause    time.Duration // largest pause the pacer takes for a Retry-After
+	PauseCap    time.Duration // longest sleep of a pacer's pause, judged by its full length (see pace.Config)
 }
 
 func (e Env) getenv(key string) string {

@@ -14,9 +14,10 @@ import (
 // Exit codes, as the README documents them.
 const (
 	exitOK          = 0
-	exitFindings    = 1 // finished; taken, duplicate or invalid rows
-	exitUsage       = 2 // usage, configuration or credential error; an output could not be written
-	exitRowErrors   = 3 // finished; some rows got no answer, or the input broke off
+	exitFindings    = 1  // finished; taken, duplicate or invalid rows
+	exitUsage       = 2  // usage, configuration or credential error; an output could not be written
+	exitRowErrors   = 3  // finished; some rows got no answer, or the input broke off
+	exitPaused      = 75 // EX_TEMPFAIL: every row written, but Azotte asked to wait longer than the run allows; try again later
 	exitInterrupted = 130
 	exitTerminated  = 143
 )
@@ -73,6 +74,17 @@ func resumable(ctx context.Context, runErr error) bool {
 	return ctx.Err() != nil || errors.As(runErr, &unreachable) && unreachable.MidRun()
 }
 
+// pauseOf returns the pause that ended a run's asking early, when that is
+// how it ended: not a failure, every row is written, and a later run with
+// the same --state goes on.
+func pauseOf(runErr error) *azotte.PauseError {
+	var pause *azotte.PauseError
+	if errors.As(runErr, &pause) {
+		return pause
+	}
+	return nil
+}
+
 // codeOf is the exit code an error carries, or def.
 func codeOf(err error, def int) int {
 	var coded interface{ ExitCode() int }
@@ -87,7 +99,8 @@ func codeOf(err error, def int) int {
 // without a fatal error, and the caller's findings decide. An interrupt
 // names its signal; an input that broke off, or Azotte unreachable mid-run,
 // is an incomplete run (3); an endpoint unreachable from the first
-// request, credentials refused and every other failure are 2.
+// request, credentials refused and every other failure are 2. A pause
+// longer than the run allows is 75, whatever the verdicts.
 func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) {
 	var cred *azotte.CredentialsError
 	var endpoint *azotte.EndpointError
@@ -103,6 +116,8 @@ func stopCode(ctx context.Context, runErr error) (code int, err error, ok bool) 
 		return exitUsage, runErr, false
 	case errors.As(runErr, &in), errors.As(runErr, &unreachable):
 		return exitRowErrors, runErr, false
+	case pauseOf(runErr) != nil:
+		return exitPaused, runErr, false
 	case runErr != nil:
 		return codeOf(runErr, exitUsage), runErr, false
 	}

@@ -42,7 +42,7 @@ func (v *validation) startLive() error {
 	if c.listen != "" {
 		s, err := live.Start(c.listen, live.Config{
 			Stats: v.stats, Start: v.start, Input: name, Settings: c.settings(),
-			Rate: v.pacer.Rate, Progress: v.liveProgress, Now: v.env.now,
+			Rate: v.pacer.Rate, Pause: v.pacer.Pause, Progress: v.liveProgress, Now: v.env.now,
 		})
 		if err != nil {
 			return usageError("--listen: %v", err)

@@ -10,7 +10,7 @@ import (
 var testTimings = Timings{
 	BackoffBase: time.Millisecond,
 	BackoffMax:  20 * time.Millisecond,
-	MaxPause:    20 * time.Millisecond,
+	PauseCap:    20 * time.Millisecond,
 }
 
 // testEnv is a command's environment in tests: the given streams, no

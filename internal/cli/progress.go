@@ -34,6 +34,10 @@ type ProgressConfig struct {
 	// unless set, e.g. a budgeted run's ids asked ("ids").
 	Count func() int64
 	Unit  string
+	// Pause says why requests are held, while Azotte asked to wait
+	// ("paused 14 s: Azotte answered 429 Retry-After 15"), shown in place
+	// of the ETA; nil or "": not paused.
+	Pause func() string
 	// Start is the start line's text after "started: "; default "input
 	// NAME (SIZE)".
 	Start string
@@ -140,7 +144,7 @@ type lineParts struct {
 	rows    string  // "1,234 rows"
 	percent string  // "45%", or "" when the size is unknown
 	rate    string  // "123 rows/s"
-	eta     string  // "ETA 2 min 5 s", or "" when unknown
+	eta     string  // "ETA 2 min 5 s", or "" when unknown; while paused, "paused 14 s: ..."
 	counts  string  // "taken 3 · errors 0"
 	done    float64 // share of the input done, in [0,1), or -1 when unknown
 }
@@ -170,7 +174,18 @@ func (p *Progress) parts() lineParts {
 			lp.eta = "ETA " + human.Span(eta)
 		}
 	}
+	if pause := p.pause(); pause != "" {
+		lp.eta = pause
+	}
 	return lp
+}
+
+// pause is Config.Pause's text, "" when not paused.
+func (p *Progress) pause() string {
+	if p.cfg.Pause == nil {
+		return ""
+	}
+	return p.cfg.Pause()
 }
 
 // eta is the time left, from the bytes decided since the start.
@@ -193,8 +208,8 @@ const (
 // fitLine composes the status line for a terminal of width columns: at most
 // width-1 of them, so that it never wraps (the last column would move the
 // cursor to a new line on some terminals). When everything does not fit it
-// drops the counts, then the ETA, then the bar, then the rate and the
-// percentage, and at last cuts the row count. bar(cols) renders the bar in at
+// drops the counts, then the ETA (a pause's reason, then the pause), then
+// the bar, then the rate and the percentage, and at last cuts the row count. bar(cols) renders the bar in at
 // most cols columns, or returns "" when it cannot.
 func fitLine(width int, lp lineParts, bar func(cols int, done float64) string) string {
 	room := width - 1
@@ -202,7 +217,9 @@ func fitLine(width int, lp lineParts, bar func(cols int, done float64) string) s
 		return ""
 	}
 	core := lp.rows + " · " + lp.rate
-	for _, tail := range []string{joinParts(lp.eta, lp.counts), lp.eta, ""} {
+	// A pause keeps its length when its reason does not fit.
+	short, _, paused := strings.Cut(lp.eta, ": ")
+	for _, tail := range []string{joinParts(lp.eta, lp.counts), lp.eta, short, ""} {
 		text := joinParts(core, tail)
 		cols := room - utf8.RuneCountInString(text) - 1 // a space after the bar
 		if cols <= 0 {
@@ -216,7 +233,11 @@ func fitLine(width int, lp lineParts, bar func(cols int, done float64) string) s
 	if lp.percent != "" {
 		rows += " (" + lp.percent + ")"
 	}
-	for _, text := range []string{rows + " · " + lp.rate, rows, lp.rows} {
+	fallbacks := []string{rows + " · " + lp.rate, rows, lp.rows}
+	if paused {
+		fallbacks = append([]string{rows + " · " + short, lp.rows + " · " + short}, fallbacks...)
+	}
+	for _, text := range fallbacks {
 		if utf8.RuneCountInString(text) <= room {
 			return text
 		}
@@ -364,6 +385,9 @@ func (p *Progress) logLine(now time.Time, rows int64, rate float64) string {
 	if d, ok := p.eta(); ok {
 		eta = " · ETA " + human.Span(d)
 	}
+	if pause := p.pause(); pause != "" {
+		eta = " · " + pause
+	}
 	s := p.cfg.Stats
 	return fmt.Sprintf("azvalidate: %s progress: %s %s%s · %s %s/s%s · taken %s · errors %s · api calls %s\n",
 		now.Format(time.TimeOnly), human.Count(rows), p.cfg.Unit, pct, human.Rate(rate), p.cfg.Unit, eta,
@@ -374,7 +398,7 @@ func (p *Progress) logLine(now time.Time, rows int64, rate float64) string {
 // time).
 func (p *Progress) log(rows int64, rate float64) {
 	s := p.cfg.Stats
-	attrs := make([]slog.Attr, 0, 7)
+	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.Int64(p.cfg.Unit, rows))
 	if n := p.percent(); n >= 0 {
 		attrs = append(attrs, slog.Int64("percent", n))
@@ -382,6 +406,9 @@ func (p *Progress) log(rows int64, rate float64) {
 	attrs = append(attrs, slog.Float64(p.cfg.Unit+"_per_second", math.Round(rate*10)/10))
 	if d, ok := p.eta(); ok {
 		attrs = append(attrs, slog.Int64("eta_seconds", int64(math.Round(d.Seconds()))))
+	}
+	if pause := p.pause(); pause != "" {
+		attrs = append(attrs, slog.String("paused", pause))
 	}
 	attrs = append(attrs,
 		slog.Int64("taken", s.Verdict(verdict.Taken)),

@@ -50,10 +50,11 @@ type validation struct {
 	email  func(input.Row) (string, bool) // --owners: a row's email; nil when the export has none
 	owners *report.OwnerCounts            // --owners: taken ids by who holds them; nil otherwise
 
-	stateNow time.Time       // the now of the journal's freshness
-	asked    *pipeline.Asked // a budgeted run's answers; nil otherwise
-	idsToAsk int             // a budgeted run: the ids its budget allows
-	live     liveRun         // --listen and the periodic --metrics-file
+	stateNow time.Time          // the now of the journal's freshness
+	asked    *pipeline.Asked    // a budgeted run's answers; nil otherwise
+	idsToAsk int                // a budgeted run: the ids its budget allows
+	live     liveRun            // --listen and the periodic --metrics-file
+	paused   *azotte.PauseError // what ended the asking early; nil: it did not
 }
 
 func runValidate(ctx context.Context, args []string, env Env) error {
@@ -130,7 +131,13 @@ func (v *validation) open(ctx context.Context) error {
 		v.closers = append(v.closers, stop)
 		c.baseURL = url
 	}
-	v.pacer = pace.NewAdaptive(pace.Config{Rate: c.rate, Burst: c.burst, MaxPause: v.env.Timings.MaxPause})
+	// No pause is sat through past the --deadline (on the real clock:
+	// the pacer's).
+	var until time.Time
+	if c.budget.Deadline > 0 {
+		until = time.Now().Add(c.budget.Deadline)
+	}
+	v.pacer = c.pacer(v.env, until)
 	v.client, err = c.client(v.env, v.pacer, v.noteLive(v.observer()))
 	if err != nil {
 		return exitError{code: exitUsage, err: err}
@@ -224,6 +231,9 @@ func (v *validation) run(ctx context.Context) (int, error) {
 		runErr = err
 	}
 	code, runErr := v.outcome(ctx, runErr)
+	if v.paused = pauseOf(runErr); v.paused != nil {
+		runErr = nil // every row is written: the outputs are complete
+	}
 	if err := v.outs.finish(runErr, v.stats.Rows.Load() > 0, v.log); err != nil && runErr == nil {
 		runErr, code = err, exitUsage
 	}
@@ -238,7 +248,7 @@ func (v *validation) startProgress(pc ProgressConfig) *Progress {
 		return nil
 	}
 	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, terminalWidth(v.env.Stderr)
-	pc.Name, pc.Interval, pc.Stats = v.in.name(), v.c.progressInterval, v.stats
+	pc.Name, pc.Interval, pc.Stats, pc.Pause = v.in.name(), v.c.progressInterval, v.stats, v.pacer.Pause
 	if v.c.logJSON {
 		pc.Logger = v.log // text: the progress's own lines, which carry the time
 	}
@@ -277,6 +287,13 @@ func (v *validation) finish(ctx context.Context, code int, runErr error) error {
 	if code == exitOK {
 		return nil
 	}
+	if p := v.paused; p != nil {
+		msg := "stopped asking: " + p.Error() + "; every row is written"
+		if v.c.state != "" {
+			msg += "; re-run with the same --state after " + p.Resume.UTC().Format(time.RFC3339) + " to go on"
+		}
+		v.log.Warn(msg)
+	}
 	if runErr != nil {
 		// Said through the logger, so that --log-format json stays JSON.
 		msg := runErr.Error()
@@ -309,6 +326,11 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
+	if p := v.paused; p != nil {
+		resume := p.Resume.UTC().Truncate(time.Second)
+		sum.Stopped, sum.ResumeAfter = p.Error(), &resume
+	}
+	sum.PausedSeconds = v.pacer.Paused().Seconds()
 	sum.Fill(v.stats)
 	sum.BlankLines = v.in.BlankLines()
 	if n := v.in.size(); n >= 0 {

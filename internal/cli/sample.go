@@ -7,10 +7,10 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/journal"
-	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
 )
 
@@ -44,7 +44,7 @@ func askSample(ctx context.Context, c *planConfig, env Env, ids []string, j *jou
 		cn.baseURL = url
 	}
 	var calls atomic.Int64
-	pacer := pace.NewAdaptive(pace.Config{Rate: cn.rate, Burst: cn.burst, MaxPause: env.Timings.MaxPause})
+	pacer := cn.pacer(env, time.Time{})
 	client, err := cn.client(env, pacer, func(azotte.Attempt) { calls.Add(1) })
 	if err != nil {
 		return sm, exitError{code: exitUsage, err: err}

@@ -165,9 +165,6 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 	if err := c.checkCalls(fs); err != nil {
 		return nil, err
 	}
-	if c.giveUpAfter <= 0 {
-		return nil, fs.usageError("--give-up-after must be positive, got %v", c.giveUpAfter)
-	}
 	if c.stateMaxAge <= 0 {
 		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}

@@ -33,6 +33,10 @@ type Config struct {
 	// Rate is the pacer's rate now, in requests per second (0: unlimited);
 	// nil: the configured rate.
 	Rate func() float64
+	// Pause says why requests are held while Azotte asked to wait
+	// ("paused 14 s: Azotte answered 429 Retry-After 15"); nil or "": not
+	// paused.
+	Pause func() string
 	// Progress is how far the run is; nil: rows decided, total unknown.
 	Progress func() Progress
 	// Refresh is the status page's reload period; default 5s.

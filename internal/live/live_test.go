@@ -55,8 +55,8 @@ func TestMetrics(t *testing.T) {
 	st.Count(verdict.Taken)
 	st.Rows.Add(8)
 	st.ObserveAttempt(azotte.Attempt{Status: 200, Latency: 3 * time.Millisecond})
-	st.ObserveAttempt(azotte.Attempt{Status: 429, Latency: time.Millisecond, Retry: true})
-	st.ObserveAttempt(azotte.Attempt{Err: errors.New("timeout"), Latency: time.Hour, Retry: true})
+	st.ObserveAttempt(azotte.Attempt{Try: 2, Status: 429, Latency: time.Millisecond, Retry: true})
+	st.ObserveAttempt(azotte.Attempt{Try: 3, Err: errors.New("timeout"), Latency: time.Hour, Retry: true})
 	s := start(t, Config{Stats: st, Start: time.Unix(1_700_000_000, 0),
 		Settings: report.Settings{Rate: 8}, Rate: func() float64 { return 4 },
 		Progress: func() Progress { return Progress{Count: 8, Unit: "rows", Done: 250, Total: 1000} }})
@@ -176,6 +176,25 @@ func TestStatusPage(t *testing.T) {
 	}
 	if resp, _ := get(t, "http://"+s.Addr()+"/nothing"); resp.StatusCode != 404 {
 		t.Errorf("/nothing: %s, want 404", resp.Status)
+	}
+	if strings.Contains(page, "paused") {
+		t.Error("the page says paused while nothing is")
+	}
+}
+
+// TestStatusPagePause: while Azotte's Retry-After holds every request, the
+// page says so, and gives no ETA.
+func TestStatusPagePause(t *testing.T) {
+	t.Parallel()
+	const pause = "paused 23 h 59 min: Azotte answered 429 Retry-After 86400"
+	s := start(t, Config{Stats: new(stats.Stats), Start: time.Now(), Input: "crm.csv",
+		Pause:    func() string { return pause },
+		Progress: func() Progress { return Progress{Count: 1, Unit: "rows", Done: 40, Total: 100} }})
+	_, page := get(t, "http://"+s.Addr()+"/")
+	for _, want := range []string{`<p class="pause"><strong>` + pause + `</strong></p>`, "<th>paused</th>", "none while paused"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
 	}
 }
 

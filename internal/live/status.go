@@ -26,11 +26,13 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#e4e4e4;height:1.1em;border-radius:3px;overflow:hidden}
 .bar div{background:#3a7bd5;height:100%}
 .muted{color:#777}code{font-size:.95em}
+.pause{background:#fff4e5;border-left:4px solid #ef6c00;padding:.4em .8em}
 </style></head><body>
 <h1>azvalidate · {{.Input}}</h1>
 <p class="muted">running for {{.Elapsed}} · started {{.Started}} · this page reloads every {{.Refresh}} s · <a href="/metrics">/metrics</a></p>
 
 <h2>Progress</h2>
+{{if .Pause}}<p class="pause"><strong>{{.Pause}}</strong></p>{{end}}
 {{if ge .Share 0.0}}<div class="bar" title="{{.Percent}}"><div style="width:{{.Width}}%"></div></div>{{end}}
 <table>
 <tr><th>done</th><td class="n">{{.Count}} {{.Unit}}</td><td>{{.Percent}}</td></tr>
@@ -47,6 +49,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 <tr><th>retries</th><td class="n">{{.Retries}}</td></tr>
 <tr><th>http 429</th><td class="n">{{.Throttled}}</td></tr>
 <tr><th>rate now</th><td class="n">{{.Rate}}</td></tr>
+{{if .Pause}}<tr><th>paused</th><td class="n">{{.Pause}}</td></tr>{{end}}
 <tr><th>latency</th><td class="n">p50 {{.P50}} · p99 {{.P99}} · max {{.Max}}</td></tr>
 </table>
 
@@ -72,6 +75,7 @@ type statusView struct {
 	Verdicts                    []verdictRow
 	Calls, Retries, Throttled   string
 	Rate, P50, P99, Max         string
+	Pause                       string // why requests are held; "" when they are not
 	Errors                      []Event
 	Settings                    [][2]string
 }
@@ -116,6 +120,11 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		v.Rate = strconv.FormatFloat(r, 'f', 1, 64) + "/s"
 		if limit := s.cfg.Settings.Rate; limit > 0 && r < limit {
 			v.Rate += " (limit " + strconv.FormatFloat(limit, 'f', -1, 64) + "/s: slowed by throttling)"
+		}
+	}
+	if s.cfg.Pause != nil {
+		if v.Pause = s.cfg.Pause(); v.Pause != "" {
+			v.ETA = "none while paused"
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

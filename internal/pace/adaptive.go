@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/human"
 )
 
 // Config configures an Adaptive pacer. Zero tuning fields get the defaults
@@ -27,9 +28,18 @@ type Config struct {
 	Floor    float64       // lowest rate a decrease reaches; default 0.1/s (or Rate, if lower)
 	Increase float64       // requests per second added per second of clean answers; default max(0.5, Rate/20)
 	Hold     time.Duration // least time between two decreases; default 250ms
-	MaxPause time.Duration // longest pause one Retry-After or Reset imposes; default 60s
 	Margin   float64       // ceiling learnt from a 429 as a share of the rate that drew it, in (0, 1); default 0.9
 	Probe    float64       // share of the learnt ceiling added per minute of clean answers at it; default 0.01
+
+	// MaxPause is the longest pause a Retry-After or an X-RateLimit-Reset
+	// is obeyed for (--max-pause); default 15 min. A longer one, or one
+	// ending after Until (--deadline), stops the asking: Wait returns an
+	// *azotte.PauseError from then on, to every worker, without waiting.
+	MaxPause time.Duration
+	Until    time.Time
+	// PauseCap, when positive, shortens every pause to at most itself while
+	// judging it by its full length: tests drill pauses in milliseconds.
+	PauseCap time.Duration
 }
 
 // Defaults of the tuning fields of Config.
@@ -37,7 +47,7 @@ const (
 	DefaultDecrease = 0.5
 	DefaultFloor    = 0.1
 	DefaultHold     = 250 * time.Millisecond
-	DefaultMaxPause = 60 * time.Second
+	DefaultMaxPause = 15 * time.Minute
 	DefaultMargin   = 0.9
 	DefaultProbe    = 0.01
 )
@@ -52,6 +62,8 @@ func (c Config) params() params {
 		increase: c.Increase,
 		hold:     c.Hold,
 		maxPause: c.MaxPause,
+		until:    c.Until,
+		pauseCap: c.PauseCap,
 		margin:   c.Margin,
 		probe:    c.Probe,
 	}
@@ -138,13 +150,17 @@ func limitOf(r float64) rate.Limit {
 }
 
 // Wait blocks until a request may start, or returns ctx's error once ctx is
-// done.
+// done, or the *azotte.PauseError of a pause too long (see Config.MaxPause).
 func (a *Adaptive) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Unlimited and nothing to wait for: no need to queue.
 	a.mu.Lock()
+	if err := a.st.stopped(); err != nil {
+		a.mu.Unlock()
+		return err
+	}
 	if limit, _, wait := a.st.at(a.p, time.Now()); wait.IsZero() && math.IsInf(limit, 1) {
 		a.inFlight++
 		a.mu.Unlock()
@@ -165,6 +181,13 @@ func (a *Adaptive) Wait(ctx context.Context) error {
 	var w waiter
 	for {
 		a.mu.Lock()
+		if err := a.st.stopped(); err != nil {
+			if w.r != nil {
+				w.r.Cancel()
+			}
+			a.mu.Unlock()
+			return err
+		}
 		d := a.next(time.Now(), &w)
 		changed := a.changed
 		a.mu.Unlock()
@@ -257,7 +280,7 @@ func (a *Adaptive) observeAt(at azotte.Attempt, now time.Time) {
 
 // Rate returns the request rate allowed now, in requests per second: the
 // adaptive rate, or the rate-limit headers' budget when lower. 0 means no
-// limit. Pauses are not rates; see Paused.
+// limit. Pauses are not rates; see Pause.
 func (a *Adaptive) Rate() float64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -275,8 +298,22 @@ func (a *Adaptive) MinRate() float64 {
 	return finite(a.st.minRate)
 }
 
+// Pause says, while every worker is held by a Retry-After or a spent
+// rate-limit budget, for how much longer and why, as progress lines and
+// the status page show it: "paused 14 s: Azotte answered 429 Retry-After
+// 15"; "" when requests may start.
+func (a *Adaptive) Pause() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	left := time.Until(a.st.notBefore)
+	if left <= 0 {
+		return ""
+	}
+	return "paused " + human.Span(left.Truncate(time.Second)) + ": " + a.st.pauseWhy
+}
+
 // Paused returns how long, in total, every worker was held by Retry-After
-// or an exhausted rate-limit budget.
+// or a spent rate-limit budget (a pause under way counts in full).
 func (a *Adaptive) Paused() time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,7 +194,7 @@ func TestUnlimited(t *testing.T) {
 // observing every kind of answer at once.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	p := pace.NewAdaptive(pace.Config{Rate: 5000, Burst: 4, MaxPause: 5 * time.Millisecond})
+	p := pace.NewAdaptive(pace.Config{Rate: 5000, Burst: 4, PauseCap: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	statuses := []int{200, 200, 200, 404, 429, 500, 503, 0}
@@ -205,7 +206,7 @@ func TestConcurrentUse(t *testing.T) {
 				a := azotte.Attempt{Status: statuses[rng.IntN(len(statuses))], Latency: time.Millisecond}
 				switch rng.IntN(4) {
 				case 0:
-					a.RetryAfter = time.Second // capped to 5ms
+					a.RetryAfter = time.Second // slept for 5ms
 				case 1:
 					a.Budget = budget(float64(rng.IntN(20)), 50*time.Millisecond)
 				}
@@ -217,6 +218,35 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if r := p.MinRate(); r < 0.1 || r > 5000 {
 		t.Errorf("MinRate = %g, outside floor..ceiling", r)
+	}
+}
+
+// TestPauseShownThenStopped: a Retry-After the pacer sits through is
+// shown by Pause while it lasts; one longer than MaxPause makes every Wait,
+// those already waiting too, return the *azotte.PauseError at once.
+func TestPauseShownThenStopped(t *testing.T) {
+	t.Parallel()
+	p := pace.NewAdaptive(pace.Config{MaxPause: time.Minute})
+	if err := p.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p.Observe(azotte.Attempt{Status: 429, RetryAfter: 30 * time.Second})
+	if got := p.Pause(); !strings.HasPrefix(got, "paused 2") || !strings.HasSuffix(got, " s: Azotte answered 429 Retry-After 30") {
+		t.Errorf("Pause() = %q; want the time left and the cause", got)
+	}
+	waited := make(chan error, 4)
+	for range cap(waited) {
+		go func() { waited <- p.Wait(t.Context()) }()
+	}
+	p.Observe(azotte.Attempt{Status: 429, RetryAfter: 24 * time.Hour})
+	for range cap(waited) {
+		var pe *azotte.PauseError
+		if err := <-waited; !errors.As(err, &pe) || pe.Wait != 24*time.Hour || pe.Cause != "Retry-After" {
+			t.Errorf("Wait = %v, want the 24 h pause's PauseError", err)
+		}
+	}
+	if err := p.Wait(t.Context()); err == nil || err.Error() != "Azotte asked to wait 24 h (Retry-After)" {
+		t.Errorf("Wait after the stop = %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package pace
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
@@ -22,7 +23,9 @@ type params struct {
 	floor    float64       // lowest rate decreases reach, <= ceiling
 	increase float64       // requests per second added per second of clean answers
 	hold     time.Duration // least time between two decreases
-	maxPause time.Duration // longest pause a Retry-After or Reset imposes
+	maxPause time.Duration // longest pause sat through; a longer one stops the asking
+	until    time.Time     // a pause ending after it stops the asking; zero: no deadline
+	pauseCap time.Duration // longest sleep of a pause, whatever its length; 0: none (tests)
 	margin   float64       // learnt ceiling as a share of the rate that drew a 429, in (0, 1)
 	probe    float64       // share of the learnt ceiling added per minute at it, > 0
 }
@@ -46,7 +49,13 @@ type state struct {
 	lastIncrease time.Time // clean answers after this raise the rate
 
 	notBefore time.Time     // no request starts before this (Retry-After, budget exhausted)
+	pauseWhy  string        // what asked for the pause that notBefore ends
 	paused    time.Duration // total time notBefore held every worker
+
+	// A pause longer than the run allows stops the asking for good.
+	stopWait  time.Duration // how long it asked for; 0: not stopped
+	stopUntil time.Time     // when it ends
+	stopCause string        // the header that asked for it
 
 	// The budget the rate-limit headers announced, valid until budgetEnd:
 	// budgetLeft requests (net of the ones in flight) to spread until then.
@@ -93,8 +102,8 @@ func clean(status int) bool {
 
 // decide returns the state after observing o at now.
 //
-// On 429 or 503: Retry-After pauses every worker until then (at most
-// maxPause), and the rate is cut to decrease times the rate that drew the
+// On 429 or 503: Retry-After pauses every worker until then (see hold),
+// and the rate is cut to decrease times the rate that drew the
 // answer: the rate requests were sent at, from the last decrease or pause
 // until the throttled one left (see meter), or the pacer's rate when that
 // is lower or too short to measure. A burst of throttled answers to requests sent at the old rate
@@ -123,7 +132,8 @@ func decide(p params, st state, o observation, now time.Time) state {
 	switch {
 	case throttled(o.status):
 		if o.retryAfter > 0 {
-			st = st.pause(now, now.Add(min(o.retryAfter, p.maxPause)))
+			why := "Azotte answered " + strconv.Itoa(o.status) + " Retry-After " + strconv.Itoa(int(o.retryAfter.Round(time.Second)/time.Second))
+			st = st.hold(p, now, o.retryAfter, "Retry-After", why)
 		}
 		if !math.IsInf(st.rate, 1) && !o.sent.Before(st.lastDecrease) && now.Sub(st.lastDecrease) >= p.hold {
 			drawn := min(st.rate, st.sent.rate(o.sent))
@@ -209,8 +219,7 @@ func (m meter) rate(end time.Time) float64 {
 
 // budget applies X-RateLimit-Remaining and -Reset: spread what is left,
 // minus the requests still in flight (they will spend from it too), evenly
-// until the reset. With nothing left, pause until the reset (at most
-// maxPause). A reset already past means the budget was renewed: no limit
+// until the reset. With nothing left, pause until the reset (see hold). A reset already past means the budget was renewed: no limit
 // from headers until the next answer says otherwise.
 func (st state) budget(p params, o observation, now time.Time) state {
 	until := o.reset.Sub(now)
@@ -218,7 +227,8 @@ func (st state) budget(p params, o observation, now time.Time) state {
 	case until <= 0:
 		st.budgetEnd = time.Time{}
 	case o.remaining < 1:
-		st = st.pause(now, now.Add(min(until, p.maxPause)))
+		why := "Azotte's rate-limit budget is spent until " + o.reset.Format(time.TimeOnly) + " (X-RateLimit-Reset)"
+		st = st.hold(p, now, until, "X-RateLimit-Reset", why)
 		st.budgetEnd = time.Time{}
 	default:
 		st.budgetLeft = max(o.remaining-float64(o.inFlight), 0)
@@ -226,6 +236,36 @@ func (st state) budget(p params, o observation, now time.Time) state {
 		st.budgetEnd = o.reset
 	}
 	return st
+}
+
+// hold pauses every request for d, as cause (the header) asked and why
+// says, or, when the pause is longer than maxPause or would end after
+// until, stops the asking: a run does not sit for hours on a spent quota,
+// nor past its deadline. The stop is for good; a later run goes on.
+func (st state) hold(p params, now time.Time, d time.Duration, cause, why string) state {
+	if st.stopWait != 0 {
+		return st // nothing starts again
+	}
+	end := now.Add(d)
+	if d > p.maxPause || !p.until.IsZero() && end.After(p.until) {
+		st.stopWait, st.stopUntil, st.stopCause = d, end, cause
+		return st
+	}
+	if p.pauseCap > 0 {
+		end = now.Add(min(d, p.pauseCap))
+	}
+	if end.After(st.notBefore) {
+		st.pauseWhy = why
+	}
+	return st.pause(now, end)
+}
+
+// stopped is the asking's end, once a pause too long stopped it; else nil.
+func (st state) stopped() error {
+	if st.stopWait == 0 {
+		return nil
+	}
+	return &azotte.PauseError{Wait: st.stopWait, Resume: st.stopUntil, Cause: st.stopCause}
 }
 
 // pause keeps every request from starting before until.

@@ -1,6 +1,7 @@
 package pace
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -288,11 +289,38 @@ func TestDecideRetryAfter(t *testing.T) {
 	if !st.notBefore.Equal(ms(4000)) || st.paused != 4*time.Second-10*time.Millisecond {
 		t.Errorf("longer Retry-After: notBefore %v, paused %v; want 4s, 3.99s", st.notBefore.Sub(t0), st.paused)
 	}
-	// Capped to maxPause.
+	if st.pauseWhy != "Azotte answered 429 Retry-After 3" || st.stopped() != nil {
+		t.Errorf("pause %q, stopped %v; want the cause named, not stopped", st.pauseWhy, st.stopped())
+	}
+	// Longer than maxPause, or ending after the deadline: the asking
+	// stops, for good, and nothing waits for it.
+	short := p200
+	short.until = ms(5000)
+	for _, tc := range []struct {
+		p  params
+		ra time.Duration
+	}{{p200, time.Hour}, {short, 10 * time.Second}} {
+		o.retryAfter = tc.ra
+		st = decide(tc.p, newState(tc.p), o, t0)
+		var pe *azotte.PauseError
+		if !errors.As(st.stopped(), &pe) || pe.Wait != tc.ra || !pe.Resume.Equal(t0.Add(tc.ra)) || pe.Cause != "Retry-After" || !st.notBefore.IsZero() {
+			t.Errorf("Retry-After %v (deadline %v): stopped %+v, notBefore %v; want a stop naming it, no pause", tc.ra, tc.p.until.Sub(t0), pe, st.notBefore.Sub(t0))
+		}
+		o.retryAfter = time.Second
+		if st = decide(tc.p, st, o, ms(10)); st.stopped() == nil || !st.notBefore.IsZero() {
+			t.Errorf("a short Retry-After after the stop: stopped %v, notBefore %v; want still stopped", st.stopped(), st.notBefore)
+		}
+	}
+	// pauseCap shortens the sleep, not the judgement.
+	capped := p200
+	capped.pauseCap = 20 * time.Millisecond
+	o.retryAfter = 10 * time.Second
+	if st := decide(capped, newState(capped), o, t0); !st.notBefore.Equal(ms(20)) || st.stopped() != nil {
+		t.Errorf("pauseCap: notBefore %v, stopped %v; want 20ms, no stop", st.notBefore.Sub(t0), st.stopped())
+	}
 	o.retryAfter = time.Hour
-	st = decide(p200, newState(p200), o, t0)
-	if !st.notBefore.Equal(t0.Add(DefaultMaxPause)) {
-		t.Errorf("Retry-After 1h: pause until %v, want %v", st.notBefore.Sub(t0), DefaultMaxPause)
+	if st := decide(capped, newState(capped), o, t0); st.stopped() == nil {
+		t.Error("pauseCap: a Retry-After of 1h did not stop the asking")
 	}
 	// A 503's Retry-After pauses too.
 	o = answer(503, t0)
@@ -345,6 +373,7 @@ func TestDecideBudget(t *testing.T) {
 		limit     float64
 		burst     int
 		wait      time.Time // non-zero: a pause or hold until then
+		stop      bool      // the asking stops (a pause too long)
 	}{
 		{name: "spread until the reset", remaining: 50, reset: ms(2000), limit: 25, burst: 8},
 		{name: "small budget", remaining: 20, reset: ms(4000), limit: 5, burst: 5},
@@ -355,7 +384,7 @@ func TestDecideBudget(t *testing.T) {
 		{name: "fractional budget", remaining: 2.5, reset: ms(1000), limit: 2.5, burst: 2},
 		{name: "reset past: renewed", remaining: 0, reset: ms(-2000), limit: 200, burst: 8},
 		{name: "none left: pause until the reset", remaining: 0, reset: ms(1500), wait: ms(1500)},
-		{name: "none left: pause capped", remaining: 0, reset: t0.Add(time.Hour), wait: t0.Add(DefaultMaxPause)},
+		{name: "none left for longer than maxPause: stop", remaining: 0, reset: t0.Add(time.Hour), limit: 200, burst: 8, stop: true},
 		{name: "less than one left: pause", remaining: 0.5, reset: ms(1000), wait: ms(1000)},
 		{name: "all in flight: hold", remaining: 3, reset: ms(2000), inFlight: 5, wait: ms(2000)},
 		{name: "budget over", remaining: 10, reset: ms(2000), at: ms(2000), limit: 200, burst: 8},
@@ -380,6 +409,9 @@ func TestDecideBudget(t *testing.T) {
 			at := tt.at
 			if at.IsZero() {
 				at = t0
+			}
+			if stopped := st.stopped() != nil; stopped != tt.stop {
+				t.Errorf("stopped %v, want %v", stopped, tt.stop)
 			}
 			limit, burst, wait := st.at(p200, at)
 			if !wait.Equal(tt.wait) || math.Abs(limit-tt.limit) > 1e-9 || burst != tt.burst {

@@ -33,6 +33,15 @@ type Asked struct {
 	ans    map[string]azotte.Answer
 	owners map[string]heldOwner // Azotte's email is not kept, only its digest
 	n      atomic.Int64
+	stop   atomic.Pointer[azotte.PauseError]
+}
+
+// Stopped returns the pause that ended the asking early, or nil.
+func (a *Asked) Stopped() error {
+	if p := a.stop.Load(); p != nil {
+		return p
+	}
+	return nil
 }
 
 // NewAsked returns an empty Asked for about n ids.
@@ -86,10 +95,14 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 				}
 				id := ids[i]
 				ans, err := v.Validate(gctx, id)
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil // interrupted: the id stays unasked
-					}
+				var pause *azotte.PauseError
+				switch {
+				case err != nil && ctx.Err() != nil:
+					return nil // interrupted: the id stays unasked
+				case errors.As(err, &pause):
+					asked.stop.CompareAndSwap(nil, pause)
+					return err
+				case err != nil:
 					return err
 				}
 				if ans.Err == nil && cfg.Journal != nil {
@@ -102,10 +115,13 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 					h := heldOwner{Owner: azotte.Owner{Err: errOwnerBudget}}
 					if take() {
 						o, err := cfg.Owners.Info(gctx, id)
-						if err != nil {
-							if ctx.Err() != nil {
-								return nil
-							}
+						switch {
+						case err != nil && ctx.Err() != nil:
+							return nil
+						case errors.As(err, &pause):
+							asked.stop.CompareAndSwap(nil, pause)
+							return err // the answer is journalled; who holds the id stays unknown
+						case err != nil:
 							return err
 						}
 						h = hold(o)

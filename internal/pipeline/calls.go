@@ -27,20 +27,49 @@ func (r *run) offline(row input.Row, c *call) error {
 		}
 		return r.answered(id, c, ans, false)
 	}
+	why := errUnchecked
+	if err := r.cfg.Offline.Stopped(); err != nil {
+		why = &uncheckedError{err.Error()}
+	}
+	r.unasked(id, c, why)
+	return nil
+}
+
+// unasked settles c, the call of an id the run leaves unasked: with the
+// journal's expired answer, else why (its rows are unchecked).
+func (r *run) unasked(id string, c *call, why *uncheckedError) {
 	r.cfg.Stats.Waiting.Add(1)
 	if r.cfg.Journal != nil {
 		if prev, ok := r.cfg.Journal.Previous(id); ok {
 			r.settle(c, prev)
-			return nil
+			return
 		}
 	}
-	r.settle(c, azotte.Answer{Err: errUnchecked})
-	return nil
+	r.settle(c, azotte.Answer{Err: why})
 }
 
-// errUnchecked is the answer of an id a budget left unasked, with no answer
-// in the journal: its rows are unchecked.
-var errUnchecked = errors.New("not asked: the run's budget (--max-calls, --deadline) ran out first; a later run asks it first")
+// uncheckedError is the answer of an id the run left unasked, with no
+// answer in the journal: its rows are unchecked.
+type uncheckedError struct{ why string }
+
+func (e *uncheckedError) Error() string { return "not asked: " + e.why + "; a later run asks it first" }
+
+// errUnchecked is a budget's: the ids it had no room for.
+var errUnchecked = &uncheckedError{"the run's budget (--max-calls, --deadline) ran out first"}
+
+// stop ends the asking once Azotte asked for a pause longer than the run
+// allows: the ids not asked yet are settled by unasked, and Run returns
+// err once every row is written.
+func (r *run) stop(err *azotte.PauseError) {
+	r.paused.CompareAndSwap(nil, &pausedRun{err, &uncheckedError{err.Error()}})
+}
+
+// pausedRun is how a run's asking ended early: the pause, and the answer
+// of the ids it leaves unasked.
+type pausedRun struct {
+	err       *azotte.PauseError
+	unchecked *uncheckedError
+}
 
 // settle gives c its answer and lets its rows be written.
 func (r *run) settle(c *call, ans azotte.Answer) {
@@ -100,6 +129,12 @@ func (r *run) ask(ctx context.Context, j job) error {
 	} else {
 		var err error
 		if ans, err = r.v.Validate(ctx, j.id); err != nil {
+			var pause *azotte.PauseError
+			if errors.As(err, &pause) {
+				r.stop(pause)
+				r.unasked(j.id, j.c, r.paused.Load().unchecked)
+				return nil
+			}
 			// Fatal or cancelled: the row stays undecided, so it is not
 			// written as an error it never was.
 			return err
@@ -107,10 +142,15 @@ func (r *run) ask(ctx context.Context, j job) error {
 	}
 	if r.wantsOwner(ans) {
 		o, err := r.askOwner(ctx, j.id, r.rowEmail(j.row))
-		if err != nil {
+		var pause *azotte.PauseError
+		switch {
+		case errors.As(err, &pause):
+			r.stop(pause) // the answer stands; who holds the id stays unknown
+		case err != nil:
 			return err
+		default:
+			j.c.owner = o
 		}
-		j.c.owner = o
 	}
 	if j.known != nil {
 		r.settle(j.c, ans)

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -68,6 +69,9 @@ type Journal interface {
 // them, from the journal, or calls the row unchecked.
 type Answers interface {
 	Answer(id string) (azotte.Answer, bool)
+	// Stopped is why the asking ended before the budget did (a pause
+	// longer than the run allows), or nil.
+	Stopped() error
 }
 
 // Near forecasts near-collisions (--near-duplicates): Add is told each new
@@ -126,7 +130,11 @@ type Config struct {
 
 // Run validates every row of src and writes it to sink. It returns nil when
 // every row was written (whatever the verdicts); otherwise the fatal error:
-// the Validator's, the Journal's, the Sink's, the Source's or ctx's.
+// the Validator's, the Journal's, the Sink's, the Source's or ctx's. When
+// the Validator returns an *azotte.PauseError (Azotte asked to wait longer
+// than the run allows), Run asks no more, settles the ids not asked yet as
+// unasked (their journalled answer, else unchecked), writes every row and
+// returns that error.
 //
 // When ctx is done (an interrupt), Run stops reading, lets the requests in
 // flight finish for up to Config.Grace, and writes every row it can in order.
@@ -193,8 +201,12 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 		return ctx.Err()
 	case err != nil:
 		return err
+	case r.srcErr != nil:
+		return r.srcErr
+	case r.paused.Load() != nil:
+		return r.paused.Load().err
 	}
-	return r.srcErr
+	return nil
 }
 
 type run struct {
@@ -207,6 +219,10 @@ type run struct {
 	// srcErr is the input's failure, if it broke off: set by the dispatcher
 	// before it closes the window, read after the group is done.
 	srcErr error
+
+	// paused is set once Azotte asked for a pause longer than the run
+	// allows (see stop); nil until then.
+	paused atomic.Pointer[pausedRun]
 
 	rec output.Record // the writer's, reused for every row
 
@@ -318,6 +334,8 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 					if err := r.offline(row, c); err != nil {
 						return err
 					}
+				} else if p := r.paused.Load(); p != nil {
+					r.unasked(row.ID, c, p.unchecked)
 				} else {
 					j = &job{id: row.ID, c: c, row: row}
 				}

@@ -116,7 +116,7 @@ func (r *run) decide(it item) output.Record {
 		if ans.Err != nil {
 			rec.Detail = fmt.Sprintf("row %d got no answer: %v", it.first, ans.Err)
 		}
-	case ans.Err == errUnchecked:
+	case errors.As(ans.Err, new(*uncheckedError)):
 		rec.Verdict = verdict.Unchecked
 		rec.Detail = ans.Err.Error()
 	case errors.As(ans.Err, new(*azotte.RefusedError)):

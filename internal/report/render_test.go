@@ -69,7 +69,7 @@ func simulate(t testing.TB, n int) (Summary, *Audit) {
 			case seq == 7 || rng.IntN(25) == 0:
 				r = rec(seq, id, verdict.Taken, 0, "")
 			case rng.IntN(150) == 0:
-				stats.ObserveAttempt(azotte.Attempt{ID: id, Status: 429, Retry: true, Latency: time.Millisecond})
+				stats.ObserveAttempt(azotte.Attempt{ID: id, Try: 2, Status: 429, Retry: true, Latency: time.Millisecond})
 				r = rec(seq, id, verdict.Error, 0, "HTTP 500 after 6 attempts")
 				r.MessageCode = "INTERNAL_SERVER_ERROR"
 			}

@@ -59,6 +59,10 @@ import (
 //	elapsed_seconds   end - start
 //	rows_per_second   rows / elapsed_seconds
 //	latency_ms        {p50, p95, p99, max} request latency in milliseconds (bucket upper bounds, ≤ 25% high)
+//	paused_seconds    time every request was held by Retry-After or a spent rate limit
+//	stopped           why the asking ended early, every row written: "Azotte asked to wait 24 h (Retry-After)"
+//	                  (a pause longer than --max-pause or past --deadline; exit code 75); omitted otherwise
+//	resume_after      with stopped: RFC 3339 time from which a re-run may ask again
 //	interrupted       the run was stopped by a signal; the output is partial
 //	exit_code         the process's exit code
 //	error             the fatal error, when there was one (omitted otherwise)
@@ -86,6 +90,9 @@ type Summary struct {
 	ElapsedSeconds   float64          `json:"elapsed_seconds"`
 	RowsPerSecond    float64          `json:"rows_per_second"`
 	LatencyMS        Latency          `json:"latency_ms"`
+	PausedSeconds    float64          `json:"paused_seconds"`
+	Stopped          string           `json:"stopped,omitempty"`
+	ResumeAfter      *time.Time       `json:"resume_after,omitempty"`
 	Interrupted      bool             `json:"interrupted"`
 	ExitCode         int              `json:"exit_code"`
 	Error            string           `json:"error,omitempty"`
@@ -293,7 +300,11 @@ func (s Summary) WriteText(w io.Writer) error {
 		}
 	}
 	if budgeted || s.WaitingIDs > 0 {
-		line("waiting\t%s\tnot asked this run (budget); the next runs ask them first", human.Plural(s.WaitingIDs, "id"))
+		why := "budget"
+		if s.Stopped != "" {
+			why = "Azotte asked to wait"
+		}
+		line("waiting\t%s\tnot asked this run (%s); the next runs ask them first", human.Plural(s.WaitingIDs, "id"), why)
 	}
 	if s.StaleAnswers > 0 {
 		line("stale answers\t%s\tcarry an answer older than --state-max-age, not refreshed", human.Plural(s.StaleAnswers, "row"))
@@ -315,7 +326,13 @@ func (s Summary) WriteText(w io.Writer) error {
 			rate += ", slowed to " + strconv.FormatFloat(s.MinRate, 'f', 1, 64) + "/s by throttling"
 		}
 	}
+	if s.PausedSeconds >= 1 {
+		rate += ", paused " + human.Span(time.Duration(s.PausedSeconds*float64(time.Second))) + " (Retry-After)"
+	}
 	line("rate\t%s", rate)
+	if s.Stopped != "" {
+		line("stopped\t%s; resume after %s", s.Stopped, s.ResumeAfter.Format(time.RFC3339))
+	}
 	if s.Interrupted {
 		line("INTERRUPTED\tthe output holds only the rows finished before the signal")
 	}
@@ -351,6 +368,8 @@ func (s Summary) Outcome() (text, status string) {
 		return "the input broke off after row " + human.Count(s.Rows), "bad"
 	case s.Error != "":
 		return "stopped: " + visible(s.Error), "bad"
+	case s.Stopped != "":
+		return "stopped: " + s.Stopped + "; every row is written, " + human.Plural(rows(verdict.Unchecked), "row") + " unchecked; resume after " + s.ResumeAfter.Format(time.RFC3339), "warn"
 	case c == 3:
 		return human.Plural(rows(verdict.Error), "row") + " got no answer (error)" + unchecked, "bad"
 	case c == 1:

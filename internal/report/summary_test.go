@@ -67,7 +67,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 	want := map[string][]string{
 		"": {"tool", "version", "command", "start", "end", "input", "output", "settings", "rows", "distinct_ids",
 			"verdicts", "padded_ids", "blank_lines", "api_calls", "retries", "http_429", "min_rate", "journal_hits", "changes", "stale_answers", "oldest_answer", "waiting_ids", "elapsed_seconds",
-			"rows_per_second", "latency_ms", "interrupted", "exit_code", "error"},
+			"rows_per_second", "latency_ms", "paused_seconds", "interrupted", "exit_code", "error"},
 		"input": {"name", "format", "bytes", "sha256"},
 		"settings": {"base_url", "path", "tenant", "sandbox", "concurrency", "rate", "burst", "retries",
 			"timeout_seconds", "only", "id_column", "id_field", "trim", "max_calls", "deadline_seconds"},

@@ -103,10 +103,10 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request) bool {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
 	case Fault503:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", s.faultRetryAfter())
 		writeStatus(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
 	case Fault429:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", s.faultRetryAfter())
 		writeStatus(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS")
 	case FaultReset:
 		reset(w)
@@ -161,6 +161,15 @@ func (s *Server) delay(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// faultRetryAfter is the Retry-After of an injected 429 or 503:
+// Config.RetryAfter when set, else 1 second.
+func (s *Server) faultRetryAfter() string {
+	if s.cfg.RetryAfter > 0 {
+		return strconv.Itoa(int((s.cfg.RetryAfter + time.Second - 1) / time.Second))
+	}
+	return "1"
 }
 
 // disturbed answers r with a random fault, or a 503 when the latency drill

@@ -78,7 +78,10 @@ type Config struct {
 	NoRateLimitHeaders bool    // with Rate > 0, do not send X-RateLimit-* (the 429-only path)
 	// RetryAfter, when positive, is the Retry-After of every 429 for
 	// exceeding Rate, in whole seconds (rounded up), as a server announcing
-	// a fixed penalty sends it; 0: the seconds until the next token.
+	// a fixed penalty sends it; 0: the seconds until the next token. It is
+	// also that of injected 429 and 503 faults and FailIDs' (default 1 s):
+	// FailRate 1 with Faults {Fault429} and RetryAfter 24h is a spent daily
+	// quota.
 	RetryAfter time.Duration
 
 	FailRate float64 // probability 0..1 of a random transient fault per validate request
@@ -88,7 +91,7 @@ type Config struct {
 	// FailIDs makes faults permanent for some ids: each listed id is
 	// answered with its HTTP status (e.g. 404, 500) and an AzotteStatus
 	// envelope naming it, on every request that passes the auth, rate and
-	// body checks. A 429 or 503 also carries Retry-After: 1. Not modified
+	// body checks. A 429 or 503 also carries Retry-After (see RetryAfter). Not modified
 	// after New.
 	FailIDs map[string]int
 }
@@ -214,7 +217,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 
 	if status, ok := s.cfg.FailIDs[id]; ok {
 		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", s.faultRetryAfter())
 		}
 		writeStatus(w, status, messageCode(status))
 		return

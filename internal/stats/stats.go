@@ -76,7 +76,7 @@ func (s *Stats) ObserveAttempt(a azotte.Attempt) {
 	if a.Status == 429 {
 		s.Throttled.Add(1)
 	}
-	if a.Retry {
+	if a.Try > 1 { // a repeat sent, not one planned: a pause may stop it
 		s.Retries.Add(1)
 	}
 }

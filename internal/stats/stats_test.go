@@ -88,9 +88,9 @@ func TestStatsConcurrent(t *testing.T) {
 				case 0:
 					s.ObserveAttempt(azotte.Attempt{Status: 200, Latency: time.Duration(i) * time.Microsecond})
 				case 1:
-					s.ObserveAttempt(azotte.Attempt{Status: 429, Latency: time.Millisecond, Retry: true})
+					s.ObserveAttempt(azotte.Attempt{Try: 2, Status: 429, Latency: time.Millisecond, Retry: true})
 				case 2:
-					s.ObserveAttempt(azotte.Attempt{Err: errors.New("timeout"), Latency: 15 * time.Second, Retry: true})
+					s.ObserveAttempt(azotte.Attempt{Try: 3, Err: errors.New("timeout"), Latency: 15 * time.Second, Retry: true})
 				case 3:
 					s.ObserveAttempt(azotte.Attempt{}) // never sent: no latency
 				}
