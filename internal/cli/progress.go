@@ -208,8 +208,9 @@ const (
 // fitLine composes the status line for a terminal of width columns: at most
 // width-1 of them, so that it never wraps (the last column would move the
 // cursor to a new line on some terminals). When everything does not fit it
-// drops the counts, then the ETA (a pause's reason, then the pause), then
-// the bar, then the rate and the percentage, and at last cuts the row count. bar(cols) renders the bar in at
+// drops the counts, then the ETA, then the bar, then the rate and the
+// percentage, and at last cuts the row count. A pause in the ETA's place
+// goes before the bar: its reason, then its length, go last but one. bar(cols) renders the bar in at
 // most cols columns, or returns "" when it cannot.
 func fitLine(width int, lp lineParts, bar func(cols int, done float64) string) string {
 	room := width - 1
@@ -217,16 +218,23 @@ func fitLine(width int, lp lineParts, bar func(cols int, done float64) string) s
 		return ""
 	}
 	core := lp.rows + " · " + lp.rate
-	// A pause keeps its length when its reason does not fit.
+	tails := []string{joinParts(lp.eta, lp.counts), lp.eta, ""}
+	// A pause matters more than the bar, and keeps its length when its
+	// reason does not fit.
 	short, _, paused := strings.Cut(lp.eta, ": ")
-	for _, tail := range []string{joinParts(lp.eta, lp.counts), lp.eta, short, ""} {
+	if paused {
+		tails[2] = short
+	}
+	for i, tail := range tails {
 		text := joinParts(core, tail)
-		cols := room - utf8.RuneCountInString(text) - 1 // a space after the bar
-		if cols <= 0 {
-			continue
+		n := utf8.RuneCountInString(text)
+		if cols := room - n - 1; cols > 0 { // a space after the bar
+			if b := bar(cols, lp.done); b != "" && utf8.RuneCountInString(b) <= cols {
+				return b + " " + text
+			}
 		}
-		if b := bar(cols, lp.done); b != "" && utf8.RuneCountInString(b) <= cols {
-			return b + " " + text
+		if paused && i > 0 && n <= room {
+			return text
 		}
 	}
 	rows := lp.rows

@@ -208,7 +208,12 @@ func TestFitLine(t *testing.T) {
 	}
 	unsized := sized
 	unsized.percent, unsized.eta, unsized.done = "", "", -1
+	paused := sized
+	paused.eta = "paused 23 h 59 min: Azotte answered 429 Retry-After 86400"
+	early := paused
+	early.rows, early.rate, early.eta = "12 rows", "0 rows/s", "paused 26 s: Azotte answered 429 Retry-After 30"
 	const bar, spin, counts, eta, pct = "45% |", "|", "taken 12,345", "ETA ", "(45%)"
+	const why, long = ": Azotte answered 429 Retry-After 86400", "paused 23 h 59 min"
 	for _, tc := range []struct {
 		name    string
 		width   int
@@ -225,6 +230,11 @@ func TestFitLine(t *testing.T) {
 		{"unsized 80", 80, unsized, []string{spin + " 1,234,567 rows · 1,234 rows/s · " + counts}, []string{"%"}, true},
 		{"unsized 40", 40, unsized, []string{spin + " 1,234,567 rows · 1,234 rows/s"}, []string{counts}, true},
 		{"unsized 20", 20, unsized, []string{"1,234,567 rows"}, []string{"rows/s"}, false},
+		{"paused 200", 200, paused, []string{bar, long + why + " · " + counts}, []string{eta}, true},
+		{"paused 80", 80, paused, []string{bar, "1,234,567 rows · 1,234 rows/s · " + long}, []string{why, counts}, true},
+		{"paused 60", 60, paused, []string{"1,234,567 rows · 1,234 rows/s · " + long}, []string{bar, why, counts}, false},
+		{"paused 40", 40, paused, []string{"1,234,567 rows · " + long}, []string{bar, why, "rows/s"}, false},
+		{"paused early 80", 80, early, []string{"12 rows · 0 rows/s · paused 26 s: Azotte answered 429 Retry-After 30"}, []string{bar}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

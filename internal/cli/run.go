@@ -273,6 +273,12 @@ func (v *validation) outcome(ctx context.Context, runErr error) (int, error) {
 // finish writes the summary (stderr and side files) and returns the
 // command's error, carrying its exit code.
 func (v *validation) finish(ctx context.Context, code int, runErr error) error {
+	if code == exitUsage && runErr != nil && v.stats.Rows.Load() == 0 {
+		// Refused before any row (the first request found the endpoint
+		// unusable): a setting to fix, said alone, as the flags' errors are.
+		v.log.Error(runErr.Error())
+		return exitError{code: code}
+	}
 	sum := v.summary(ctx, code, runErr)
 	switch {
 	case v.c.quiet: // errors only; the side files below are still written

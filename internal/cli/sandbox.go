@@ -34,8 +34,8 @@ evenly until Reset never gets a 429.
 kinds, drawn anew per request so that a retry can succeed:
   500      500 with an INTERNAL_SERVER_ERROR envelope
   502      502 with a proxy's HTML page
-  503      503 with Retry-After: 1
-  429      429 with Retry-After: 1, whatever the rate
+  503      503 with Retry-After: 1 (or --retry-after)
+  429      429 with Retry-After: 1 (or --retry-after), whatever the rate
   reset    the connection is reset (TCP RST), no answer
   hang     no answer until the client times out (not in the default list:
            it costs the client its whole --timeout each time)
@@ -54,6 +54,9 @@ const sandboxExamples = `  # a local endpoint with a few taken ids
 
   # the 429-only path: a limit the client is not told about, and only resets and hangs
   azvalidate sandbox --rate 5 --no-ratelimit-headers --fail-rate 0.1 --faults reset,hang
+
+  # a spent daily quota: every request 429 with Retry-After: 86400
+  azvalidate sandbox --fail-rate 1 --faults 429 --retry-after 24h
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,6 +71,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rateVar(fs, &cfg.Rate, "rate", 0, "answers per second before 429, 0 = unlimited")
 	fs.IntVar(&cfg.Burst, "burst", 0, "token bucket size for --rate (default: the rate, at least 1)")
 	fs.BoolVar(&cfg.NoRateLimitHeaders, "no-ratelimit-headers", false, "with --rate, do not send X-RateLimit-Limit/-Remaining/-Reset (429 and Retry-After only)")
+	durationVar(fs, &cfg.RetryAfter, "retry-after", 0, "Retry-After of every 429 and 503, a fixed penalty such as a spent quota's 24h (default: the seconds until the next token; 1s for faults)")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request, of a kind from --faults")
 	fs.StringVar(&faults, "faults", faultList(sandbox.DefaultFaults()), "fault `kinds` --fail-rate draws from: 500,502,503,429,reset,hang,garbage or all")
 	pos, err := fs.parse(args)
@@ -80,8 +84,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !(cfg.FailRate >= 0 && cfg.FailRate <= 1) { // NaN fails both
 		return fs.usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
 	}
-	if cfg.Latency < 0 || cfg.Burst < 0 {
-		return fs.usageError("--burst and --latency must not be negative")
+	if cfg.Latency < 0 || cfg.Burst < 0 || cfg.RetryAfter < 0 {
+		return fs.usageError("--burst, --latency and --retry-after must not be negative")
 	}
 	if cfg.Faults, err = sandbox.ParseFaults(faults); err != nil {
 		return fs.usageError("--faults: %v", err)

@@ -49,7 +49,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 <tr><th>retries</th><td class="n">{{.Retries}}</td></tr>
 <tr><th>http 429</th><td class="n">{{.Throttled}}</td></tr>
 <tr><th>rate now</th><td class="n">{{.Rate}}</td></tr>
-{{if .Pause}}<tr><th>paused</th><td class="n">{{.Pause}}</td></tr>{{end}}
 <tr><th>latency</th><td class="n">p50 {{.P50}} · p99 {{.P99}} · max {{.Max}}</td></tr>
 </table>
 
