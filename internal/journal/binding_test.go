@@ -136,8 +136,8 @@ func TestEarlierJournalIsBound(t *testing.T) {
 	if w := strings.Join(j.Warnings(), "\n"); !strings.Contains(w, "had no endpoint binding") || !strings.Contains(w, ep1.String()) {
 		t.Errorf("warnings %q do not say the journal was bound", w)
 	}
-	if j.Torn() != 1 {
-		t.Errorf("Torn = %d, want 1", j.Torn())
+	if j.torn != 1 {
+		t.Errorf("Torn = %d, want 1", j.torn)
 	}
 	mustAppend(t, j, "id@4", at(taken, 4))
 	mustClose(t, j)
@@ -183,9 +183,9 @@ func TestFreshToTheSecond(t *testing.T) {
 		j := mustOpen(t, path, time.Second, t0.Add(tt.now))
 		_, fresh := j.Lookup("id@0")
 		_, stale := j.Stale("id@0")
-		if fresh != tt.fresh || stale == tt.fresh || j.Fresh() != b2i(tt.fresh) || j.Expired() != b2i(!tt.fresh) {
+		if fresh != tt.fresh || stale == tt.fresh || j.Fresh() != b2i(tt.fresh) || j.expired != b2i(!tt.fresh) {
 			t.Errorf("now = S + %v, maxAge 1s: Lookup %v, Stale %v, Fresh %d, Expired %d; want fresh %v",
-				tt.now, fresh, stale, j.Fresh(), j.Expired(), tt.fresh)
+				tt.now, fresh, stale, j.Fresh(), j.expired, tt.fresh)
 		}
 		mustClose(t, j)
 	}
@@ -332,8 +332,8 @@ func TestRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Torn() != 1 || r.Len() != 2 {
-		t.Errorf("Torn, Len = %d, %d; want 1, 2", r.Torn(), r.Len())
+	if r.torn != 1 || r.Len() != 2 {
+		t.Errorf("Torn, Len = %d, %d; want 1, 2", r.torn, r.Len())
 	}
 	mustClose(t, r)
 	if string(must(t, path2)) != content {

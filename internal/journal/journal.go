@@ -264,8 +264,8 @@ func (j *Journal) last(id string) (e Entry, sec int64, ok bool) {
 // Append journals id's answer e and returns once its line has been written
 // to the file (write(2), not yet fsynced): from then on a killed process
 // keeps it, so a caller that waits for Append before counting an answer as
-// done never loses one. Lines of concurrent calls share one write. A zero
-// e.Time means now. e.Status must be JSON; it is kept byte for byte unless it
+// done never loses one. Lines of concurrent calls share one write. e.Time
+// is required: the caller's clock says when Azotte answered. e.Status must be JSON; it is kept byte for byte unless it
 // spans several lines, when it is compacted. Lookup does not see it: the
 // index holds what the file held at Open. After a write error (a full disk)
 // every later Append fails with it.
@@ -274,7 +274,7 @@ func (j *Journal) Append(id string, e Entry) error {
 		return ErrReadOnly
 	}
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		return fmt.Errorf("journal answer for %q: no time", id) // the caller's clock says when
 	}
 	e.Time = e.Time.Truncate(time.Second)
 	buf := make([]byte, 0, 64+len(id)+len(e.MessageCode)+len(e.Status))
@@ -311,16 +311,6 @@ func (j *Journal) Len() int {
 	defer j.mu.RUnlock()
 	return len(j.ids)
 }
-
-// Expired returns the number of ids whose answer in the file, when opened,
-// was older than maxAge: they will be asked again.
-func (j *Journal) Expired() int { return j.expired }
-
-// Torn returns 1 if Open cut off a torn last line, else 0.
-func (j *Journal) Torn() int { return j.torn }
-
-// Corrupt returns the number of unreadable lines Open skipped.
-func (j *Journal) Corrupt() int { return j.corrupt }
 
 // Warnings returns what Open found worth telling the user: a file readable
 // by others, a torn last line, corrupt lines. None of them stops a run.

@@ -180,16 +180,16 @@ func TestMaxAge(t *testing.T) {
 	}
 	checkLookup(t, j, "fresh", fresh)
 	checkLookup(t, j, "renewed", fresh)
-	if j.Expired() != 1 {
-		t.Errorf("Expired = %d, want 1", j.Expired())
+	if j.expired != 1 {
+		t.Errorf("Expired = %d, want 1", j.expired)
 	}
 	mustClose(t, j)
 
 	j = mustOpen(t, path, 0, t0) // no limit
 	defer mustClose(t, j)
 	checkLookup(t, j, "old", old)
-	if j.Expired() != 0 {
-		t.Errorf("without maxAge: Expired = %d, want 0", j.Expired())
+	if j.expired != 0 {
+		t.Errorf("without maxAge: Expired = %d, want 0", j.expired)
 	}
 }
 
@@ -264,8 +264,8 @@ func TestTornLastLine(t *testing.T) {
 			path := statePath(t)
 			writeFile(t, path, a, b, tt.tail)
 			j := mustOpen(t, path, 0, t0)
-			if j.Torn() != tt.torn || j.Corrupt() != 0 {
-				t.Errorf("Torn, Corrupt = %d, %d; want %d, 0", j.Torn(), j.Corrupt(), tt.torn)
+			if j.torn != tt.torn || j.corrupt != 0 {
+				t.Errorf("Torn, Corrupt = %d, %d; want %d, 0", j.torn, j.corrupt, tt.torn)
 			}
 			if tt.torn > 0 && !strings.Contains(strings.Join(j.Warnings(), "\n"), "torn last line (line 4;") {
 				t.Errorf("warnings %q do not report the torn line", j.Warnings())
@@ -279,8 +279,8 @@ func TestTornLastLine(t *testing.T) {
 			}
 			j = mustOpen(t, path, 0, t0)
 			defer mustClose(t, j)
-			if j.Torn() != 0 || j.Corrupt() != 0 {
-				t.Errorf("reopened: Torn, Corrupt = %d, %d; want 0, 0", j.Torn(), j.Corrupt())
+			if j.torn != 0 || j.corrupt != 0 {
+				t.Errorf("reopened: Torn, Corrupt = %d, %d; want 0, 0", j.torn, j.corrupt)
 			}
 			for _, e := range append(tt.present, next) {
 				checkLookup(t, j, idOf(e), e)
@@ -306,8 +306,8 @@ func TestCorruptLinesSkipped(t *testing.T) {
 		c)
 	j := mustOpen(t, path, 0, t0)
 	defer mustClose(t, j)
-	if j.Corrupt() != 4 || j.Torn() != 0 {
-		t.Errorf("Corrupt, Torn = %d, %d; want 4, 0", j.Corrupt(), j.Torn())
+	if j.corrupt != 4 || j.torn != 0 {
+		t.Errorf("Corrupt, Torn = %d, %d; want 4, 0", j.corrupt, j.torn)
 	}
 	if w := strings.Join(j.Warnings(), "\n"); !strings.Contains(w, "skipped 4 corrupt line(s), the first at line 3") {
 		t.Errorf("warnings %q do not report the corrupt lines", w)

@@ -68,7 +68,7 @@ func TestKill9(t *testing.T) {
 	for k := range acked {
 		checkLookup(t, j, fmt.Sprint("id@", k), childEntry(k))
 	}
-	t.Logf("acknowledged %d before the kill, journal holds %d, torn %d", len(acked), j.Len(), j.Torn())
+	t.Logf("acknowledged %d before the kill, journal holds %d, torn %d", len(acked), j.Len(), j.torn)
 }
 
 func TestAppendUntilKilled(t *testing.T) {

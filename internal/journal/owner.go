@@ -114,13 +114,13 @@ func (j *Journal) Owners() int {
 }
 
 // AppendOwner journals the owner of id as Append journals an answer: it
-// returns once the line is written. A zero e.Time means now.
+// returns once the line is written. e.Time is required.
 func (j *Journal) AppendOwner(id string, e OwnerEntry) error {
 	if j.w == nil {
 		return ErrReadOnly
 	}
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		return fmt.Errorf("journal owner of %q: no time", id)
 	}
 	line, err := encodeOwner(id, e)
 	if err != nil {
