@@ -37,7 +37,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	acfg := pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}
 	if c.owners {
 		// Info calls spend the budget too.
-		acfg.Owners, acfg.MaxCalls = v.client, c.budget.MaxCalls
+		acfg.Owners, acfg.MaxCalls = v.ownerAsker, c.budget.MaxCalls
 	}
 	askErr := pipeline.Ask(ctx, acfg, ids, v.client, v.asked)
 	progress.Stop()
@@ -50,13 +50,12 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	if err != nil {
 		return err
 	}
-	pcfg.Offline = v.asked
-	pcfg.StaleBefore = v.stateNow.Add(-c.stateMaxAge)
+	pcfg.Offline = &pipeline.Offline{Answers: v.asked, StaleBefore: v.stateNow.Add(-c.stateMaxAge)}
 	// The second pass makes no call and is quick: after an interrupt, or
 	// Azotte gone for --give-up-after, it still writes every row (to
 	// FILE.partial), with what the first pass found, as after a pause too
 	// long (to FILE); then the run ends as the first pass did.
-	if err := pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.sink); err != nil {
+	if err := pipeline.Run(context.WithoutCancel(ctx), pcfg, rd, nil, v.outs.rows); err != nil {
 		return err
 	}
 	return askErr

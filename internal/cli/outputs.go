@@ -10,6 +10,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // outputs are everything a run writes rows to: the main output, the
@@ -17,7 +18,30 @@ import (
 type outputs struct {
 	main, changes *outputFile
 	split         *output.Split
-	sink          output.Writer // what the pipeline writes to: main, and split if any
+	sink          output.Writer // main, and split if any
+	rows          rowSink       // what the pipeline writes every row to
+}
+
+// rowSink takes every row of a run: those of --only go to the main output
+// (and --split), the changed ones also to --changes.
+type rowSink struct {
+	only    verdict.Set
+	main    output.Writer
+	changes output.Writer // nil: no --changes
+}
+
+func (s rowSink) Write(rec *output.Record) error {
+	if s.only == 0 || s.only.Has(rec.Verdict) {
+		if err := s.main.Write(rec); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if s.changes != nil && rec.Changed {
+		if err := s.changes.Write(rec); err != nil {
+			return fmt.Errorf("write changes: %w", err)
+		}
+	}
+	return nil
 }
 
 func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
@@ -70,6 +94,10 @@ func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logg
 			return o, exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
 		}
 		o.sink = output.Tee(o.main.w, o.split)
+	}
+	o.rows = rowSink{only: c.only, main: o.sink}
+	if o.changes != nil {
+		o.rows.changes = o.changes.w
 	}
 	return o, nil
 }

@@ -6,9 +6,7 @@ import (
 	"strings"
 
 	"github.com/azotte/azvalidate/internal/input"
-	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/output"
-	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -93,18 +91,6 @@ func ndjsonField(raw []byte, name string) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// ownerJournal keeps owners in the --state journal.
-type ownerJournal struct{ j *journal.Journal }
-
-func (o ownerJournal) Owner(id string) (pipeline.OwnerNote, bool) {
-	e, ok := o.j.Owner(id)
-	return pipeline.OwnerNote{Found: e.Found, URN: e.URN, Status: e.Status, Salt: e.Salt, EmailHash: e.EmailHash, SameEmail: e.SameEmail, At: e.Time}, ok
-}
-
-func (o ownerJournal) AppendOwner(id string, n pipeline.OwnerNote) error {
-	return o.j.AppendOwner(id, journal.OwnerEntry{Found: n.Found, URN: n.URN, Status: n.Status, Salt: n.Salt, EmailHash: n.EmailHash, SameEmail: n.SameEmail, Time: n.At})
 }
 
 // countOwners returns an observer of the written rows that counts the

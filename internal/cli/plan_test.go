@@ -82,7 +82,7 @@ func writeJournal(t *testing.T, path string, fresh, old []string) {
 		t.Fatal(err)
 	}
 	for _, id := range fresh {
-		if err := j.Append(id, journal.Entry{IsAvailable: true, MessageCode: "SUCCESS", Status: json.RawMessage(`{"messageCode":"SUCCESS"}`)}); err != nil {
+		if err := j.Append(id, journal.Entry{IsAvailable: true, MessageCode: "SUCCESS", Status: json.RawMessage(`{"messageCode":"SUCCESS"}`), Time: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

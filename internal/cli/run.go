@@ -15,6 +15,7 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/owners"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
@@ -47,8 +48,9 @@ type validation struct {
 	audit   *report.Audit
 	closers []func() // run by close, last first
 
-	email  func(input.Row) (string, bool) // --owners: a row's email; nil when the export has none
-	owners *report.OwnerCounts            // --owners: taken ids by who holds them; nil otherwise
+	email      func(input.Row) (string, bool) // --owners: a row's email; nil when the export has none
+	owners     *report.OwnerCounts            // --owners: taken ids by who holds them; nil otherwise
+	ownerAsker *owners.Asker                  // --owners: finds them; nil otherwise
 
 	stateNow time.Time          // the now of the journal's freshness
 	asked    *pipeline.Asked    // a budgeted run's answers; nil otherwise
@@ -193,7 +195,7 @@ func (v *validation) open(ctx context.Context) error {
 // exit code and the fatal error, if any.
 func (v *validation) run(ctx context.Context) (int, error) {
 	c := v.c
-	pcfg := pipeline.Config{Concurrency: c.concurrency, Only: c.only, Stats: v.stats, AnsweredAt: c.answeredAt}
+	pcfg := pipeline.Config{Concurrency: c.concurrency, Stats: v.stats, AnsweredAt: c.answeredAt}
 	if v.journal != nil {
 		pcfg.Journal = stateJournal{v.journal, v.env.now}
 	}
@@ -203,9 +205,6 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if v.unique != nil {
 		pcfg.Unique = v.unique
 	}
-	if v.outs.changes != nil {
-		pcfg.Changes = v.outs.changes.w
-	}
 	if v.audit != nil {
 		pcfg.Observe = v.audit.Observe
 	}
@@ -213,18 +212,20 @@ func (v *validation) run(ctx context.Context) (int, error) {
 		pcfg.Observe = v.countPerFile(pcfg.Observe)
 	}
 	if c.owners {
-		pcfg.Owners, pcfg.Email = v.client, v.email
-		pcfg.Observe = countOwners(v.owners, pcfg.Observe)
+		var j owners.Journal
 		if v.journal != nil {
-			pcfg.OwnerJournal = ownerJournal{v.journal}
+			j = v.journal
 		}
+		v.ownerAsker = owners.New(v.client, j, v.email)
+		pcfg.Extra = v.ownerAsker
+		pcfg.Observe = countOwners(v.owners, pcfg.Observe)
 	}
 	var runErr error
 	if c.budget.Set() {
 		runErr = v.runBudgeted(ctx, pcfg)
 	} else {
 		progress := v.startProgress(ProgressConfig{Total: v.in.size(), Bytes: decidedBytes(v.in, v.stats)})
-		runErr = pipeline.Run(ctx, pcfg, v.in, v.client, v.outs.sink)
+		runErr = pipeline.Run(ctx, pcfg, v.in, v.client, v.outs.rows)
 		progress.Stop()
 	}
 	if err := v.outs.flush(); err != nil && runErr == nil {

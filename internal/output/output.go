@@ -28,6 +28,7 @@ type Record struct {
 	Status      json.RawMessage // Azotte's status envelope as returned; nil when none
 	DuplicateOf int64           // Seq of the first row with the same id; 0 when none
 	Detail      string          // why (invalid, error) or a note; "" when nothing to say
+	Changed     bool            // the id's first row, and Azotte's answer differs from the journal's expired one
 	SimilarTo   int64           // --near-duplicates: row of the first id of the near-collision group this row's id joined; 0 when none
 	SimilarKind string          // --near-duplicates: how the ids differ (zero-width, space, case, unicode, mixed); "" when none
 	AnsweredAt  time.Time       // Options.AnsweredAt: when Azotte gave the answer; zero when none

@@ -19,21 +19,29 @@ type AskConfig struct {
 	Until       time.Time // no id is started after it; zero: no deadline
 	Journal     Journal   // journals every answer; nil: none
 	// Owners, when set, is asked who holds each taken id right after its
-	// answer (validate --owners); Asked.Owner keeps it for the writing
-	// pass, which compares emails and journals it.
-	Owners Owners
+	// answer (validate --owners) and keeps it for the writing pass, which
+	// compares emails and journals it.
+	Owners Prefetcher
 	// MaxCalls bounds the calls made, validate and info alike (retries not
 	// counted); 0: no bound. Without Owners the ids given are the bound.
 	MaxCalls int
 }
 
+// Prefetcher asks ahead, in a budgeted run's asking pass, what a taken
+// id's first row will carry (validate --owners: *owners.Asker), and keeps
+// it for the writing pass's Extra.Known. A non-nil error of Prefetch is
+// fatal, as the Validator's; Unasked keeps why an id was not asked.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, id string) error
+	Unasked(id string, why error)
+}
+
 // Asked are the answers of Ask, by id. Safe for concurrent use.
 type Asked struct {
-	mu     sync.Mutex
-	ans    map[string]azotte.Answer
-	owners map[string]heldOwner // Azotte's email is not kept, only its digest
-	n      atomic.Int64
-	stop   atomic.Pointer[azotte.PauseError]
+	mu   sync.Mutex
+	ans  map[string]azotte.Answer
+	n    atomic.Int64
+	stop atomic.Pointer[azotte.PauseError]
 }
 
 // Stopped returns the pause that ended the asking early, or nil.
@@ -53,14 +61,6 @@ func (a *Asked) Answer(id string) (azotte.Answer, bool) {
 	defer a.mu.Unlock()
 	ans, ok := a.ans[id]
 	return ans, ok
-}
-
-// Owner returns who holds id, a taken id Ask asked about with Owners.
-func (a *Asked) Owner(id string) (heldOwner, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o, ok := a.owners[id]
-	return o, ok
 }
 
 // Len returns how many ids were asked so far.
@@ -110,32 +110,21 @@ func Ask(ctx context.Context, cfg AskConfig, ids []string, v Validator, asked *A
 						return fmt.Errorf("state journal: %w", err)
 					}
 				}
-				var owner *heldOwner
 				if cfg.Owners != nil && ans.Err == nil && !ans.IsAvailable {
-					h := heldOwner{Owner: azotte.Owner{Err: errOwnerBudget}}
-					if take() {
-						o, err := cfg.Owners.Info(gctx, id)
+					if !take() {
+						cfg.Owners.Unasked(id, errOwnerBudget)
+					} else if err := cfg.Owners.Prefetch(gctx, id); err != nil {
 						switch {
-						case err != nil && ctx.Err() != nil:
+						case ctx.Err() != nil:
 							return nil
 						case errors.As(err, &pause):
 							asked.stop.CompareAndSwap(nil, pause)
-							return err // the answer is journalled; who holds the id stays unknown
-						case err != nil:
-							return err
 						}
-						h = hold(o)
+						return err // the answer is journalled; who holds the id stays unknown
 					}
-					owner = &h
 				}
 				asked.mu.Lock()
 				asked.ans[id] = ans
-				if owner != nil {
-					if asked.owners == nil {
-						asked.owners = make(map[string]heldOwner)
-					}
-					asked.owners[id] = *owner
-				}
 				asked.mu.Unlock()
 				asked.n.Add(1)
 			}

@@ -11,28 +11,53 @@ import (
 	"github.com/azotte/azvalidate/internal/output"
 )
 
-// offline settles c, id's call, in a run that calls nobody: with this run's
-// answer if it asked, else the journal's expired one, else as unchecked.
-func (r *run) offline(row input.Row, c *call) error {
+// decideNew settles c, the call of row's id, new in the run, from what is
+// known (the journal, a budgeted run's asking pass), or returns the job a
+// worker is to do.
+func (r *run) decideNew(row input.Row, c *call) (*job, error) {
 	id := row.ID
-	if ans, ok := r.cfg.Offline.Answer(id); ok {
-		if oa, ok := r.cfg.Offline.(ownerAnswers); ok && r.wantsOwner(ans) {
-			if h, ok := oa.Owner(id); ok {
-				o, err := r.settleOwner(id, h, r.rowEmail(row))
-				if err != nil {
-					return err
-				}
-				c.owner = o
+	ans, fresh := r.journalled(id)
+	switch {
+	case fresh:
+	case r.cfg.Offline != nil:
+		var asked bool
+		if ans, asked = r.cfg.Offline.Answers.Answer(id); !asked {
+			why := errUnchecked
+			if err := r.cfg.Offline.Answers.Stopped(); err != nil {
+				why = &uncheckedError{err.Error()}
 			}
+			r.unasked(id, c, why)
+			return nil, nil
 		}
-		return r.answered(id, c, ans, false)
+	case r.paused.Load() != nil:
+		r.unasked(id, c, r.paused.Load().unchecked)
+		return nil, nil
+	default:
+		return &job{id: id, c: c, row: row}, nil
 	}
-	why := errUnchecked
-	if err := r.cfg.Offline.Stopped(); err != nil {
-		why = &uncheckedError{err.Error()}
+	if r.wantsExtra(ans) {
+		o, ok, err := r.cfg.Extra.Known(id, row, ans)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok && r.cfg.Offline == nil:
+			// A journalled taken answer without a usable owner: a worker
+			// asks only who holds it.
+			return &job{id: id, c: c, row: row, known: &ans}, nil
+		}
+		c.owner = o
 	}
-	r.unasked(id, c, why)
-	return nil
+	if fresh {
+		r.settle(c, ans)
+		return nil, nil
+	}
+	return nil, r.answered(id, c, ans, false)
+}
+
+// wantsExtra reports whether ans is a taken answer whose extra the run
+// adds.
+func (r *run) wantsExtra(ans azotte.Answer) bool {
+	return r.cfg.Extra != nil && ans.Err == nil && !ans.IsAvailable
 }
 
 // unasked settles c, the call of an id the run leaves unasked: with the
@@ -120,8 +145,8 @@ func (r *run) work(ctx context.Context, jobs <-chan job) error {
 }
 
 // ask fills j's call and closes its done, unless the run is over: the
-// validate answer (unless known), then, for a taken id with
-// Config.Owners, who holds it.
+// validate answer (unless known), then, for a taken id with Config.Extra,
+// what else its first row carries.
 func (r *run) ask(ctx context.Context, j job) error {
 	var ans azotte.Answer
 	if j.known != nil {
@@ -140,8 +165,8 @@ func (r *run) ask(ctx context.Context, j job) error {
 			return err
 		}
 	}
-	if r.wantsOwner(ans) {
-		o, err := r.askOwner(ctx, j.id, r.rowEmail(j.row))
+	if r.wantsExtra(ans) {
+		o, err := r.cfg.Extra.Fetch(ctx, j.id, j.row)
 		var pause *azotte.PauseError
 		switch {
 		case errors.As(err, &pause):

@@ -6,7 +6,7 @@
 //
 //	feed:       Source.Next -> rows (a goroutine of its own, so a blocked read never holds up an interrupt)
 //	dispatcher: rows -> dedup -> journal, or a worker over the jobs channel -> window
-//	workers:    Validator.Validate(id) -> journal -> call.done (at most Concurrency at once)
+//	workers:    Validator.Validate(id) -> Extra.Fetch -> journal -> call.done (at most Concurrency at once)
 //	writer:     window (in input order) -> wait for the row's call -> Sink
 //
 // The dispatcher, the workers and the writer share one errgroup. The window
@@ -30,7 +30,6 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/stats"
-	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // Source yields input rows in order; io.EOF ends the input.
@@ -64,9 +63,28 @@ type Journal interface {
 	Append(id string, ans azotte.Answer) error
 }
 
-// Answers are the answers a budgeted run got in its asking pass (see Ask):
-// with Config.Offline, Run makes no call and takes each id's answer from
-// them, from the journal, or calls the row unchecked.
+// Extra adds to a taken id's answer what its first row carries beyond it
+// (validate --owners: who holds the id; *owners.Asker). Known is asked
+// from the dispatcher, with nothing to wait for: ok false means Fetch must
+// ask, from a worker. A non-nil error of either is fatal, as the
+// Validator's (a *azotte.PauseError from Fetch leaves the extra unknown).
+type Extra interface {
+	Known(id string, first input.Row, ans azotte.Answer) (o *output.Owner, ok bool, err error)
+	Fetch(ctx context.Context, id string, first input.Row) (*output.Owner, error)
+}
+
+// Offline makes a run that calls nobody: a budgeted run's writing pass.
+type Offline struct {
+	// Answers are the asking pass's (see Ask). An id gets its answer from
+	// the journal's fresh ones, then from Answers, then the journal's
+	// expired one (noted as not refreshed), else the verdict unchecked.
+	Answers Answers
+	// StaleBefore marks rows carrying an answer given before it as not
+	// refreshed (Stats.StaleAnswers); zero: none are.
+	StaleBefore time.Time
+}
+
+// Answers are the answers a budgeted run got in its asking pass (see Ask).
 type Answers interface {
 	Answer(id string) (azotte.Answer, bool)
 	// Stopped is why the asking ended before the budget did (a pause
@@ -95,11 +113,9 @@ type Unique interface {
 type Config struct {
 	Concurrency int                  // requests in flight at most; default 16
 	Window      int                  // rows held between reader and writer at most; default max(4096, 64*Concurrency)
-	Only        verdict.Set          // verdicts to write; 0 writes all
 	Stats       *stats.Stats         // counters; nil: a private one
 	Journal     Journal              // answers of earlier runs; nil: none
-	Changes     Sink                 // also receives the rows whose answer changed since the journal's; nil: none
-	Observe     func(*output.Record) // called by the writer for every row, in order, before Only filters; nil: none
+	Observe     func(*output.Record) // called by the writer for every row, in order, before the Sink; nil: none
 	Near        Near                 // marks rows whose id is a near-collision of an earlier one; nil: off
 	Unique      Unique               // marks first rows of an id repeating an earlier one's unique value; nil: off
 	Grace       time.Duration        // after an interrupt, how long requests in flight may still finish; default 3s
@@ -107,25 +123,13 @@ type Config struct {
 	// AnsweredAt keeps when each answer was given (Record.AnsweredAt).
 	// Off, answers are interned without their time: a run holds a handful.
 	AnsweredAt bool
-	// Offline makes a run that calls nobody (the Validator is not used): an
-	// id gets its answer from the journal's fresh ones, then from Offline,
-	// then the journal's expired one (noted as not refreshed), else the
-	// verdict unchecked. A budgeted run's writing pass.
-	Offline Answers
-	// StaleBefore marks rows carrying an answer given before it as not
-	// refreshed (Stats.StaleAnswers); zero: none are.
-	StaleBefore time.Time
-
-	// Owners, when set, is asked who holds each taken id, once per id,
-	// after its validate answer (validate --owners); the id's first row
-	// gets Record.Owner. With Offline it is not called: owners come from
-	// the asking pass (see Ask) or OwnerJournal.
-	Owners Owners
-	// OwnerJournal keeps owners across runs; nil: none.
-	OwnerJournal OwnerJournal
-	// Email returns a row's email, compared with the owner's; nil: rows
-	// have none.
-	Email func(input.Row) (string, bool)
+	// Offline, when set, makes a run that calls nobody: the Validator and
+	// Extra.Fetch are not used.
+	Offline *Offline
+	// Extra, when set, gives each taken id's first row what it carries
+	// beyond the answer (Record.Owner), once per id, after its validate
+	// answer (validate --owners).
+	Extra Extra
 }
 
 // Run validates every row of src and writes it to sink. It returns nil when
@@ -315,29 +319,9 @@ func (r *run) dispatch(interrupt, ctx context.Context, jobs chan<- job, rows <-c
 					// Only an id's first row would be stored: later ones are duplicates.
 					it.collidesWith, it.collidesOn = r.cfg.Unique.Check(row)
 				}
-				c := it.call
-				var j *job
-				if ans, ok := r.journalled(row.ID); ok {
-					if !r.wantsOwner(ans) {
-						r.settle(c, ans)
-					} else if o, ok := r.ownerFromJournal(row.ID, r.rowEmail(row)); ok || r.cfg.Offline != nil {
-						if ok {
-							c.owner = &o
-						}
-						r.settle(c, ans)
-					} else {
-						// A journalled taken answer without a usable owner: a
-						// worker asks only who holds it.
-						j = &job{id: row.ID, c: c, row: row, known: &ans}
-					}
-				} else if r.cfg.Offline != nil {
-					if err := r.offline(row, c); err != nil {
-						return err
-					}
-				} else if p := r.paused.Load(); p != nil {
-					r.unasked(row.ID, c, p.unchecked)
-				} else {
-					j = &job{id: row.ID, c: c, row: row}
+				j, err := r.decideNew(row, it.call)
+				if err != nil {
+					return err
 				}
 				if j != nil {
 					select {

@@ -32,15 +32,8 @@ func (r *run) write(ctx context.Context, window <-chan item) error {
 		if r.cfg.Observe != nil {
 			r.cfg.Observe(rec)
 		}
-		if r.cfg.Only == 0 || r.cfg.Only.Has(rec.Verdict) {
-			if err := r.sink.Write(rec); err != nil {
-				return fmt.Errorf("write output: %w", err)
-			}
-		}
-		if r.cfg.Changes != nil && it.call != nil && it.call.changed != "" && it.row.Seq == it.first {
-			if err := r.cfg.Changes.Write(rec); err != nil {
-				return fmt.Errorf("write changes: %w", err)
-			}
+		if err := r.sink.Write(rec); err != nil {
+			return err
 		}
 	}
 }
@@ -102,7 +95,7 @@ func (r *run) decide(it item) output.Record {
 		rec.Answered = true
 		rec.IsAvailable = ans.IsAvailable
 		rec.AnsweredAt = ans.At
-		if stale = !ans.At.IsZero() && ans.At.Before(r.cfg.StaleBefore); stale {
+		if stale = r.cfg.Offline != nil && !ans.At.IsZero() && ans.At.Before(r.cfg.Offline.StaleBefore); stale {
 			r.cfg.Stats.StaleAnswers.Add(1)
 		}
 	}
@@ -137,8 +130,11 @@ func (r *run) decide(it item) output.Record {
 			rec.Detail = d
 		}
 	}
-	if it.call != nil && it.call.changed != "" && rec.Detail == "" {
-		rec.Detail = it.call.changed
+	if it.call != nil && it.call.changed != "" {
+		rec.Changed = it.row.Seq == it.first
+		if rec.Detail == "" {
+			rec.Detail = it.call.changed
+		}
 	}
 	if stale && rec.Detail == "" {
 		rec.Detail = "not refreshed: answered " + ans.At.UTC().Format(time.RFC3339) + ", older than --state-max-age"
