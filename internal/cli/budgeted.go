@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/azotte/azvalidate/internal/console"
 	"io"
 	"slices"
 	"time"
@@ -32,7 +33,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 		until = v.start.Add(c.budget.Deadline)
 	}
 	v.asked = pipeline.NewAsked(len(ids))
-	progress := v.startProgress(ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
+	progress := v.startProgress(console.ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
 		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.in.name() + " the budget allows"})
 	acfg := pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}
 	if c.owners {

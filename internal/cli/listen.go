@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/azotte/azvalidate/internal/console"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ import (
 // --metrics-file rewritten every --progress-interval.
 type liveRun struct {
 	server   *live.Server
-	progress atomic.Pointer[ProgressConfig] // the phase under way; nil: none yet
+	progress atomic.Pointer[console.ProgressConfig] // the phase under way; nil: none yet
 	stop     chan struct{}
 	done     sync.WaitGroup
 }
@@ -154,6 +155,6 @@ func recordFailure(c *validateConfig, env Env, start time.Time, err error) {
 		Error:    err.Error(),
 	}
 	if err := report.WriteMetricsFile(c.metricsFile, sum, report.MetricsFile{}); err != nil {
-		newLogger(env.Stderr, c.logJSON).Error("--metrics-file: "+err.Error(), "file", c.metricsFile)
+		console.NewLogger(env.Stderr, c.logJSON).Error("--metrics-file: "+err.Error(), "file", c.metricsFile)
 	}
 }

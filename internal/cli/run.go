@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"github.com/azotte/azvalidate/internal/console"
 	"io"
 	"log/slog"
 	"os"
@@ -66,10 +67,10 @@ func runValidate(ctx context.Context, args []string, env Env) error {
 		recordFailure(c, env, start, err)
 		return err
 	}
-	v := &validation{c: c, env: env, terminal: isTerminal(env.Stderr), start: start, stats: new(stats.Stats)}
+	v := &validation{c: c, env: env, terminal: console.IsTerminal(env.Stderr), start: start, stats: new(stats.Stats)}
 	// Progress, verbose logs and messages may write at the same time.
-	v.stderr = &lockedWriter{w: env.Stderr}
-	v.log = newLogger(v.stderr, c.logJSON)
+	v.stderr = &console.LockedWriter{W: env.Stderr}
+	v.log = console.NewLogger(v.stderr, c.logJSON)
 	for _, w := range c.warnings {
 		v.log.Warn(w)
 	}
@@ -224,7 +225,7 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if c.budget.Set() {
 		runErr = v.runBudgeted(ctx, pcfg)
 	} else {
-		progress := v.startProgress(ProgressConfig{Total: v.in.size(), Bytes: decidedBytes(v.in, v.stats)})
+		progress := v.startProgress(console.ProgressConfig{Total: v.in.size(), Bytes: decidedBytes(v.in, v.stats)})
 		runErr = pipeline.Run(ctx, pcfg, v.in, v.client, v.outs.rows)
 		progress.Stop()
 	}
@@ -243,17 +244,17 @@ func (v *validation) run(ctx context.Context) (int, error) {
 
 // startProgress shows the progress pc describes (what progresses and its
 // total) until Stop; with --quiet it shows nothing.
-func (v *validation) startProgress(pc ProgressConfig) *Progress {
-	v.live.progress.Store(&ProgressConfig{Total: pc.Total, Bytes: pc.Bytes, Count: pc.Count, Unit: pc.Unit})
+func (v *validation) startProgress(pc console.ProgressConfig) *console.Progress {
+	v.live.progress.Store(&console.ProgressConfig{Total: pc.Total, Bytes: pc.Bytes, Count: pc.Count, Unit: pc.Unit})
 	if v.c.quiet {
 		return nil
 	}
-	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, terminalWidth(v.env.Stderr)
+	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, console.TerminalWidth(v.env.Stderr)
 	pc.Name, pc.Interval, pc.Stats, pc.Pause = v.in.name(), v.c.progressInterval, v.stats, v.pacer.Pause
 	if v.c.logJSON {
 		pc.Logger = v.log // text: the progress's own lines, which carry the time
 	}
-	return StartProgress(pc)
+	return console.StartProgress(pc)
 }
 
 // outcome is the exit code: how the run stopped, else its verdicts.

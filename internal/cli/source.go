@@ -12,12 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/azotte/azvalidate/internal/console"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
-	"golang.org/x/term"
 )
 
 // inputFile is the raw input stream, counted (for progress) and hashed (for
@@ -58,7 +58,7 @@ func newInputFile(name string, r io.Reader, c io.Closer) *inputFile {
 func openInput(name string, stdin io.Reader) (*inputFile, error) {
 	in := newInputFile(name, stdin, io.NopCloser(nil))
 	if name == "-" {
-		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if console.IsTerminal(stdin) {
 			return nil, errors.New("no input: give a FILE, or pipe an export to stdin")
 		}
 		return in, nil
@@ -99,11 +99,6 @@ func (cs closers) Close() error {
 // window, and by its buffer, which can hold a small file whole).
 func decidedBytes(rd interface{ Stored(int64) int64 }, stats *stats.Stats) func() int64 {
 	return func() int64 { return rd.Stored(stats.InputDecided.Load()) }
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // spool copies r, as it is read, to a temporary file (0600: it holds the

@@ -1,4 +1,4 @@
-package cli
+package console
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 //
 // The time is left out: a terminal does not need it and log collectors add
 // their own. Each record is one Write, so w must serialise writes itself
-// (validate's stderr is a lockedWriter, shared with the progress bar).
+// (validate's stderr is a LockedWriter, shared with the progress line).
 type textHandler struct {
 	w     io.Writer
 	attrs string // preformatted attributes of With
@@ -71,24 +71,25 @@ func appendAttr(b *strings.Builder, a slog.Attr) {
 	b.WriteString(v)
 }
 
-// newLogger is the run's logger on stderr: "azvalidate: ..." lines for people
+// NewLogger is the run's logger on stderr: "azvalidate: ..." lines for people
 // and line-oriented log pipelines, or one JSON object per line
 // (--log-format json) for log collectors.
-func newLogger(w io.Writer, json bool) *slog.Logger {
+func NewLogger(w io.Writer, json bool) *slog.Logger {
 	if json {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(newTextHandler(w))
 }
 
-// lockedWriter serialises writes from several goroutines.
-type lockedWriter struct {
+// LockedWriter serialises writes to W from several goroutines: the log
+// and the progress line share stderr.
+type LockedWriter struct {
 	mu sync.Mutex
-	w  io.Writer
+	W  io.Writer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *LockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.W.Write(p)
 }

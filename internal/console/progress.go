@@ -1,4 +1,8 @@
-package cli
+// Package console is what a run shows on stderr: the progress (one status
+// line redrawn in place on a terminal, else a log line every interval) and
+// the log lines of the text format, which share stderr through a
+// LockedWriter.
+package console
 
 import (
 	"context"
@@ -105,9 +109,15 @@ func (p *Progress) Stop() {
 	<-p.done
 }
 
-// terminalWidth returns a function reading the columns of the terminal w
+// IsTerminal reports whether v (stdin, stderr) is a terminal.
+func IsTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// TerminalWidth returns a function reading the columns of the terminal w
 // is, falling back to 80 when w is not one.
-func terminalWidth(w io.Writer) func() int {
+func TerminalWidth(w io.Writer) func() int {
 	f, ok := w.(*os.File)
 	return func() int {
 		if ok {
