@@ -10,6 +10,7 @@ import (
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/live"
+	"github.com/azotte/azvalidate/internal/metrics"
 	"github.com/azotte/azvalidate/internal/report"
 )
 
@@ -62,7 +63,7 @@ func (v *validation) startLive() error {
 				case <-lv.stop:
 					return
 				case <-tick.C:
-					if err := report.WriteMetricsFile(c.metricsFile, v.snapshot(name), report.MetricsFile{Running: true, Latency: &v.stats.Latency}); err != nil {
+					if err := metrics.WriteFile(c.metricsFile, metrics.Run{Summary: v.snapshot(name), Latency: &v.stats.Latency, Running: true}); err != nil {
 						v.log.Warn("--metrics-file: "+err.Error(), "file", c.metricsFile)
 					}
 				}
@@ -154,7 +155,7 @@ func recordFailure(c *validateConfig, env Env, start time.Time, err error) {
 		ExitCode: code,
 		Error:    err.Error(),
 	}
-	if err := report.WriteMetricsFile(c.metricsFile, sum, report.MetricsFile{}); err != nil {
+	if err := metrics.WriteFile(c.metricsFile, metrics.Run{Summary: sum}); err != nil {
 		console.NewLogger(env.Stderr, c.logJSON).Error("--metrics-file: "+err.Error(), "file", c.metricsFile)
 	}
 }

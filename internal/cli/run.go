@@ -15,6 +15,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
+	"github.com/azotte/azvalidate/internal/metrics"
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/owners"
 	"github.com/azotte/azvalidate/internal/pace"
@@ -378,7 +379,7 @@ func (v *validation) writeSideFiles(sum report.Summary) bool {
 		write("--report", r, func() error { return report.WriteReportFile(r, sum, v.audit) })
 	}
 	write("--metrics-file", v.c.metricsFile, func() error {
-		return report.WriteMetricsFile(v.c.metricsFile, sum, report.MetricsFile{Latency: &v.stats.Latency})
+		return metrics.WriteFile(v.c.metricsFile, metrics.Run{Summary: sum, Latency: &v.stats.Latency})
 	})
 	return ok
 }

@@ -299,4 +299,3 @@ func TestProgressResize(t *testing.T) {
 		}
 	}
 }
-

@@ -1,5 +1,6 @@
 // Package live serves a run while it runs (validate --listen): Prometheus
-// metrics at /metrics, a status page at / that refreshes itself, and
+// metrics at /metrics (the live view of internal/metrics' figures, beside
+// the Go runtime's and the process's), a status page at / that refreshes itself, and
 // /healthz. Everything is read from the run's counters (stats.Stats) when a
 // request comes: between requests the run does no work for the server.
 package live
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/metrics"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
 )
@@ -102,7 +104,7 @@ func Start(addr string, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{s: s})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), metrics.NewCollector(s.snapshot))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -170,6 +172,14 @@ func (s *Server) progress() Progress {
 		return s.cfg.Progress()
 	}
 	return Progress{Count: s.cfg.Stats.Rows.Load(), Unit: "rows"}
+}
+
+// snapshot is the run so far as /metrics shows it, read from the counters
+// at each scrape.
+func (s *Server) snapshot() metrics.Run {
+	sum := report.Summary{Header: report.Header{Start: s.cfg.Start}, Settings: s.cfg.Settings}
+	sum.Fill(s.cfg.Stats)
+	return metrics.Run{Summary: sum, Latency: &s.cfg.Stats.Latency, Running: true, Rate: s.rate(), Progress: s.progress().Share()}
 }
 
 func (s *Server) rate() float64 {
