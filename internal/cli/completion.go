@@ -8,6 +8,10 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/verdict"
 )
 
 // Shell completion: 'azvalidate completion bash|zsh|fish' prints a script
@@ -30,13 +34,23 @@ type compFlag struct {
 	help        string // the help's first sentence
 }
 
-// valueChoices are the values of flags that take one of a few words.
+// valueChoices are the values of flags that take one of a few words, from
+// the tables that parse them.
 var valueChoices = map[string][]string{
-	"format":        {"csv", "tsv", "ndjson", "xlsx"},
-	"output-format": {"csv", "tsv", "ndjson"},
+	"format":        names(input.Readable),
+	"output-format": names(input.Writable),
 	"log-format":    {"text", "json"},
-	"only":          {"available", "taken", "duplicate", "invalid", "error"},
-	"faults":        {"500", "502", "503", "429", "reset", "hang", "garbage", "all"},
+	"only":          names(verdict.All),
+	"faults":        append(sandbox.FaultNames(), "all"),
+}
+
+// names are the values' names.
+func names[T fmt.Stringer](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = v.String()
+	}
+	return out
 }
 
 var shells = []string{"bash", "zsh", "fish"}

@@ -104,6 +104,8 @@ func TestCompletionCompletes(t *testing.T) {
 		{"azvalidate validate --outp", []string{"--output", "--output-format"}, []string{"--only"}},
 		{"azvalidate validate export.csv --format ", []string{"csv", "tsv", "ndjson"}, nil},
 		{"azvalidate validate --only t", []string{"taken"}, []string{"available"}},
+		{"azvalidate validate --only un", []string{"unchecked"}, []string{"taken"}},
+		{"azvalidate validate --output-format ", []string{"csv", "tsv", "ndjson"}, []string{"xlsx"}},
 		{"azvalidate sandbox --fau", []string{"--faults"}, nil},
 		{"azvalidate pl", []string{"plan"}, nil},
 		{"azvalidate completion ", []string{"bash", "zsh", "fish"}, nil},

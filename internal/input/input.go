@@ -40,6 +40,13 @@ func (f Format) String() string {
 	return "unknown"
 }
 
+// Readable are the formats an input may be in, and Writable those an
+// output may be in: what --format and --output-format take.
+var (
+	Readable = []Format{CSV, TSV, NDJSON, XLSX}
+	Writable = []Format{CSV, TSV, NDJSON}
+)
+
 // Output is the output format an input in f gets by default: f itself, but
 // CSV for XLSX, which has no writer.
 func (f Format) Output() Format {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ func DefaultFaults() []Fault {
 
 // ParseFaults parses a comma-separated list of fault names
 // (500,502,503,429,reset,hang,garbage), or "all".
+// FaultNames are the fault kinds' names, as ParseFaults takes them.
+func FaultNames() []string { return slices.Clone(faultNames[1:]) }
+
 func ParseFaults(s string) ([]Fault, error) {
 	var out []Fault
 	seen := map[Fault]bool{}
