@@ -2,8 +2,7 @@ package cli
 
 import (
 	"encoding/json"
-	"strconv"
-	"strings"
+	"errors"
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
@@ -17,7 +16,8 @@ const defaultEmailColumn = "email"
 
 // emailOf returns how to read a row's email for --owners: nil when the
 // export has no email column (sameEmail stays empty). A --email-column the
-// header lacks is an error; the default one missing is not.
+// header lacks is an error, the default one missing is not; an ambiguous
+// one (input.FindColumn), default or not, is.
 func emailOf(c *validateConfig, name string, rd *input.Reader) (func(input.Row) (string, bool), error) {
 	file := name
 	name = c.emailColumn
@@ -25,26 +25,19 @@ func emailOf(c *validateConfig, name string, rd *input.Reader) (func(input.Row) 
 		name = defaultEmailColumn
 	}
 	if rd.Format() == input.NDJSON {
-		return func(row input.Row) (string, bool) { return ndjsonField(row.Raw, name) }, nil
+		f := input.NewField(name)
+		return func(row input.Row) (string, bool) { return ndjsonField(row.Raw, f) }, nil
 	}
-	i := -1
-	if c.in.NoHeader {
-		n, err := strconv.Atoi(c.emailColumn)
-		if c.emailColumn != "" && (err != nil || n < 1) {
-			return nil, usageError("--email-column with --no-header must be a column number from 1, got %q", c.emailColumn)
-		}
-		if c.emailColumn == "" {
-			return nil, nil // no header, no name to find
-		}
-		i = n - 1
-	} else {
-		i = columnIndex(rd.Header(), name)
-		if i < 0 {
-			if c.emailColumn != "" {
-				return nil, usageError("%s: no column %q in header (columns: %s); use --email-column", file, name, strings.Join(rd.Header(), ", "))
-			}
-			return nil, nil
-		}
+	i, err := input.FindColumn(rd.Header(), name) // no header (nil): name is a number
+	var ce *input.ColumnError
+	switch {
+	case err == nil:
+	case c.emailColumn == "" && errors.As(err, &ce) && !ce.Ambiguous():
+		return nil, nil // the default absent, or no header to find it in
+	case c.in.NoHeader:
+		return nil, usageError("--email-column with --no-header must be a column number from 1, got %q", c.emailColumn)
+	default:
+		return nil, usageError("%s: %v; use --email-column", file, err)
 	}
 	return func(row input.Row) (string, bool) {
 		if i >= len(row.Fields) {
@@ -54,38 +47,9 @@ func emailOf(c *validateConfig, name string, rd *input.Reader) (func(input.Row) 
 	}, nil
 }
 
-// columnIndex finds name in header, exactly, then in any case; -1 when
-// absent.
-func columnIndex(header []string, name string) int {
-	for i, h := range header {
-		if h == name {
-			return i
-		}
-	}
-	for i, h := range header {
-		if strings.EqualFold(h, name) {
-			return i
-		}
-	}
-	return -1
-}
-
-// ndjsonField returns the string value of the top-level field name of an
-// NDJSON object, found exactly, then in any case.
-func ndjsonField(raw []byte, name string) (string, bool) {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return "", false
-	}
-	v, ok := obj[name]
-	if !ok {
-		for k, kv := range obj {
-			if strings.EqualFold(k, name) {
-				v, ok = kv, true
-				break
-			}
-		}
-	}
+// ndjsonField returns the string value of field f of an NDJSON object.
+func ndjsonField(raw []byte, f input.Field) (string, bool) {
+	v, ok := f.Find(raw)
 	var s string
 	if !ok || json.Unmarshal(v, &s) != nil {
 		return "", false

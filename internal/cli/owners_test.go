@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +56,7 @@ func checkOwnerColumns(t *testing.T, fx ownersFixture, out [][]string) (others [
 	t.Helper()
 	h := out[0]
 	col := func(name string) int {
-		i := columnIndex(h, name)
+		i := slices.Index(h, name)
 		if i < 0 || h[i] != name {
 			t.Fatalf("no column %q in %v", name, h)
 		}
@@ -214,7 +215,7 @@ func TestOwnersNotFound(t *testing.T) {
 	rows := readCSV(t, string(must(t, out)))
 	h := rows[0]
 	r := rows[1]
-	if r[columnIndex(h, "verdict")] != "taken" || !strings.Contains(r[columnIndex(h, "detail")], "CUSTOMER_NOT_FOUND") || r[columnIndex(h, "ownerUrn")] != "" {
+	if r[slices.Index(h, "verdict")] != "taken" || !strings.Contains(r[slices.Index(h, "detail")], "CUSTOMER_NOT_FOUND") || r[slices.Index(h, "ownerUrn")] != "" {
 		t.Errorf("row 1: %v, want taken, detail naming CUSTOMER_NOT_FOUND, no ownerUrn", r)
 	}
 	var s struct {
@@ -249,7 +250,7 @@ func TestOwnersBudget(t *testing.T) {
 		t.Errorf("api_calls %d, info calls %d, taken %d, owners %+v; want 10 (the budget), 5, 5, 5 same", s.APICalls, e.InfoTotal(), s.Verdicts["taken"], s.Owners)
 	}
 	rows := readCSV(t, string(must(t, out)))
-	if u := rows[5][columnIndex(rows[0], "ownerUrn")]; u != sandbox.OwnerURN("crm-5005") {
+	if u := rows[5][slices.Index(rows[0], "ownerUrn")]; u != sandbox.OwnerURN("crm-5005") {
 		t.Errorf("row 5 ownerUrn %q, want %s", u, sandbox.OwnerURN("crm-5005"))
 	}
 }

@@ -2,10 +2,11 @@ package input
 
 import (
 	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -74,7 +75,7 @@ func newCSVReader(s *source, comma byte, cfg Config) (*csvReader, error) {
 }
 
 // idColumn finds the 0-based id column: cfg.IDIndex when set, else the
-// header column named cfg.IDColumn, exactly or else ignoring case.
+// header column cfg.IDColumn means (FindColumn).
 func idColumn(header []string, cfg Config) (int, error) {
 	if cfg.IDIndex > 0 {
 		if header != nil && cfg.IDIndex > len(header) {
@@ -85,62 +86,15 @@ func idColumn(header []string, cfg Config) (int, error) {
 	if header == nil {
 		return 0, nil // NoHeader: the first column
 	}
-	name := cfg.IDColumn
-	if name == "" {
-		name = defaultID
+	i, err := FindColumn(header, cmp.Or(cfg.IDColumn, defaultID))
+	var ce *ColumnError
+	switch {
+	case errors.As(err, &ce) && ce.Ambiguous():
+		return 0, fmt.Errorf("%w; use --id-column with the column number", err)
+	case err != nil:
+		return 0, fmt.Errorf("%w; use --id-column", err)
 	}
-	cols := matching(header, func(h string) bool { return h == name })
-	if len(cols) == 0 {
-		cols = matching(header, func(h string) bool { return strings.EqualFold(h, name) })
-	}
-	switch len(cols) {
-	case 0:
-		return 0, fmt.Errorf("no column %q in header (columns: %s); use --id-column", name, columnList(header))
-	case 1:
-		return cols[0], nil
-	}
-	var both []string
-	for _, i := range cols {
-		both = append(both, fmt.Sprintf("%d %s", i+1, column(header[i])))
-	}
-	return 0, fmt.Errorf("ambiguous column %q in header (columns %s); use --id-column with the column number", name, strings.Join(both, ", "))
-}
-
-func matching(header []string, match func(string) bool) []int {
-	var cols []int
-	for i, h := range header {
-		if match(h) {
-			cols = append(cols, i)
-		}
-	}
-	return cols
-}
-
-// columnList lists header for a message; a wide header is cut short.
-func columnList(header []string) string {
-	const most = 20
-	var b strings.Builder
-	for i, h := range header {
-		if i == most {
-			fmt.Fprintf(&b, ", ... (%d more)", len(header)-most)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(column(h))
-	}
-	return b.String()
-}
-
-// column shows a column name as is, or quoted when white space, a comma or
-// an unprintable character would otherwise hide what it is.
-func column(h string) string {
-	q := strconv.Quote(h)
-	if h == "" || q[1:len(q)-1] != h || strings.Contains(h, ",") || strings.TrimFunc(h, unicode.IsSpace) != h {
-		return q
-	}
-	return h
+	return i, nil
 }
 
 func (c *csvReader) next() (Row, error) {

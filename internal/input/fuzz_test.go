@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -104,6 +105,8 @@ func FuzzNDJSON(f *testing.F) {
 		`{"externalId":"a"}` + "\n" + `{"externalId":1e3}`,
 		"{\"externalId\":null}\r\n\n[1]\n \n",
 		"\ufeff{\"a\":{\"externalId\":\"x\"}}\n{bad\n",
+		`{"ExternalID":"a"}` + "\n" + `{"EXTERNALID":1,"ExternalId":2}` + "\n" + `{"externalid":"x","\u0045xternalid":"y","externalid":"z"}`,
+		`{"A":{"externalID":"x"},"a":{"externalId":"y"}}` + "\n" + `{"a":{"ExternalId":1,"EXTERNALid":2,"externalId":3}}`,
 		generate(NDJSON, 5),
 	} {
 		f.Add([]byte(s), uint16(0), false)
@@ -188,15 +191,35 @@ func FuzzNDJSON(f *testing.F) {
 	})
 }
 
-// referenceID finds the id in a valid JSON object the slow, obvious way.
+// referenceID finds the id in a valid JSON object the slow, obvious way:
+// at each step of path, the key spelled exactly, else the one key equal to
+// it ignoring case.
 func referenceID(line []byte, path []string) (id string, padded bool, invalid string) {
 	v := json.RawMessage(line)
-	for _, key := range path {
+	for step, key := range path {
 		var obj map[string]json.RawMessage
-		var ok bool
 		if json.Unmarshal(v, &obj) != nil {
 			obj = nil // not an object
 		}
+		var folds []string
+		if _, ok := obj[key]; !ok {
+			for _, k := range referenceKeys(v) {
+				if strings.EqualFold(k, key) && !slices.Contains(folds, k) {
+					folds = append(folds, k)
+				}
+			}
+		}
+		switch {
+		case len(folds) == 1:
+			key = folds[0]
+		case len(folds) > 1:
+			var keys []string
+			for _, k := range folds {
+				keys = append(keys, column(strings.Join(append(slices.Clone(path[:step]), k), ".")))
+			}
+			return "", false, fmt.Sprintf("ambiguous field %q (fields %s)", strings.Join(path, "."), strings.Join(keys, ", "))
+		}
+		var ok bool
 		if v, ok = obj[key]; !ok {
 			return "", false, fmt.Sprintf("no field %q", strings.Join(path, "."))
 		}
@@ -248,4 +271,26 @@ func benchmark(b *testing.B, f Format) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(rows), "allocs/row")
+}
+
+// referenceKeys lists the keys of obj, valid JSON, in order (none when it
+// is not an object).
+func referenceKeys(obj []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			panic(err) // cannot happen: obj is valid
+		}
+		keys = append(keys, t.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			panic(err)
+		}
+	}
+	return keys
 }

@@ -4,6 +4,8 @@
 // input into memory (an .xlsx read from a stream is spooled to a temporary
 // file: a zip archive cannot be read front to back). Blank lines (and empty
 // sheet rows) are not records: they are skipped, counted and not numbered.
+// FindColumn and Field are the one rule by which every flag naming a column
+// or an NDJSON field finds it.
 package input
 
 import (

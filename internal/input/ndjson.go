@@ -7,14 +7,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // ndjsonReader reads one JSON object per line and finds the id in it.
 type ndjsonReader struct {
 	*source
-	field string   // Config.IDField, for messages
-	path  []string // field split at its dots
+	field Field // Config.IDField
 	trim  bool
 
 	// Until an object has the field: the objects read and the top-level
@@ -33,7 +31,7 @@ func newNDJSONReader(s *source, cfg Config) *ndjsonReader {
 	if field == "" {
 		field = defaultID
 	}
-	return &ndjsonReader{source: s, field: field, path: strings.Split(field, "."), trim: cfg.Trim}
+	return &ndjsonReader{source: s, field: NewField(field), trim: cfg.Trim}
 }
 
 func (n *ndjsonReader) next() (Row, error) {
@@ -74,7 +72,7 @@ func (n *ndjsonReader) next() (Row, error) {
 // noField is the error for an input none of whose first objects has the id
 // field.
 func (n *ndjsonReader) noField() error {
-	return &NoFieldError{Name: n.name, Field: n.field, Objects: n.objects, Fields: n.fields}
+	return &NoFieldError{Name: n.name, Field: n.field.String(), Objects: n.objects, Fields: n.fields}
 }
 
 // NoFieldError is an NDJSON input none of whose first objects (up to 1,000)
@@ -121,23 +119,22 @@ func (n *ndjsonReader) id(line []byte) (id string, padded bool, invalid string) 
 		err := json.Unmarshal(line, new(json.RawMessage))
 		return "", false, "invalid JSON: " + err.Error()
 	}
-	v := bytes.TrimLeft(line, " \t\r\n")
-	if v[0] != '{' {
+	obj := bytes.TrimLeft(line, " \t\r\n")
+	if obj[0] != '{' {
 		return "", false, "line is not a JSON object"
 	}
-	obj := v
-	for _, key := range n.path {
-		ok := false
-		if v[0] == '{' {
-			v, ok = lookup(v, key)
+	v, m, _ := n.field.find(obj)
+	switch m {
+	case missing:
+		if !n.found {
+			n.objects++
+			n.noteFields(obj)
 		}
-		if !ok {
-			if !n.found {
-				n.objects++
-				n.noteFields(obj)
-			}
-			return "", false, fmt.Sprintf("no field %q", n.field)
-		}
+		return "", false, fmt.Sprintf("no field %q", n.field.String())
+	case ambiguous:
+		// The field is there, in several spellings: not a wrong --id-field.
+		n.found = true
+		return "", false, n.field.ambiguity(obj)
 	}
 	n.found = true
 	switch c := v[0]; {
@@ -159,37 +156,6 @@ func (n *ndjsonReader) id(line []byte) (id string, padded bool, invalid string) 
 		return "", false, "id is not a string or number"
 	}
 	return checkID(id, n.trim)
-}
-
-// lookup returns the value of key in obj, a valid JSON object (checked by
-// json.Valid: the skipping below relies on it). Like encoding/json, it takes
-// the last of duplicate keys. Walking the bytes instead of decoding into a map
-// makes NDJSON reading several times faster and allocation free.
-func lookup(obj []byte, key string) (val []byte, ok bool) {
-	i := skipSpace(obj, 1)
-	for obj[i] != '}' {
-		end := skipString(obj, i)
-		k := obj[i+1 : end-1]
-		i = skipSpace(obj, skipSpace(obj, end)+1) // past the colon
-		vend := skipValue(obj, i)
-		if keyIs(k, key) {
-			val, ok = obj[i:vend], true
-		}
-		if i = skipSpace(obj, vend); obj[i] == ',' {
-			i = skipSpace(obj, i+1)
-		}
-	}
-	return val, ok
-}
-
-// keyIs reports whether the raw key k (without quotes) means key.
-func keyIs(k []byte, key string) bool {
-	if bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k) {
-		return string(k) == key
-	}
-	// Escapes, or bad UTF-8 that encoding/json would replace: let it decide.
-	var s string
-	return json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &s) == nil && s == key
 }
 
 func skipSpace(b []byte, i int) int {
@@ -235,33 +201,4 @@ func skipValue(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// FieldValue returns the value at path (a dotted field path, split) in line,
-// a valid JSON object such as the Raw of an NDJSON Row that has an id: a
-// string decoded, a number as its literal text, null as "", anything else
-// as its JSON text. ok is false when the object has no such field.
-func FieldValue(line []byte, path []string) (value string, ok bool) {
-	v := bytes.TrimLeft(line, " \t\r\n")
-	for _, key := range path {
-		if len(v) == 0 || v[0] != '{' {
-			return "", false
-		}
-		if v, ok = lookup(v, key); !ok {
-			return "", false
-		}
-	}
-	switch {
-	case v[0] == '"' && bytes.IndexByte(v, '\\') < 0:
-		return string(v[1 : len(v)-1]), true
-	case v[0] == '"':
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return "", false // cannot happen: v is valid
-		}
-		return s, true
-	case string(v) == "null":
-		return "", true
-	}
-	return string(v), true
 }

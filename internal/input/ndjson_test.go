@@ -42,6 +42,26 @@ func TestNDJSON(t *testing.T) {
 			},
 		},
 		{
+			name: "field in another case; ambiguous",
+			input: `{"ExternalID":"a"}` + "\n" + `{"EXTERNALID":"x","externalId":"b"}` + "\n" + `{"ExternalID":"x","EXTERNALID":"y"}` + "\n" +
+				`{"Customer":{"EXTERNALID":"c"}}` + "\n",
+			want: []string{
+				`1@1 id "a" raw "{\"ExternalID\":\"a\"}"`,
+				`2@2 id "b" raw "{\"EXTERNALID\":\"x\",\"externalId\":\"b\"}"`,
+				`3@3 invalid "ambiguous field \"externalId\" (fields ExternalID, EXTERNALID)" raw "{\"ExternalID\":\"x\",\"EXTERNALID\":\"y\"}"`,
+				`4@4 invalid "no field \"externalId\"" raw "{\"Customer\":{\"EXTERNALID\":\"c\"}}"`,
+			},
+		},
+		{
+			name:  "nested field in another case",
+			input: `{"Customer":{"EXTERNALID":"c"}}` + "\n" + `{"customer":{"ExternalId":1,"externalID":2}}` + "\n",
+			cfg:   Config{IDField: "customer.externalId"},
+			want: []string{
+				`1@1 id "c" raw "{\"Customer\":{\"EXTERNALID\":\"c\"}}"`,
+				`2@2 invalid "ambiguous field \"customer.externalId\" (fields customer.ExternalId, customer.externalID)" raw "{\"customer\":{\"ExternalId\":1,\"externalID\":2}}"`,
+			},
+		},
+		{
 			name:  "ids that are not strings or numbers",
 			input: `{"externalId":null}` + "\n" + `{"externalId":true}` + "\n" + `{"externalId":{}}` + "\n" + `{"externalId":["a"]}` + "\n",
 			want: []string{

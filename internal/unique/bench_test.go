@@ -62,3 +62,36 @@ func BenchmarkCheck(b *testing.B) {
 		c.Check(row)
 	}
 }
+
+// BenchmarkCheckNDJSON is the cost of one NDJSON row's check of two fields,
+// one nested and one top-level after a few others, mostly new values: the
+// per-row field lookup is on the hot path.
+//
+//	go test -run='^$' -bench='^BenchmarkCheckNDJSON$' -benchtime=1x ./internal/unique
+func BenchmarkCheckNDJSON(b *testing.B) {
+	const n = 200_000
+	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}, {Name: "phone", Kind: Phone}}, input.NDJSON, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := make([]input.Row, n)
+	for i := range rows {
+		rows[i] = input.Row{Seq: int64(i + 1), Raw: fmt.Appendf(nil,
+			`{"externalId":"c%07d","name":"Name %d","tags":["a","b"],"contact":{"city":"Berlin","email":"Someone.%d@Example.com"},"n":%d,"phone":"+49 30 %d"}`,
+			i, i, i, i, i)}
+	}
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done := 0
+	for b.Loop() {
+		for _, row := range rows {
+			c.Check(row)
+		}
+		done += n
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(done), "ns/row")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(done), "allocs/row")
+}

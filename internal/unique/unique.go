@@ -13,7 +13,6 @@ package unique
 import (
 	"fmt"
 	"hash/maphash"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -154,8 +153,8 @@ const maxColumns = 16
 // columns. Not safe for concurrent use.
 type Checker struct {
 	cols   []Column
-	index  []int      // CSV/TSV: each column's field index
-	paths  [][]string // NDJSON: each column's path
+	index  []int         // CSV/TSV: each column's field index
+	fields []input.Field // NDJSON: each column's field
 	sets   []*Set
 	seed   maphash.Seed
 	buf    []byte
@@ -165,52 +164,23 @@ type Checker struct {
 }
 
 // NewChecker returns a Checker of cols for an input read as format with
-// header (CSV/TSV; nil without one, when names must be 1-based numbers).
+// header (CSV/TSV; nil without one, when names must be 1-based numbers),
+// each column found by input.FindColumn, each NDJSON field by input.Field.
 func NewChecker(cols []Column, format input.Format, header []string) (*Checker, error) {
 	c := &Checker{cols: cols, seed: maphash.MakeSeed(), on: make(map[uint32]string), counts: make([]int64, len(cols))}
 	for _, col := range cols {
 		c.sets = append(c.sets, NewSet())
 		if format == input.NDJSON {
-			c.paths = append(c.paths, strings.Split(col.Name, "."))
+			c.fields = append(c.fields, input.NewField(col.Name))
 			continue
 		}
-		i, err := fieldIndex(col.Name, header)
+		i, err := input.FindColumn(header, col.Name)
 		if err != nil {
 			return nil, err
 		}
 		c.index = append(c.index, i)
 	}
 	return c, nil
-}
-
-// fieldIndex finds name in header: exactly, else ignoring case (as the id
-// column is found); without a header, name is a 1-based number.
-func fieldIndex(name string, header []string) (int, error) {
-	if header == nil {
-		n, err := strconv.Atoi(name)
-		if err != nil || n < 1 {
-			return 0, fmt.Errorf("column %q: without a header, name columns by their 1-based number", name)
-		}
-		return n - 1, nil
-	}
-	for i, h := range header {
-		if h == name {
-			return i, nil
-		}
-	}
-	found := -1
-	for i, h := range header {
-		if strings.EqualFold(h, name) {
-			if found >= 0 {
-				return 0, fmt.Errorf("column %q matches both %q and %q ignoring case: spell it exactly", name, header[found], h)
-			}
-			found = i
-		}
-	}
-	if found < 0 {
-		return 0, fmt.Errorf("no column %q in the header (columns: %s)", name, strings.Join(header, ", "))
-	}
-	return found, nil
 }
 
 // Check looks up row's values, remembering those not seen before, and
@@ -258,11 +228,11 @@ func (c *Checker) Check(row input.Row) (with int64, on string) {
 
 // value is row's value of column i.
 func (c *Checker) value(row input.Row, i int) (string, bool) {
-	if c.paths != nil {
+	if c.fields != nil {
 		if row.Raw == nil {
 			return "", false
 		}
-		return input.FieldValue(row.Raw, c.paths[i])
+		return c.fields[i].Value(row.Raw)
 	}
 	if j := c.index[i]; j < len(row.Fields) {
 		return row.Fields[j], true

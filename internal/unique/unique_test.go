@@ -1,6 +1,10 @@
 package unique
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/azotte/azvalidate/internal/input"
+)
 
 func TestNormalize(t *testing.T) {
 	for _, c := range []struct {
@@ -55,5 +59,66 @@ func TestSetKeepsFirstRow(t *testing.T) {
 	}
 	if s.Len() != 5000 {
 		t.Errorf("Len %d", s.Len())
+	}
+}
+
+// TestNewCheckerFindsColumns: columns and fields are found by input's one
+// rule, as the id column is: exact, then ignoring case, never a guess.
+func TestNewCheckerFindsColumns(t *testing.T) {
+	t.Parallel()
+	header := []string{"externalId", "EMail", "Phone", "PHONE", "fax", "fax"}
+	for _, tc := range []struct {
+		name, col string
+		want      int    // field index
+		err       string // else the error
+	}{
+		{name: "ignoring case", col: "email", want: 1},
+		{name: "exact", col: "Phone", want: 2},
+		{name: "ambiguous ignoring case", col: "phone", err: `ambiguous column "phone" in header (columns 3 Phone, 4 PHONE)`},
+		{name: "ambiguous exact", col: "fax", err: `ambiguous column "fax" in header (columns 5 fax, 6 fax)`},
+		{name: "missing", col: "vat", err: `no column "vat" in header (columns: externalId, EMail, Phone, PHONE, fax, fax)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewChecker([]Column{{Name: tc.col}}, input.CSV, header)
+			switch {
+			case tc.err != "":
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("error %v, want %q", err, tc.err)
+				}
+			case err != nil:
+				t.Errorf("error %v", err)
+			case c.index[0] != tc.want:
+				t.Errorf("column %q at %d, want %d", tc.col, c.index[0], tc.want)
+			}
+		})
+	}
+	if _, err := NewChecker([]Column{{Name: "email"}}, input.CSV, nil); err == nil {
+		t.Error("a name without a header: no error")
+	}
+}
+
+// TestCheckNDJSONFields: an NDJSON field is found in any case, at any depth;
+// an object naming it ambiguously has no value for it.
+func TestCheckNDJSONFields(t *testing.T) {
+	t.Parallel()
+	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}}, input.NDJSON, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		raw  string
+		with int64
+	}{
+		{`{"contact":{"email":"a@x"}}`, 0},
+		{`{"Contact":{"EMAIL":"A@x"}}`, 1},
+		{`{"contact":{"Email":"a@x","EMAIL":"b@x"}}`, 0}, // ambiguous: no value
+		{`{"contact":{"Email":"b@x","EMAIL":"b@x","email":"c@x"}}`, 0},
+		{`{"CONTACT":{"email":"c@x"}}`, 4},
+	} {
+		row := input.Row{Seq: int64(i + 1), Raw: []byte(tc.raw)}
+		if with, _ := c.Check(row); with != tc.with {
+			t.Errorf("row %d %s: collides with %d, want %d", i+1, tc.raw, with, tc.with)
+		}
 	}
 }
