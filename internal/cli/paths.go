@@ -22,15 +22,8 @@ type namedPath struct {
 // a folder that does not exist. The run would otherwise fail, or overwrite,
 // only at its end, after every call was made.
 func checkPaths(c *validateConfig) error {
-	var reads, writes []namedPath
-	for _, f := range c.files {
-		if f != "-" {
-			reads = append(reads, namedPath{"", f, "the input"})
-		}
-	}
-	if c.state != "" {
-		reads = append(reads, namedPath{"--state", c.state, "the journal"})
-	}
+	reads := readPaths(c.files, c.state)
+	var writes []namedPath
 	add := func(flag, path, role string) {
 		if path != "" && path != "-" {
 			writes = append(writes, namedPath{flag, path, role})
@@ -58,6 +51,27 @@ func checkPaths(c *validateConfig) error {
 			return usageError("-o %s is a folder; name a file in it", c.output)
 		}
 	}
+	return checkWrites(reads, writes, c.split)
+}
+
+// readPaths are the files a run reads: its inputs and the journal.
+func readPaths(files []string, state string) []namedPath {
+	var reads []namedPath
+	for _, f := range files {
+		if f != "-" {
+			reads = append(reads, namedPath{"", f, "the input"})
+		}
+	}
+	if state != "" {
+		reads = append(reads, namedPath{"--state", state, "the journal"})
+	}
+	return reads
+}
+
+// checkWrites refuses a file written that is one read or another written,
+// and one in a folder that does not exist (but split, which --split
+// creates).
+func checkWrites(reads, writes []namedPath, split string) error {
 	for i, w := range writes {
 		for _, r := range reads {
 			if samePath(w.path, r.path) {
@@ -72,7 +86,7 @@ func checkPaths(c *validateConfig) error {
 	}
 	for _, w := range writes {
 		dir := filepath.Dir(w.path)
-		if c.split != "" && filepath.Clean(dir) == filepath.Clean(c.split) {
+		if split != "" && filepath.Clean(dir) == filepath.Clean(split) {
 			continue // --split creates its folder
 		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {

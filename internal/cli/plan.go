@@ -123,6 +123,12 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	if err := checkBudget(fs, c.budget); err != nil {
 		return nil, err
 	}
+	if c.summary != "" && c.summary != "-" {
+		// Before the work: a plan of 10^8 rows takes minutes to read.
+		if err := checkWrites(readPaths(c.files, c.state), []namedPath{{"--summary", c.summary, "the summary"}}, ""); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

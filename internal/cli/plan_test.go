@@ -329,3 +329,26 @@ func TestAPITime(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSummaryPathCheckedFirst: a --summary that is the input, or in a
+// folder that does not exist, is refused before the input is read.
+func TestPlanSummaryPathCheckedFirst(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "export.csv")
+	if err := os.WriteFile(in, []byte(planInput), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ summary, want string }{
+		{in, "--summary " + in + " is also the input"},
+		{filepath.Join(dir, "no", "plan.json"), "no folder " + filepath.Join(dir, "no")},
+	} {
+		res := run(t, "", "plan", "--summary", tc.summary, in)
+		if res.code != 2 || !strings.Contains(res.stderr, tc.want) || strings.Contains(res.stdout, "distinct") {
+			t.Errorf("--summary %s: exit %d, stdout %q, stderr %q; want 2, no plan, and %q", tc.summary, res.code, res.stdout, res.stderr, tc.want)
+		}
+	}
+	if got := must(t, in); string(got) != planInput {
+		t.Error("the input was overwritten")
+	}
+}
