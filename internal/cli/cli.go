@@ -91,7 +91,7 @@ func runHelp(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stdout, usage)
 		return nil
 	case len(args) > 1:
-		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("help takes one command, got %q", args), "")}
+		return withHelpHint(fmt.Errorf("help takes one command, got %q", args), "")
 	case !slices.Contains(commands, args[0]):
 		return unknownCommand(args[0])
 	}
@@ -112,7 +112,7 @@ func unknownCommand(cmd string) error {
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
-	return exitError{code: exitUsage, err: withHelpHint(err, "")}
+	return withHelpHint(err, "")
 }
 
 // looksLikeInput says whether arg reads as an export's file name, which a

@@ -72,7 +72,7 @@ func runCompletion(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(args) != 1 {
-		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("completion takes one shell: azvalidate completion bash|zsh|fish"), "completion")}
+		return withHelpHint(fmt.Errorf("completion takes one shell: azvalidate completion bash|zsh|fish"), "completion")
 	}
 	cmds, err := completionCommands()
 	if err != nil {
@@ -88,7 +88,7 @@ func runCompletion(args []string, stdout io.Writer) error {
 		fishCompletion(&b, cmds)
 	default:
 		err := fmt.Errorf("completion: unknown shell %q (want bash, zsh or fish)", args[0])
-		return exitError{code: exitUsage, err: withHelpHint(err, "completion")}
+		return withHelpHint(err, "completion")
 	}
 	_, err = stdout.Write(b.Bytes())
 	return err

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -173,11 +172,9 @@ func TestCompletionCompletes(t *testing.T) {
 func TestCompletionUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{nil, {"tcsh"}, {"bash", "zsh"}} {
-		var out bytes.Buffer
-		err := runCompletion(args, &out)
-		var coded interface{ ExitCode() int }
-		if err == nil || !errors.As(err, &coded) || coded.ExitCode() != exitUsage || out.Len() > 0 {
-			t.Errorf("completion %q: err %v, output %d bytes; want a usage error and no output", args, err, out.Len())
+		res := run(t, "", append([]string{"completion"}, args...)...)
+		if res.code != exitUsage || !strings.Contains(res.stderr, "see 'azvalidate completion -h'") || res.stdout != "" {
+			t.Errorf("completion %q: exit %d, stdout %d bytes, stderr %q; want a usage error and no output", args, res.code, len(res.stdout), res.stderr)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (e exitError) Unwrap() error { return e.err }
 func (e exitError) ExitCode() int { return e.code }
 
 func usageError(format string, args ...any) error {
-	return exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 // Interrupt is the cause of a run stopped by a signal; main passes it to the

@@ -103,7 +103,7 @@ func (fs *flagSet) parseFiles(args []string) (files []string, set map[string]boo
 // usageError is a usage error of this command: the message, then where its
 // help is.
 func (fs *flagSet) usageError(format string, args ...any) error {
-	return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf(format, args...), fs.Name())}
+	return withHelpHint(fmt.Errorf(format, args...), fs.Name())
 }
 
 // withHelpHint adds to err the line that points to the help of cmd ("" for

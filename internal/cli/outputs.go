@@ -91,7 +91,7 @@ func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logg
 	}
 	if c.split != "" {
 		if o.split, err = output.NewSplit(c.split, opts); err != nil {
-			return o, exitError{code: exitUsage, err: fmt.Errorf("--split: %w", err)}
+			return o, fmt.Errorf("--split: %w", err)
 		}
 		o.sink = output.Tee(o.main.w, o.split)
 	}
@@ -175,7 +175,7 @@ func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile
 	if name != "-" {
 		f, err := output.Create(name)
 		if err != nil {
-			return nil, exitError{code: exitUsage, err: err}
+			return nil, err
 		}
 		o.file, dst = f, f
 	}
@@ -184,7 +184,7 @@ func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile
 		if o.file != nil {
 			o.file.Abandon(false)
 		}
-		return nil, exitError{code: exitUsage, err: err}
+		return nil, err
 	}
 	o.w = w
 	return o, nil

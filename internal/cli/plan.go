@@ -237,7 +237,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 			// Bound to the endpoint, as validate's: its answers are reused.
 			j, err := journal.Open(c.state, c.conn.journalEndpoint(), c.stateMaxAge, env.now())
 			if err != nil {
-				return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+				return fmt.Errorf("--state: %w", err)
 			}
 			defer func() {
 				if err := j.Close(); err != nil {
@@ -253,7 +253,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	if c.state != "" && writable == nil {
 		jr, err := openPlanJournal(c.state, c.stateMaxAge, env)
 		if err != nil {
-			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+			return fmt.Errorf("--state: %w", err)
 		}
 		if jr != nil {
 			defer jr.Close()

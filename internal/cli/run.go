@@ -100,7 +100,7 @@ func (v *validation) open(ctx context.Context) error {
 	if c.budget.Set() && slices.Contains(c.files, "-") {
 		r, f, err := spool(stdin)
 		if err != nil {
-			return exitError{code: exitUsage, err: err}
+			return err
 		}
 		stdin, v.spool = r, f
 		v.closers = append(v.closers, func() { f.Close(); os.Remove(f.Name()) })
@@ -144,7 +144,7 @@ func (v *validation) open(ctx context.Context) error {
 	v.pacer = c.pacer(v.env, until)
 	v.client, err = c.client(v.env, v.pacer, v.noteLive(v.observer()))
 	if err != nil {
-		return exitError{code: exitUsage, err: err}
+		return err
 	}
 	// Closed before the sandbox stops: closers run last first.
 	v.closers = append(v.closers, v.client.CloseIdleConnections)
@@ -153,7 +153,7 @@ func (v *validation) open(ctx context.Context) error {
 		v.stateNow = v.env.now()
 		j, err := journal.Open(c.state, c.journalEndpoint(), c.stateMaxAge, v.stateNow)
 		if err != nil {
-			return exitError{code: exitUsage, err: fmt.Errorf("--state: %w", err)}
+			return fmt.Errorf("--state: %w", err)
 		}
 		v.journal = j
 		v.closers = append(v.closers, func() {

@@ -47,7 +47,7 @@ func askSample(ctx context.Context, c *planConfig, env Env, ids []string, j *jou
 	pacer := cn.pacer(env, time.Time{})
 	client, err := cn.client(env, pacer, func(azotte.Attempt) { calls.Add(1) })
 	if err != nil {
-		return sm, exitError{code: exitUsage, err: err}
+		return sm, err
 	}
 	defer client.CloseIdleConnections()
 	acfg := pipeline.AskConfig{Concurrency: cn.concurrency}

@@ -135,17 +135,17 @@ func startSandbox(ctx context.Context, c *conn) (url string, stop func(), err er
 	if c.sandboxTaken != "" {
 		f, err := os.Open(c.sandboxTaken)
 		if err != nil {
-			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken: %w", err)}
+			return "", nil, fmt.Errorf("--sandbox-taken: %w", err)
 		}
 		cfg.Taken, cfg.Emails, err = sandbox.ReadTaken(f)
 		f.Close()
 		if err != nil {
-			return "", nil, exitError{code: exitUsage, err: fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)}
+			return "", nil, fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)
 		}
 	}
 	ln, err := sandbox.Listen("")
 	if err != nil {
-		return "", nil, exitError{code: exitUsage, err: fmt.Errorf("sandbox: %w", err)}
+		return "", nil, fmt.Errorf("sandbox: %w", err)
 	}
 	// The sandbox outlives an interrupt of the run: in-flight calls still get
 	// their answers while the run drains.

@@ -39,12 +39,12 @@ type inputFile struct {
 func openReader(name string, stdin io.Reader, cfg input.Config) (*inputFile, *input.Reader, error) {
 	src, err := openInput(name, stdin)
 	if err != nil {
-		return nil, nil, exitError{code: exitUsage, err: err}
+		return nil, nil, err
 	}
 	rd, err := input.Open(src.name, src, cfg)
 	if err != nil {
 		src.Close()
-		return nil, nil, exitError{code: exitUsage, err: err}
+		return nil, nil, err
 	}
 	src.c = closers{rd, src.c} // an .xlsx's temporary files go with the input
 	return src, rd, nil

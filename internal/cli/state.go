@@ -74,7 +74,7 @@ var stateSubcommands = []string{"info", "compact", "export"}
 func readState(path string) (*journal.Journal, error) {
 	j, err := journal.Read(path, 0, time.Now())
 	if err != nil {
-		return nil, exitError{code: exitUsage, err: err}
+		return nil, err
 	}
 	return j, nil
 }
@@ -148,7 +148,7 @@ func boolInt(b bool) int {
 func stateCompact(path string, stdout io.Writer) error {
 	before, after, err := journal.Compact(path)
 	if err != nil {
-		return exitError{code: exitUsage, err: err}
+		return err
 	}
 	_, err = fmt.Fprintf(stdout, "compacted %s: %d lines -> %d (%d ids), %d bytes -> %d\n",
 		path, before.Lines, after.Lines, after.IDs, before.Bytes, after.Bytes)
@@ -177,7 +177,7 @@ func stateExport(path string, stdout io.Writer) error {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return exitError{code: exitUsage, err: fmt.Errorf("state export: %w", err)}
+		return fmt.Errorf("state export: %w", err)
 	}
 	return nil
 }

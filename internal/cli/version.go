@@ -35,7 +35,7 @@ func runVersion(args []string, stdout io.Writer) error {
 		fmt.Fprint(stdout, versionHelp)
 		return nil
 	case len(args) > 0:
-		return exitError{code: exitUsage, err: withHelpHint(fmt.Errorf("version takes no arguments, got %q", args), "version")}
+		return withHelpHint(fmt.Errorf("version takes no arguments, got %q", args), "version")
 	}
 	bi, _ := debug.ReadBuildInfo()
 	goVersion := "unknown"
