@@ -34,7 +34,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 	}
 	v.asked = pipeline.NewAsked(len(ids))
 	progress := v.startProgress(console.ProgressConfig{Total: int64(len(ids)), Bytes: v.asked.Len, Count: v.asked.Len, Unit: "ids",
-		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.in.name() + " the budget allows"})
+		Start: "asking " + human.Plural(int64(len(ids)), "id") + " of " + v.in.Name() + " the budget allows"})
 	acfg := pipeline.AskConfig{Concurrency: c.concurrency, Until: until, Journal: pcfg.Journal}
 	if c.owners {
 		// Info calls spend the budget too.
@@ -76,7 +76,7 @@ func (v *validation) choose(ctx context.Context) ([]string, error) {
 	}
 	if i := slices.Index(v.c.files, "-"); v.spool != nil && i >= 0 {
 		// The second pass reads stdin from the spool: all of it.
-		if _, err := io.Copy(io.Discard, v.in.files[i]); err != nil {
+		if _, err := io.Copy(io.Discard, v.in.File(i)); err != nil {
 			return nil, fmt.Errorf("read stdin: %w", err)
 		}
 	}
@@ -101,34 +101,19 @@ func chooseIDs(ctx context.Context, rd pipeline.Source, j journalView, sel *budg
 // files, or what the first pass spooled of stdin), each read as the first
 // pass read it; the summary's sizes and sha256 are then this pass's, which
 // reads them whole.
-func (v *validation) reopen() (*inputs, error) {
-	in := &inputs{starts: make([]fileStart, len(v.in.files))}
-	in.reached.Store(1)
-	v.closers = append(v.closers, func() { in.Close() })
-	for i, old := range v.in.files {
-		cfg := v.c.in
-		cfg.Format = v.in.rds[i].Format()
-		cfg.Delimiter = v.in.rds[i].Delimiter()
-		var src *inputFile
-		if old.name == "-" && v.spool != nil {
-			if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
-				return nil, fmt.Errorf("read stdin again: %w", err)
-			}
-			src = newInputFile(old.name, v.spool, io.NopCloser(nil))
-		} else {
-			f, err := openInput(old.name, nil)
-			if err != nil {
-				return nil, fmt.Errorf("read the input again: %w", err)
-			}
-			src = f
+func (v *validation) reopen() (*input.Files, error) {
+	var stdin io.Reader
+	if v.spool != nil {
+		if _, err := v.spool.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("read stdin again: %w", err)
 		}
-		in.files = append(in.files, src)
-		rd, err := input.Open(src.name, src, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("read the input again: %w", err)
-		}
-		in.rds = append(in.rds, rd)
+		stdin = v.spool
 	}
+	in, err := v.in.Reopen(stdin, v.c.in)
+	if err != nil {
+		return nil, fmt.Errorf("read the input again: %w", err)
+	}
+	v.closers = append(v.closers, func() { in.Close() })
 	v.in = in
 	return in, nil
 }

@@ -40,7 +40,7 @@ func (c *validateConfig) settings() report.Settings {
 func (v *validation) startLive() error {
 	c, lv := v.c, &v.live
 	lv.stop = make(chan struct{})
-	name := v.in.name() // the same files in a budgeted run's second pass
+	name := v.in.Name() // the same files in a budgeted run's second pass
 	if c.listen != "" {
 		s, err := live.Start(c.listen, live.Config{
 			Stats: v.stats, Start: v.start, Input: name, Settings: c.settings(),

@@ -44,7 +44,7 @@ func (s rowSink) Write(rec *output.Record) error {
 	return nil
 }
 
-func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
+func openOutputs(c *validateConfig, rd *input.Files, stdout io.Writer, log *slog.Logger) (_ *outputs, err error) {
 	format := c.outputFormat
 	if format == input.Unknown {
 		format = outputFormat(c.output, rd.Format().Output())
@@ -63,9 +63,10 @@ func openOutputs(c *validateConfig, rd *inputs, stdout io.Writer, log *slog.Logg
 		AnsweredAt:     c.answeredAt,
 		Owners:         c.owners,
 	}
-	if len(rd.rds) > 1 {
-		for i, r := range rd.rds {
-			opts.Sources = append(opts.Sources, output.Source{Name: rd.files[i].name, InputFormat: r.Format().Output(), Header: r.Header(), Columns: len(r.Header())})
+	if rd.Len() > 1 {
+		for i := range rd.Len() {
+			r := rd.Reader(i)
+			opts.Sources = append(opts.Sources, output.Source{Name: rd.File(i).Name, InputFormat: r.Format().Output(), Header: r.Header(), Columns: len(r.Header())})
 		}
 		opts.Locate = rd.Locate
 	}
@@ -208,7 +209,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger) error {
 	return nil
 }
 
-func outputComma(f input.Format, rd *inputs) rune {
+func outputComma(f input.Format, rd *input.Files) rune {
 	if f == rd.Format() {
 		return rd.Delimiter()
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -227,7 +226,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer in.Close()
-	sum.Input = report.InputInfo{Name: in.name(), Format: in.formatName()}
+	sum.Input = report.InputInfo{Name: in.Name(), Format: in.FormatName()}
 
 	sv := survey{}
 	var writable *journal.Journal // --sample's answers go there
@@ -264,15 +263,15 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		sv.near = near.NewDetector()
 	}
 
-	if len(in.files) > 1 {
-		sv.files = make([]fileCounts, len(in.files))
+	if in.Len() > 1 {
+		sv.files = make([]fileCounts, in.Len())
 	}
 	readErr := sv.read(ctx, in)
 	read := readErr == nil && ctx.Err() == nil
-	if read && len(in.files) == 1 {
-		sum.Input.SHA256 = hex.EncodeToString(in.files[0].hash.Sum(nil))
+	if read && in.Len() == 1 {
+		sum.Input.SHA256 = in.File(0).SHA256()
 	}
-	sum.Input.Bytes = in.bytesRead()
+	sum.Input.Bytes = in.BytesRead()
 	sum.Files = fileInfos(in, sv.files, read, []verdict.Verdict{verdict.Invalid, verdict.Duplicate})
 	sum.fill(&sv, c)
 	if read && sv.sample != nil {
@@ -286,8 +285,8 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
-	if len(in.files) > 1 {
-		sum.ref = in.ref
+	if in.Len() > 1 {
+		sum.ref = in.Ref
 	}
 	if err := sum.writeText(env.Stdout); err != nil && runErr == nil {
 		runErr, code = fmt.Errorf("write plan: %w", err), exitUsage

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"github.com/azotte/azvalidate/internal/console"
 	"io"
@@ -37,7 +36,7 @@ type validation struct {
 	terminal bool      // stderr is a terminal
 	start    time.Time
 
-	in      *inputs
+	in      *input.Files
 	spool   *os.File     // stdin as read, for a budgeted run's second pass
 	counts  []fileCounts // with several inputs: each one's rows and verdicts
 	stats   *stats.Stats
@@ -115,10 +114,10 @@ func (v *validation) open(ctx context.Context) error {
 	if out == input.Unknown {
 		out = outputFormat(c.output, in.Format().Output())
 	}
-	if err := checkInputs(in, out, c.outputFormat != input.Unknown); err != nil {
+	if err := in.Check(out, c.outputFormat != input.Unknown); err != nil {
 		return err
 	}
-	if diff := in.shapeDiff(); diff != "" && (c.uniqueColumns != nil || c.owners) {
+	if diff := in.ShapeDiff(); diff != "" && (c.uniqueColumns != nil || c.owners) {
 		return usageError("--unique-columns and --owners read columns by the first input's header: %s", diff)
 	}
 	if c.uniqueColumns != nil {
@@ -167,7 +166,7 @@ func (v *validation) open(ctx context.Context) error {
 	}
 
 	if c.owners {
-		if v.email, err = emailOf(c, in.files[0].name, in.rds[0]); err != nil {
+		if v.email, err = emailOf(c, in.File(0).Name, in.Reader(0)); err != nil {
 			return err
 		}
 		if v.email == nil {
@@ -184,9 +183,9 @@ func (v *validation) open(ctx context.Context) error {
 	}
 	if len(c.reports) > 0 {
 		acfg := report.AuditConfig{Latency: &v.stats.Latency}
-		if len(in.files) > 1 {
+		if in.Len() > 1 {
 			// v.in, not in: a budgeted run's second pass reads anew.
-			acfg.Ref = func(seq int64) string { return v.in.ref(seq) }
+			acfg.Ref = func(seq int64) string { return v.in.Ref(seq) }
 		}
 		v.audit = report.NewAudit(acfg)
 	}
@@ -210,7 +209,7 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if v.audit != nil {
 		pcfg.Observe = v.audit.Observe
 	}
-	if len(v.in.files) > 1 {
+	if v.in.Len() > 1 {
 		pcfg.Observe = v.countPerFile(pcfg.Observe)
 	}
 	if c.owners {
@@ -226,7 +225,7 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if c.budget.Set() {
 		runErr = v.runBudgeted(ctx, pcfg)
 	} else {
-		progress := v.startProgress(console.ProgressConfig{Total: v.in.size(), Bytes: decidedBytes(v.in, v.stats)})
+		progress := v.startProgress(console.ProgressConfig{Total: v.in.Size(), Bytes: decidedBytes(v.in, v.stats)})
 		runErr = pipeline.Run(ctx, pcfg, v.in, v.client, v.outs.rows)
 		progress.Stop()
 	}
@@ -251,7 +250,7 @@ func (v *validation) startProgress(pc console.ProgressConfig) *console.Progress 
 		return nil
 	}
 	pc.Out, pc.Terminal, pc.Width = v.stderr, v.terminal, console.TerminalWidth(v.env.Stderr)
-	pc.Name, pc.Interval, pc.Stats, pc.Pause = v.in.name(), v.c.progressInterval, v.stats, v.pacer.Pause
+	pc.Name, pc.Interval, pc.Stats, pc.Pause = v.in.Name(), v.c.progressInterval, v.stats, v.pacer.Pause
 	if v.c.logJSON {
 		pc.Logger = v.log // text: the progress's own lines, which carry the time
 	}
@@ -321,7 +320,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		Header: report.Header{
 			Tool: "azvalidate", Version: version(), Command: "validate",
 			Start: v.start, End: v.env.now(),
-			Input: report.InputInfo{Name: v.in.name(), Format: v.in.formatName(), Bytes: v.in.bytesRead()},
+			Input: report.InputInfo{Name: v.in.Name(), Format: v.in.FormatName(), Bytes: v.in.BytesRead()},
 		},
 		Output:      c.output,
 		Settings:    c.settings(),
@@ -329,8 +328,8 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 		ExitCode:    code,
 		MinRate:     v.pacer.MinRate(),
 	}
-	if runErr == nil && len(v.in.files) == 1 {
-		sum.Input.SHA256 = hex.EncodeToString(v.in.files[0].hash.Sum(nil))
+	if runErr == nil && v.in.Len() == 1 {
+		sum.Input.SHA256 = v.in.File(0).SHA256()
 	}
 	if runErr != nil {
 		sum.Error = runErr.Error()
@@ -342,7 +341,7 @@ func (v *validation) summary(ctx context.Context, code int, runErr error) report
 	sum.PausedSeconds = v.pacer.Paused().Seconds()
 	sum.Fill(v.stats)
 	sum.BlankLines = v.in.BlankLines()
-	if n := v.in.size(); n >= 0 {
+	if n := v.in.Size(); n >= 0 {
 		sum.Input.Bytes = n // not the bytes read: an interrupted run stops short
 	}
 	sum.Files = fileInfos(v.in, v.counts, runErr == nil, verdict.All)
