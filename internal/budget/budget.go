@@ -12,6 +12,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/azotte/azvalidate/internal/idtable"
 )
 
 // Budget bounds a run. Zero fields do not bound it.
@@ -46,8 +48,8 @@ type Selector struct {
 	unanswered []string
 	stale      staleHeap // the oldest stale answers, newest on top
 	seed       maphash.Seed
-	asked      *HashSet            // the ids in unanswered (they never leave it)
-	inHeap     map[string]struct{} // the ids in stale
+	asked      *idtable.ByHash[struct{}] // hashes of the ids in unanswered (they never leave it)
+	inHeap     map[string]struct{}       // the ids in stale
 
 	counts Counts
 }
@@ -62,7 +64,7 @@ type Counts struct {
 
 // NewSelector returns a Selector keeping at most capacity ids (-1: all).
 func NewSelector(capacity int) *Selector {
-	return &Selector{capacity: capacity, seed: maphash.MakeSeed(), asked: NewHashSet(), inHeap: make(map[string]struct{})}
+	return &Selector{capacity: capacity, seed: maphash.MakeSeed(), asked: idtable.NewByHash[struct{}](), inHeap: make(map[string]struct{})}
 }
 
 // Full reports whether s holds as many never-answered ids as it may keep:
@@ -74,7 +76,11 @@ func (s *Selector) Full() bool {
 // Unanswered tells s about an id with no answer.
 func (s *Selector) Unanswered(id string) {
 	s.counts.Unanswered++
-	if !s.Full() && s.asked.Add(maphash.String(s.seed, id)) {
+	if s.Full() {
+		return
+	}
+	// Two ids with one 64-bit hash count as one: odds of about n²/2⁶⁵.
+	if _, isNew := s.asked.Add(maphash.String(s.seed, id), struct{}{}); isNew {
 		s.unanswered = append(s.unanswered, id)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/azotte/azvalidate/internal/budget"
+	"github.com/azotte/azvalidate/internal/idtable"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
@@ -71,7 +72,7 @@ func (s *survey) read(ctx context.Context, rd pipeline.Source) error {
 		s.sel = budget.NewSelector(0)
 	}
 	seed := maphash.MakeSeed()
-	seen := budget.NewHashSet()
+	seen := idtable.NewByHash[struct{}]() // by hash: two ids with one count as one, odds n²/2⁶⁵
 	return eachRow(ctx, rd, func(row input.Row) bool {
 		s.rows++
 		var file *fileCounts
@@ -89,7 +90,7 @@ func (s *survey) read(ctx context.Context, rd pipeline.Source) error {
 		case row.Padded:
 			s.padded++
 		}
-		if !seen.Add(maphash.String(seed, row.ID)) {
+		if _, isNew := seen.Add(maphash.String(seed, row.ID), struct{}{}); !isNew {
 			s.duplicates++
 			if file != nil {
 				file.verdicts[verdict.Duplicate]++

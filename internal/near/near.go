@@ -13,12 +13,15 @@ package near
 import (
 	"cmp"
 	"hash/maphash"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+
+	"github.com/azotte/azvalidate/internal/idtable"
 )
 
 // The kinds of similarity, as Add reports them and the output shows them.
@@ -72,7 +75,8 @@ const (
 type Detector struct {
 	seed maphash.Seed
 	fold cases.Caser
-	t    table
+	t    *idtable.ByHash[entry] // by the full form's hash
+	big  map[uint64]int64       // rows that do not fit entry.row, by key; nearly always empty
 	// aux holds, by table key, the hashes of the single normalisations of
 	// a group's first id that are neither the id itself nor its full form,
 	// in priority order: only ids that two normalisations change in
@@ -96,6 +100,7 @@ type group struct {
 }
 
 const (
+	bigRow        = math.MaxUint32
 	maxExample    = 64      // bytes of an example id kept
 	exampleBudget = 1 << 20 // bytes of example ids kept in all
 	maxLargest    = 20      // groups listed by Stats
@@ -106,7 +111,8 @@ func NewDetector() *Detector {
 	return &Detector{
 		seed:    maphash.MakeSeed(),
 		fold:    cases.Fold(),
-		t:       newTable(),
+		t:       idtable.NewByHash[entry](),
+		big:     make(map[uint64]int64),
 		aux:     make(map[uint64][2]uint64),
 		auxMore: make(map[uint64][nSingle]uint64),
 		stats:   make(map[int64]*group),
@@ -125,17 +131,22 @@ func NewDetector() *Detector {
 func (d *Detector) Add(id string, firstRow int64) (similarTo int64, kind string) {
 	var k keys
 	d.keys(id, &k)
-	i, found := d.t.find(k.full)
-	if !found {
-		d.insert(i, &k, firstRow)
+	key := max(k.full, 1) // as the table keeps it
+	e, added := d.t.Add(key, newEntry(&k, firstRow))
+	if added {
+		d.start(key, e, &k, firstRow)
 		return 0, ""
 	}
-	first, raw := d.t.get(i)
+	first := int64(e.row)
+	if e.row == bigRow {
+		first = d.big[key]
+	}
+	raw := uint64(e.raw[0]) | uint64(e.raw[1])<<32
 	kd := kMixed
-	inKey, inAux := uint8(raw)&maskBits, uint8(raw>>nSingle)&maskBits // see insert
+	inKey, inAux := uint8(raw)&maskBits, uint8(raw>>nSingle)&maskBits // see entry
 	var aux [nSingle]uint64
 	if inAux != 0 {
-		aux = d.getAux(d.t.keys[i], inAux)
+		aux = d.getAux(key, inAux)
 	}
 	for s := range nSingle {
 		bit := uint8(1) << s
@@ -144,7 +155,7 @@ func (d *Detector) Add(id string, firstRow int64) (similarTo int64, kind string)
 		case (k.mask|inKey|inAux)&bit == 0:
 			// The normalisation changes neither id, and the ids differ.
 		case inKey&bit != 0:
-			same = k.single[s] == d.t.keys[i]
+			same = k.single[s] == key
 		case inAux&bit != 0:
 			same = k.single[s] == aux[s]
 		default: // it does not change the first id
@@ -170,13 +181,20 @@ func (d *Detector) Add(id string, firstRow int64) (similarTo int64, kind string)
 	return first, kinds[kd]
 }
 
-// insert starts a group with k's id at the empty slot i. The slot keeps the
-// id's raw hash, its low byte replaced by two masks saying where the hash of
-// each single normalisation that changes the id is: bit k, the normalisation
-// gives the full form (the slot's key: the common case, as in "CRM-1001");
-// bit nSingle+k, it is in aux. A normalisation in neither mask leaves the id
-// as it is: its hash is the raw one.
-func (d *Detector) insert(i int, k *keys, row int64) {
+// entry is what the table keeps of a group's first id: 12 bytes in 4-byte
+// words, so that a slot is 20 bytes.
+type entry struct {
+	// raw is the id's raw hash, its low byte replaced by two masks saying
+	// where the hash of each single normalisation that changes the id is:
+	// bit k, the normalisation gives the full form (the key: the common
+	// case, as in "CRM-1001"); bit nSingle+k, it is in aux. A normalisation
+	// in neither mask leaves the id as it is: its hash is the raw one.
+	raw [2]uint32
+	row uint32 // bigRow: in big
+}
+
+// newEntry returns the entry of k's id, on row.
+func newEntry(k *keys, row int64) entry {
 	var inKey, inAux uint8
 	for s := range nSingle {
 		switch bit := uint8(1) << s; {
@@ -187,10 +205,24 @@ func (d *Detector) insert(i int, k *keys, row int64) {
 			inAux |= bit
 		}
 	}
-	if inAux != 0 {
-		d.putAux(max(k.full, 1), inAux, &k.single)
+	raw := k.raw&^flagMask | uint64(inKey) | uint64(inAux)<<nSingle
+	e := entry{raw: [2]uint32{uint32(raw), uint32(raw >> 32)}, row: bigRow}
+	if row >= 0 && row < bigRow {
+		e.row = uint32(row)
 	}
-	d.t.insert(i, k.full, k.raw&^flagMask|uint64(inKey)|uint64(inAux)<<nSingle, row)
+	return e
+}
+
+// start keeps what e, the entry of k's id on row that starts the group of
+// key, has no room for: the hashes its masks put in aux, a row beyond 32
+// bits.
+func (d *Detector) start(key uint64, e entry, k *keys, row int64) {
+	if inAux := uint8(e.raw[0]>>nSingle) & maskBits; inAux != 0 {
+		d.putAux(key, inAux, &k.single)
+	}
+	if e.row == bigRow {
+		d.big[key] = row
+	}
 }
 
 // putAux keeps the hashes of single[s] for the kinds s in inAux.

@@ -18,7 +18,7 @@ type keys struct {
 }
 
 // flagMask is the low byte of a slot's raw hash, which holds two masks of
-// maskBits each (see insert).
+// maskBits each (see entry).
 const (
 	flagMask = 0xFF
 	maskBits = 1<<nSingle - 1

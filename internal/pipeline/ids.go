@@ -2,13 +2,13 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/maphash"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/idtable"
 )
 
 // idSet remembers every distinct id of the run: while its request is in
@@ -17,38 +17,33 @@ import (
 // concurrent use: the reader looks up, the writer retires.
 //
 // It is the one structure of a run that grows with the input (10^8 rows may
-// hold 10^7 or more distinct ids), so it is laid out for size and for the
-// garbage collector, which has no pointer to follow in it. An id costs its
-// own bytes, a 9-byte header and 11 to 21 bytes of table (as the table's
-// load goes from 3/8 to 3/4): 40 bytes for a 12-byte id at 10^6 ids, where
-// a map[string]slot cost 150 (BenchmarkMemory).
-//
-//   - each id is copied into an append-only arena of byte chunks as a record
-//     [first seq: 4][answer: 4][len: uvarint][id bytes]. Copying matters:
-//     an input.Row's ID shares memory with the whole record's text, which a
-//     set keeping the ID string would keep alive;
-//   - an open-addressing hash table (linear probing, at most 3/4 full) of
-//     64-bit slots, each a record's position and 24 bits of the id's hash,
-//     so that a probe rarely has to look at the arena;
-//   - the calls in flight in a slice whose free places are reused (a record
-//     in flight holds its place there instead of an answer), so that they
-//     cost no hashing; first seqs above 2^32-2 in a map that is nearly
-//     always empty.
+// hold 10^7 or more distinct ids), so the ids are in an idtable.ByID, exact
+// and with no pointer for the garbage collector to follow, each with its
+// state in 8 bytes: an id costs its own bytes, a 9-byte record header and
+// 10 to 15 bytes of table (as the table's load goes from 4/5 to 8/15):
+// 35 bytes for a 12-byte id at 10^6 ids, where a map[string]slot cost 150
+// (BenchmarkMemory). The calls in flight
+// are in a slice whose free places are reused (an id in flight holds its
+// place there instead of an answer), so that they cost no hashing; first
+// seqs above 2^32-2 are in a map that is nearly always empty.
 //
 // The answers have their own lock: only the writer uses them.
 type idSet struct {
 	mu       sync.Mutex
-	seed     maphash.Seed
-	table    []uint64         // slot: 0 empty, else fingerprint<<refBits | (ref+1)
-	n        int              // ids in the set
-	chunks   [][]byte         // the arena; a record starts below chunkMax in its chunk
+	ids      *idtable.ByID[idState]
 	calls    []*call          // calls in flight, nil where free
 	free     []uint32         // free places in calls
-	bigFirst map[uint64]int64 // first seqs that do not fit a record's 4 bytes
+	bigFirst map[string]int64 // first seqs that do not fit idState.first, by id
 
 	ansMu   sync.Mutex
 	answers []azotte.Answer
 	index   map[answerKey]int32 // answers with an error, by value
+}
+
+// idState is what idSet keeps of an id in its table.
+type idState struct {
+	first  uint32 // the first row's Seq; firstIsBig: in bigFirst
+	answer uint32 // index+1 into answers, or inFlight|place in calls
 }
 
 // answerKey is an azotte.Answer as a map key: every field that reaches the
@@ -93,34 +88,26 @@ func unixSeconds(t time.Time) int64 {
 }
 
 const (
-	// A record's position (ref) is its chunk's number << offBits | its
-	// offset in the chunk: 2^20 chunks of up to 1 MiB, a terabyte of ids.
-	offBits    = 20
-	chunkMax   = 1 << offBits
-	chunkFirst = 4 << 10 // chunks double from 4 KiB, so a small run stays small
-	refBits    = 40
-	refMask    = 1<<refBits - 1
-
-	// A record's header is its first seq and its answer, 4 bytes each. The
-	// answer is index+1 into answers, or inFlight|place in calls.
-	recHeader  = 8
 	inFlight   = 1 << 31
-	firstIsBig = math.MaxUint32 // a record's first seq when it is in bigFirst
+	firstIsBig = math.MaxUint32 // idState.first when the Seq is in bigFirst
 	// recent is how many of the first answers retire compares directly
 	// before it looks in the index: SUCCESS answers are few, and come first.
-	recent      = 8
-	tableFirst  = 1 << 10
-	maxLoadNum  = 3 // the table grows beyond 3/4 full
-	maxLoadDen  = 4
-	fingerShift = refBits // a slot's fingerprint is its hash's top 64-refBits bits
+	recent = 8
 )
 
 func newIDSet() *idSet {
 	return &idSet{
-		seed:  maphash.MakeSeed(),
-		table: make([]uint64, tableFirst),
+		ids:   idtable.NewByID[idState](),
 		index: make(map[answerKey]int32),
 	}
+}
+
+// firstOf is seq as idState.first.
+func firstOf(seq int64) uint32 {
+	if seq >= 0 && seq < firstIsBig {
+		return uint32(seq)
+	}
+	return firstIsBig
 }
 
 // lookup returns what is known of id, registering it with a new call (and
@@ -128,61 +115,55 @@ func newIDSet() *idSet {
 // c is that call and ans is -1; for a retired id, c is nil and ans indexes
 // answer.
 func (s *idSet) lookup(id string, seq int64) (first int64, c *call, ans int32, isNew bool) {
-	return s.lookupHash(id, maphash.String(s.seed, id), seq)
-}
-
-// lookupHash is lookup with id's hash h given; tests give colliding ones.
-func (s *idSet) lookupHash(id string, h uint64, seq int64) (first int64, c *call, ans int32, isNew bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ref, found := s.find(id, h)
-	if found {
-		rec := s.record(ref)
-		first = s.first(ref, rec)
-		a := binary.LittleEndian.Uint32(rec[4:])
-		if a&inFlight != 0 {
-			return first, s.calls[a&^inFlight], -1, false
+	// The place a new id's call would take, taken below if it is new.
+	place := uint32(len(s.calls))
+	if n := len(s.free); n > 0 {
+		place = s.free[n-1]
+	}
+	st, isNew := s.ids.Add(id, idState{first: firstOf(seq), answer: inFlight | place})
+	if !isNew {
+		first = int64(st.first)
+		if st.first == firstIsBig {
+			first = s.bigFirst[id]
 		}
-		return first, nil, int32(a - 1), false
+		if st.answer&inFlight != 0 {
+			return first, s.calls[st.answer&^inFlight], -1, false
+		}
+		return first, nil, int32(st.answer - 1), false
 	}
 	c = &call{done: make(chan struct{})}
-	var place uint32
 	if n := len(s.free); n > 0 {
-		place, s.free = s.free[n-1], s.free[:n-1]
+		s.free = s.free[:n-1]
 		s.calls[place] = c
 	} else {
-		place = uint32(len(s.calls))
 		s.calls = append(s.calls, c)
 	}
-	ref = s.add(id, seq, inFlight|place)
-	s.table[i] = h>>fingerShift<<refBits | (ref + 1)
-	s.n++
-	if s.n*maxLoadDen > len(s.table)*maxLoadNum {
-		s.grow()
+	if st.first == firstIsBig {
+		if s.bigFirst == nil {
+			s.bigFirst = make(map[string]int64)
+		}
+		s.bigFirst[strings.Clone(id)] = seq // a copy: see idtable.ByID
 	}
 	return seq, c, -1, true
 }
 
-// retire replaces id's call by its interned answer. id must be in the set.
+// retire replaces the call of id, whose first row is first, by its
+// interned answer. id must be in the set, with that first row.
 func (s *idSet) retire(id string, first int64, ans azotte.Answer) {
-	s.retireHash(id, maphash.String(s.seed, id), ans)
-}
-
-// retireHash is retire with id's hash h given.
-func (s *idSet) retireHash(id string, h uint64, ans azotte.Answer) {
 	a := s.intern(ans)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ref, found := s.find(id, h)
-	if !found {
+	st := idState{first: firstOf(first), answer: uint32(a) + 1}
+	old, found := s.ids.Put(id, st)
+	if !found || old.first != st.first {
 		panic("pipeline: retire of an id not in the set")
 	}
-	rec := s.record(ref)
-	if old := binary.LittleEndian.Uint32(rec[4:]); old&inFlight != 0 {
-		s.calls[old&^inFlight] = nil
-		s.free = append(s.free, old&^inFlight)
+	if old.answer&inFlight != 0 {
+		s.calls[old.answer&^inFlight] = nil
+		s.free = append(s.free, old.answer&^inFlight)
 	}
-	binary.LittleEndian.PutUint32(rec[4:], uint32(a)+1)
 }
 
 // intern returns the index of ans in answers, adding it if it is new.
@@ -211,97 +192,4 @@ func (s *idSet) answer(i int32) azotte.Answer {
 	s.ansMu.Lock()
 	defer s.ansMu.Unlock()
 	return s.answers[i]
-}
-
-// find returns id's record position and found, or the free slot where id
-// belongs. h is id's hash. The caller holds mu.
-func (s *idSet) find(id string, h uint64) (slot int, ref uint64, found bool) {
-	mask := len(s.table) - 1
-	finger := h >> fingerShift
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		v := s.table[i]
-		if v == 0 {
-			return i, 0, false
-		}
-		if v>>refBits != finger {
-			continue
-		}
-		ref = v&refMask - 1
-		if string(s.id(ref)) == id { // compared in place: no copy
-			return i, ref, true
-		}
-	}
-}
-
-// grow doubles the table, placing every record again by its id's hash.
-// The caller holds mu.
-func (s *idSet) grow() {
-	old := s.table
-	s.table = make([]uint64, 2*len(old))
-	mask := len(s.table) - 1
-	for _, v := range old {
-		if v == 0 {
-			continue
-		}
-		h := maphash.Bytes(s.seed, s.id(v&refMask-1)) // as maphash.String of the id
-		i := int(h) & mask
-		for s.table[i] != 0 {
-			i = (i + 1) & mask
-		}
-		s.table[i] = v
-	}
-}
-
-// add appends id's record to the arena and returns its position. The
-// caller holds mu.
-func (s *idSet) add(id string, seq int64, answer uint32) (ref uint64) {
-	size := recHeader + binary.MaxVarintLen64 + len(id)
-	last := len(s.chunks) - 1
-	if last < 0 || len(s.chunks[last]) >= chunkMax || cap(s.chunks[last])-len(s.chunks[last]) < size {
-		// A new chunk, twice the last one up to chunkMax; an id too long
-		// for that gets a chunk of its own.
-		n := chunkFirst
-		if last >= 0 {
-			n = min(2*cap(s.chunks[last]), chunkMax)
-		}
-		s.chunks = append(s.chunks, make([]byte, 0, max(n, size)))
-		last++
-	}
-	c := s.chunks[last]
-	ref = uint64(last)<<offBits | uint64(len(c))
-	first := uint32(firstIsBig)
-	if seq >= 0 && seq < firstIsBig {
-		first = uint32(seq)
-	} else {
-		if s.bigFirst == nil {
-			s.bigFirst = make(map[uint64]int64)
-		}
-		s.bigFirst[ref] = seq
-	}
-	c = binary.LittleEndian.AppendUint32(c, first)
-	c = binary.LittleEndian.AppendUint32(c, answer)
-	c = binary.AppendUvarint(c, uint64(len(id)))
-	s.chunks[last] = append(c, id...)
-	return ref
-}
-
-// record returns the arena from the record at ref on.
-func (s *idSet) record(ref uint64) []byte {
-	return s.chunks[ref>>offBits][ref&(chunkMax-1):]
-}
-
-// first returns the first seq of the record rec at ref.
-func (s *idSet) first(ref uint64, rec []byte) int64 {
-	f := binary.LittleEndian.Uint32(rec)
-	if f == firstIsBig {
-		return s.bigFirst[ref]
-	}
-	return int64(f)
-}
-
-// id returns the id of the record at ref, in the arena.
-func (s *idSet) id(ref uint64) []byte {
-	rec := s.record(ref)[recHeader:]
-	n, k := binary.Uvarint(rec)
-	return rec[k : k+int(n)]
 }

@@ -84,39 +84,13 @@ func equalAnswers(a, b azotte.Answer) bool {
 		string(a.Status) == string(b.Status) && fmt.Sprint(a.Err) == fmt.Sprint(b.Err)
 }
 
-// TestIDSetCollisions gives every id the same hash, so that every lookup
-// walks one probe chain and tells ids apart by their bytes alone.
-func TestIDSetCollisions(t *testing.T) {
-	t.Parallel()
-	s := newIDSet()
-	const h = 0xdeadbeef12345678
-	ids := []string{"a", "b", "ab", "ba", "", "a\x00", strings.Repeat("a", 200)}
-	for i, id := range ids {
-		if _, _, _, isNew := s.lookupHash(id, h, int64(i+1)); !isNew {
-			t.Fatalf("%q not new", id)
-		}
-	}
-	for i, id := range ids {
-		first, _, _, isNew := s.lookupHash(id, h, 100)
-		if isNew || first != int64(i+1) {
-			t.Fatalf("%q: first %d, isNew %v; want %d", id, first, isNew, i+1)
-		}
-		s.retireHash(id, h, azotte.Answer{IsAvailable: i%2 == 0, MessageCode: "SUCCESS"})
-	}
-	for i, id := range ids {
-		_, c, ans, _ := s.lookupHash(id, h, 100)
-		if c != nil || s.answer(ans).IsAvailable != (i%2 == 0) {
-			t.Fatalf("%q: call %v, answer %+v", id, c, s.answer(ans))
-		}
-	}
-}
-
-// TestIDSetLongIDAndBigSeq covers an id longer than an arena chunk and a
-// first seq beyond 32 bits.
+// TestIDSetLongIDAndBigSeq covers an id longer than the table's arena
+// chunks (1 MiB) and a first seq beyond 32 bits. (That ids whose hashes
+// collide stay apart is idtable's TestByIDCollisions.)
 func TestIDSetLongIDAndBigSeq(t *testing.T) {
 	t.Parallel()
 	s := newIDSet()
-	long := strings.Repeat("L", 3*chunkMax+5)
+	long := strings.Repeat("L", 3<<20+5)
 	big := int64(math.MaxUint32) + 10
 	cases := []struct {
 		id  string
@@ -155,17 +129,21 @@ func TestIDSetConcurrent(t *testing.T) {
 	t.Parallel()
 	s := newIDSet()
 	const n = 20_000
-	firsts := make(chan string, 128)
+	type first struct {
+		id  string
+		seq int64
+	}
+	firsts := make(chan first, 128)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for id := range firsts {
-			s.retire(id, 0, azotte.Answer{IsAvailable: true, MessageCode: "SUCCESS"})
+		for f := range firsts {
+			s.retire(f.id, f.seq, azotte.Answer{IsAvailable: true, MessageCode: "SUCCESS"})
 		}
 	})
 	for seq := int64(1); seq <= 2*n; seq++ {
 		id := fmt.Sprint(seq % n)
 		if _, _, ans, isNew := s.lookup(id, seq); isNew {
-			firsts <- id
+			firsts <- first{id, seq}
 		} else if ans >= 0 && !s.answer(ans).IsAvailable {
 			t.Fatalf("row %d: wrong answer", seq)
 		}

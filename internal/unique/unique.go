@@ -6,18 +6,22 @@
 // A Checker is told the first row of every distinct id, in input order, and
 // says, for each configured column, whether an earlier such row held the
 // same value after normalisation (Normalize). It keeps no values, only a
-// 64-bit hash of each with the row that first held it (Set), so memory grows
-// with the distinct values and not with their length.
+// 64-bit hash of each with the row that first held it (an idtable.ByHash
+// of 12-byte slots: 15 to 23 bytes a value), so memory grows with the
+// distinct values and not with their length. Two values with one hash count
+// as one: odds of about n²/2⁶⁵ for n values.
 package unique
 
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 
+	"github.com/azotte/azvalidate/internal/idtable"
 	"github.com/azotte/azvalidate/internal/input"
 )
 
@@ -153,9 +157,10 @@ const maxColumns = 16
 // columns. Not safe for concurrent use.
 type Checker struct {
 	cols   []Column
-	index  []int         // CSV/TSV: each column's field index
-	fields []input.Field // NDJSON: each column's field
-	sets   []*Set
+	index  []int                     // CSV/TSV: each column's field index
+	fields []input.Field             // NDJSON: each column's field
+	sets   []*idtable.ByHash[uint32] // by column: a value's hash to its first row (bigRow: in big)
+	big    map[bigKey]int64          // first rows that do not fit 32 bits; nearly always empty
 	seed   maphash.Seed
 	buf    []byte
 	on     map[uint32]string // collidesOn text by bit set of columns, built once each
@@ -167,9 +172,9 @@ type Checker struct {
 // header (CSV/TSV; nil without one, when names must be 1-based numbers),
 // each column found by input.FindColumn, each NDJSON field by input.Field.
 func NewChecker(cols []Column, format input.Format, header []string) (*Checker, error) {
-	c := &Checker{cols: cols, seed: maphash.MakeSeed(), on: make(map[uint32]string), counts: make([]int64, len(cols))}
+	c := &Checker{cols: cols, seed: maphash.MakeSeed(), big: make(map[bigKey]int64), on: make(map[uint32]string), counts: make([]int64, len(cols))}
 	for _, col := range cols {
-		c.sets = append(c.sets, NewSet())
+		c.sets = append(c.sets, idtable.NewByHash[uint32]())
 		if format == input.NDJSON {
 			c.fields = append(c.fields, input.NewField(col.Name))
 			continue
@@ -198,12 +203,19 @@ func (c *Checker) Check(row input.Row) (with int64, on string) {
 		if len(c.buf) == 0 {
 			continue
 		}
-		first, isNew := c.sets[i].Add(maphash.Bytes(c.seed, c.buf), row.Seq)
+		h := maphash.Bytes(c.seed, c.buf)
+		first, isNew := c.sets[i].Add(h, firstOf(row.Seq))
 		if isNew {
+			if first == bigRow {
+				c.big[bigKey{i, h}] = row.Seq
+			}
 			continue
 		}
 		if hit == 0 {
-			with = first
+			with = int64(first)
+			if first == bigRow {
+				with = c.big[bigKey{i, h}]
+			}
 		}
 		hit |= 1 << i
 		c.counts[i]++
@@ -224,6 +236,24 @@ func (c *Checker) Check(row input.Row) (with int64, on string) {
 		c.on[hit] = on
 	}
 	return with, on
+}
+
+// bigRow is a first row that does not fit 32 bits, kept in Checker.big.
+const bigRow = math.MaxUint32
+
+// firstOf is seq as a set keeps it.
+func firstOf(seq int64) uint32 {
+	if seq >= 0 && seq < bigRow {
+		return uint32(seq)
+	}
+	return bigRow
+}
+
+// bigKey is a value in Checker.big: its column (two columns' values have
+// one hash when they are equal) and its hash.
+type bigKey struct {
+	col int
+	h   uint64
 }
 
 // value is row's value of column i.

@@ -1,6 +1,8 @@
 package unique
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/azotte/azvalidate/internal/input"
@@ -45,20 +47,56 @@ func TestParseColumnsAndKinds(t *testing.T) {
 	}
 }
 
-func TestSetKeepsFirstRow(t *testing.T) {
-	s := NewSet()
-	for i := range uint64(5000) {
-		if _, isNew := s.Add(i*0x9e3779b97f4a7c15, int64(i+1)); !isNew {
-			t.Fatalf("hash %d not new", i)
+// TestCheckerKeepsFirstRow tells a Checker 5000 values (its set grows
+// several times), then each again: every repeat names its value's first row.
+func TestCheckerKeepsFirstRow(t *testing.T) {
+	c, err := NewChecker([]Column{{Name: "code", Kind: Exact}}, input.CSV, []string{"externalId", "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := input.Row{Fields: []string{"", ""}}
+	for i := range 5000 {
+		row.Seq, row.Fields[1] = int64(i+1), fmt.Sprint("v", i)
+		if with, on := c.Check(row); with != 0 {
+			t.Fatalf("value %d collides with row %d on %q", i, with, on)
 		}
 	}
-	for i := range uint64(5000) {
-		if first, isNew := s.Add(i*0x9e3779b97f4a7c15, 99999); isNew || first != int64(i+1) {
-			t.Fatalf("hash %d: first %d new %v, want %d", i, first, isNew, i+1)
+	for i := range 5000 {
+		row.Seq, row.Fields[1] = 99999, fmt.Sprint("v", i)
+		if with, on := c.Check(row); with != int64(i+1) || on != "code" {
+			t.Fatalf("value %d again: with %d on %q, want %d on code", i, with, on, i+1)
 		}
 	}
-	if s.Len() != 5000 {
-		t.Errorf("Len %d", s.Len())
+	if s := c.Stats(); s.Rows != 5000 || s.ByColumn["code"] != 5000 {
+		t.Errorf("Stats %+v", s)
+	}
+}
+
+// TestRowsBeyond32Bits: a first row past 2^32-1 is kept beside the set.
+func TestRowsBeyond32Bits(t *testing.T) {
+	c, err := NewChecker([]Column{{Name: "a", Kind: Exact}, {Name: "b", Kind: Exact}}, input.CSV, []string{"externalId", "a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := int64(math.MaxUint32) + 5
+	for _, r := range []struct {
+		seq  int64
+		a, b string
+		with int64
+		on   string
+	}{
+		{big, "x", "x", 0, ""}, // one value in two columns
+		{math.MaxUint32, "y", "z", 0, ""},
+		{big + 1, "q", "x", big, "b"},
+		{big + 2, "x", "q", big, "a"},
+		{big + 4, "q", "x", big + 1, "a,b"},
+		{big + 3, "y", "", math.MaxUint32, "a"},
+		{7, "z", "y", 0, ""}, // columns apart
+	} {
+		with, on := c.Check(input.Row{Seq: r.seq, Fields: []string{"", r.a, r.b}})
+		if with != r.with || on != r.on {
+			t.Errorf("row %d: with %d on %q, want %d on %q", r.seq, with, on, r.with, r.on)
+		}
 	}
 }
 
