@@ -18,6 +18,7 @@ import (
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/survey"
 )
 
 // BenchmarkBudgetFirstPass: the first pass a budgeted run adds (reading the
@@ -79,7 +80,7 @@ func BenchmarkBudgetFirstPass(b *testing.B) {
 
 	for _, tc := range []struct {
 		name     string
-		j        journalView
+		j        survey.Journal
 		capacity int
 		chosen   int
 	}{

@@ -14,6 +14,7 @@ import (
 	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/pipeline"
+	"github.com/azotte/azvalidate/internal/survey"
 )
 
 // runBudgeted is a run under --max-calls or --deadline, in three passes: a
@@ -67,7 +68,7 @@ func (v *validation) runBudgeted(ctx context.Context, pcfg pipeline.Config) erro
 // filled with ids never answered, the rest cannot change the choice.
 func (v *validation) choose(ctx context.Context) ([]string, error) {
 	sel := budget.NewSelector(v.c.budget.Capacity(v.c.rate))
-	var j journalView
+	var j survey.Journal
 	if v.journal != nil {
 		j = v.journal
 	}
@@ -85,13 +86,13 @@ func (v *validation) choose(ctx context.Context) ([]string, error) {
 
 // chooseIDs tells sel about the ids of rd's rows until sel is full or the
 // input ends (or ctx is done: the caller tells).
-func chooseIDs(ctx context.Context, rd pipeline.Source, j journalView, sel *budget.Selector) error {
+func chooseIDs(ctx context.Context, rd pipeline.Source, j survey.Journal, sel *budget.Selector) error {
 	if sel.Full() {
 		return nil
 	}
-	return eachRow(ctx, rd, func(row input.Row) bool {
+	return survey.EachRow(ctx, rd, func(row input.Row) bool {
 		if row.Invalid == "" {
-			classify(j, sel, row.ID)
+			survey.Classify(j, sel, row.ID)
 		}
 		return !sel.Full()
 	})

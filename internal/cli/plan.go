@@ -19,6 +19,7 @@ import (
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/survey"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -164,23 +165,23 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type planSummary struct {
 	report.Header
-	Settings         planSettings `json:"settings"`
-	Rows             int64        `json:"rows"`
-	DistinctIDs      int64        `json:"distinct_ids"`
-	InvalidRows      int64        `json:"invalid_rows"`
-	DuplicateRows    int64        `json:"duplicate_rows"`
-	PaddedIDs        int64        `json:"padded_ids"`
-	BlankLines       int64        `json:"blank_lines"`
-	Near             *near.Stats  `json:"near_duplicates,omitempty"`
-	JournalHits      int64        `json:"journal_hits"`
-	JournalStale     int64        `json:"journal_stale"`
-	CallsNeeded      int64        `json:"calls_needed"`
-	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
-	ThisRun          *planRun     `json:"this_run,omitempty"`
-	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
-	Sample           *planSample  `json:"sample,omitempty"`
-	ExitCode         int          `json:"exit_code"`
-	Error            string       `json:"error,omitempty"`
+	Settings         planSettings   `json:"settings"`
+	Rows             int64          `json:"rows"`
+	DistinctIDs      int64          `json:"distinct_ids"`
+	InvalidRows      int64          `json:"invalid_rows"`
+	DuplicateRows    int64          `json:"duplicate_rows"`
+	PaddedIDs        int64          `json:"padded_ids"`
+	BlankLines       int64          `json:"blank_lines"`
+	Near             *near.Stats    `json:"near_duplicates,omitempty"`
+	JournalHits      int64          `json:"journal_hits"`
+	JournalStale     int64          `json:"journal_stale"`
+	CallsNeeded      int64          `json:"calls_needed"`
+	EstimatedSeconds *float64       `json:"estimated_seconds,omitempty"`
+	ThisRun          *planRun       `json:"this_run,omitempty"`
+	RunsToCover      *int64         `json:"runs_to_cover,omitempty"`
+	Sample           *survey.Sample `json:"sample,omitempty"`
+	ExitCode         int            `json:"exit_code"`
+	Error            string         `json:"error,omitempty"`
 
 	ref func(seq int64) string // names a row in the table; nil: its number
 }
@@ -228,10 +229,10 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	defer in.Close()
 	sum.Input = report.InputInfo{Name: in.Name(), Format: in.FormatName()}
 
-	sv := survey{}
+	sv := survey.Survey{}
 	var writable *journal.Journal // --sample's answers go there
 	if c.sample > 0 {
-		sv.sample = newReservoir(c.sample, c.seed)
+		sv.Sample = survey.NewReservoir(c.sample, c.seed)
 		if c.state != "" {
 			// Bound to the endpoint, as validate's: its answers are reused.
 			j, err := journal.Open(c.state, c.conn.journalEndpoint(), c.stateMaxAge, env.now())
@@ -246,7 +247,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 			for _, w := range j.Warnings() {
 				fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
 			}
-			writable, sv.journal = j, j
+			writable, sv.Journal = j, j
 		}
 	}
 	if c.state != "" && writable == nil {
@@ -256,27 +257,27 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		}
 		if jr != nil {
 			defer jr.Close()
-			sv.journal = jr
+			sv.Journal = jr
 		}
 	}
 	if c.nearDuplicates {
-		sv.near = near.NewDetector()
+		sv.Near = near.NewDetector()
 	}
 
 	if in.Len() > 1 {
-		sv.files = make([]fileCounts, in.Len())
+		sv.Files = make([]survey.Counts, in.Len())
 	}
-	readErr := sv.read(ctx, in)
+	readErr := sv.Read(ctx, in)
 	read := readErr == nil && ctx.Err() == nil
 	if read && in.Len() == 1 {
 		sum.Input.SHA256 = in.File(0).SHA256()
 	}
 	sum.Input.Bytes = in.BytesRead()
-	sum.Files = fileInfos(in, sv.files, read, []verdict.Verdict{verdict.Invalid, verdict.Duplicate})
+	sum.Files = fileInfos(in, sv.Files, read, []verdict.Verdict{verdict.Invalid, verdict.Duplicate})
 	sum.fill(&sv, c)
-	if read && sv.sample != nil {
-		sum.Sample, readErr = askSample(ctx, c, env, sv.sample.ids, writable)
-		sum.Sample.estimate(sum.DistinctIDs, sum.CallsNeeded, c.rate, writable != nil)
+	if read && sv.Sample != nil {
+		sum.Sample, readErr = askSample(ctx, c, env, sv.Sample.IDs, writable)
+		sum.Sample.Estimate(sum.DistinctIDs, sum.CallsNeeded, c.rate, writable != nil)
 	}
 	code, runErr, _ := stopCode(ctx, readErr)
 	sum.BlankLines = in.BlankLines()
@@ -323,15 +324,15 @@ func openPlanJournal(path string, maxAge time.Duration, env Env) (*journal.Journ
 
 // fill copies what the survey counted into s, with the calls and the time
 // they cost.
-func (s *planSummary) fill(sv *survey, c *planConfig) {
-	s.Rows, s.DistinctIDs, s.InvalidRows = sv.rows, sv.distinct, sv.invalid
-	s.DuplicateRows, s.PaddedIDs = sv.duplicates, sv.padded
-	counts := sv.sel.Counts()
-	if sv.journal != nil {
+func (s *planSummary) fill(sv *survey.Survey, c *planConfig) {
+	s.Rows, s.DistinctIDs, s.InvalidRows = sv.Rows, sv.Distinct, sv.Invalid
+	s.DuplicateRows, s.PaddedIDs = sv.Duplicates, sv.Padded
+	counts := sv.Selector.Counts()
+	if sv.Journal != nil {
 		s.JournalHits, s.JournalStale = counts.Fresh, counts.Stale
 	}
-	if sv.near != nil {
-		st := sv.near.Stats()
+	if sv.Near != nil {
+		st := sv.Near.Stats()
 		s.Near = &st
 	}
 	s.CallsNeeded = s.DistinctIDs - s.JournalHits

@@ -21,6 +21,7 @@ import (
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/survey"
 	"github.com/azotte/azvalidate/internal/unique"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -37,8 +38,8 @@ type validation struct {
 	start    time.Time
 
 	in      *input.Files
-	spool   *os.File     // stdin as read, for a budgeted run's second pass
-	counts  []fileCounts // with several inputs: each one's rows and verdicts
+	spool   *os.File        // stdin as read, for a budgeted run's second pass
+	counts  []survey.Counts // with several inputs: each one's rows and verdicts
 	stats   *stats.Stats
 	pacer   *pace.Adaptive
 	client  *azotte.Client

@@ -12,6 +12,7 @@ import (
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/stats"
+	"github.com/azotte/azvalidate/internal/survey"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -41,21 +42,15 @@ func spool(r io.Reader) (io.Reader, *os.File, error) {
 	return io.TeeReader(r, f), f, nil
 }
 
-// fileCounts are one input's rows and verdicts, counted by the writer.
-type fileCounts struct {
-	rows     int64
-	verdicts [8]int64 // by Verdict (there are fewer)
-}
-
 // countPerFile counts, with several inputs, each one's rows and verdicts,
 // then calls next (nil: nothing). The writer calls it, one row at a time;
 // the summary reads the counts once the pipeline is done.
 func (v *validation) countPerFile(next func(*output.Record)) func(*output.Record) {
-	v.counts = make([]fileCounts, v.in.Len())
+	v.counts = make([]survey.Counts, v.in.Len())
 	return func(r *output.Record) {
 		if f := r.Row.File; f >= 0 && f < len(v.counts) {
-			v.counts[f].rows++
-			v.counts[f].verdicts[r.Verdict]++
+			v.counts[f].Rows++
+			v.counts[f].Verdicts[r.Verdict]++
 		}
 		if next != nil {
 			next(r)
@@ -66,7 +61,7 @@ func (v *validation) countPerFile(next func(*output.Record)) func(*output.Record
 // fileInfos are the summary's files: nil for one input, whose summary is as
 // it always was. Verdicts has the kinds counted. A file's sha256 is set when it was read whole (whole is
 // false when the run stopped short).
-func fileInfos(in *input.Files, counts []fileCounts, whole bool, kinds []verdict.Verdict) []report.FileInfo {
+func fileInfos(in *input.Files, counts []survey.Counts, whole bool, kinds []verdict.Verdict) []report.FileInfo {
 	if in.Len() < 2 {
 		return nil
 	}
@@ -81,9 +76,9 @@ func fileInfos(in *input.Files, counts []fileCounts, whole bool, kinds []verdict
 			fi.SHA256 = f.SHA256()
 		}
 		if i < len(counts) {
-			fi.Rows = counts[i].rows
+			fi.Rows = counts[i].Rows
 			for _, vd := range kinds {
-				fi.Verdicts[vd.String()] = counts[i].verdicts[vd]
+				fi.Verdicts[vd.String()] = counts[i].Verdicts[vd]
 			}
 		}
 		files[i] = fi
