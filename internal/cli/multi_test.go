@@ -261,7 +261,7 @@ func TestMultiPlan(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var s planSummary
+	var s report.Plan
 	b, err := os.ReadFile(summary)
 	if err != nil {
 		t.Fatal(err)

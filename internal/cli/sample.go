@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +70,3 @@ func askSample(ctx context.Context, c *planConfig, env Env, ids []string, j *jou
 	sm.APICalls = calls.Load()
 	return sm, err
 }
-
-// pct is a share as a percentage with one decimal.
-func pct(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) + "%" }
