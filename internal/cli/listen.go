@@ -92,12 +92,10 @@ func (v *validation) stopLive() {
 // while it runs: the counters and the pacer.
 func (v *validation) snapshot(name string) report.Summary {
 	sum := report.Summary{
-		Header: report.Header{
-			Tool: "azvalidate", Version: version(), Command: "validate",
-			Start: v.start, End: v.env.now(), Input: report.InputInfo{Name: name},
-		},
+		Header: header("validate", v.start, v.env.now()),
 		Output: v.c.output, Settings: v.c.settings(), MinRate: v.pacer.MinRate(),
 	}
+	sum.Input = report.InputInfo{Name: name}
 	sum.Fill(v.stats)
 	return sum
 }
@@ -149,7 +147,7 @@ func recordFailure(c *validateConfig, env Env, start time.Time, err error) {
 		}
 	}
 	sum := report.Summary{
-		Header:   report.Header{Tool: "azvalidate", Version: version(), Command: "validate", Start: start, End: env.now()},
+		Header:   header("validate", start, env.now()),
 		Output:   c.output,
 		Settings: c.settings(),
 		ExitCode: code,

@@ -136,7 +136,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
 	}
 	sum := report.Plan{
-		Header: report.Header{Tool: "azvalidate", Version: version(), Command: "plan", Start: env.now()},
+		Header: header("plan", env.now(), time.Time{}),
 		Settings: report.PlanSettings{
 			Rate: c.rate, IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
 			State: c.state, StateMaxAgeSeconds: c.stateMaxAge.Seconds(), NearDuplicates: c.nearDuplicates,

@@ -318,17 +318,14 @@ func (v *validation) finish(ctx context.Context, code int, runErr error) error {
 func (v *validation) summary(ctx context.Context, code int, runErr error) report.Summary {
 	c := v.c
 	sum := report.Summary{
-		Header: report.Header{
-			Tool: "azvalidate", Version: version(), Command: "validate",
-			Start: v.start, End: v.env.now(),
-			Input: report.InputInfo{Name: v.in.Name(), Format: v.in.FormatName(), Bytes: v.in.BytesRead()},
-		},
+		Header:      header("validate", v.start, v.env.now()),
 		Output:      c.output,
 		Settings:    c.settings(),
 		Interrupted: ctx.Err() != nil,
 		ExitCode:    code,
 		MinRate:     v.pacer.MinRate(),
 	}
+	sum.Input = report.InputInfo{Name: v.in.Name(), Format: v.in.FormatName(), Bytes: v.in.BytesRead()}
 	if runErr == nil && v.in.Len() == 1 {
 		sum.Input.SHA256 = v.in.File(0).SHA256()
 	}

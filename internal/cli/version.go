@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"time"
+
+	"github.com/azotte/azvalidate/internal/report"
 )
 
 // version is the module version from the build info ("(devel)" for a local
@@ -28,6 +31,11 @@ Prints azvalidate's version (and the commit it was built from) and the Go
 version it was built with. 'azvalidate -V' and 'azvalidate --version' do the
 same.
 `
+
+// header opens the JSON summary of command, started at start: what ran.
+func header(command string, start, end time.Time) report.Header {
+	return report.Header{Tool: "azvalidate", Version: version(), Command: command, Start: start, End: end}
+}
 
 func runVersion(args []string, stdout io.Writer) error {
 	switch {
