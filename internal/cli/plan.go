@@ -34,7 +34,8 @@ endpoint and credentials as validate's flags and environment give them, or
 --sandbox) and estimates the share of taken ids with its 95% interval; with
 --state the answers are journalled, so that validate does not ask them again.
 
-Exit codes: 0 planned; 2 usage or input error; 130/143 interrupted.`
+Exit codes: 0 planned; 2 usage or input error; 75 --sample stopped: Azotte
+asked to wait longer than --max-pause; 130/143 interrupted.`
 
 const planExamples = `  # what would validating the sample cost?
   azvalidate plan testdata/customers.csv

@@ -29,7 +29,9 @@ AZOTTE_API_KEY) or from flags; the key only from AZOTTE_API_KEY or
 
 Exit codes: 0 every row available; 1 taken, duplicate or invalid rows;
 3 some rows got no answer (error); 2 usage, configuration or credentials;
-130/143 interrupted (rows done so far are kept).`
+75 Azotte asked to wait longer than --max-pause or --deadline allow (every
+row written, the rest unchecked: try again later); 130/143 interrupted
+(rows done so far are kept).`
 
 const validateExamples = `  # try it: the embedded sandbox, nothing to configure
   azvalidate validate --sandbox --sandbox-taken testdata/taken.txt testdata/customers.csv

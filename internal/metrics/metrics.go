@@ -179,7 +179,7 @@ var set = []metric{
 		value:   func(r *reading, _ string) float64 { return r.Progress },
 		present: func(r *reading) bool { return r.Progress >= 0 }},
 	{name: "azvalidate_exit_code", kind: gauge,
-		help:    [views]string{file: "Exit code of the last run (0 all available, 1 findings, 2 usage, configuration or credentials, 3 row errors, 130/143 interrupted)."},
+		help:    [views]string{file: "Exit code of the last run (0 all available, 1 findings, 2 usage, configuration or credentials, 3 row errors, 75 Azotte asked to wait longer than the run allows, 130/143 interrupted)."},
 		value:   func(r *reading, _ string) float64 { return float64(r.Summary.ExitCode) },
 		present: ended},
 	{name: "azvalidate_interrupted", kind: gauge,
