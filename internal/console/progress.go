@@ -169,7 +169,7 @@ func (p *Progress) parts() lineParts {
 		rate = float64(rows) / el.Seconds()
 	}
 	lp := lineParts{
-		rows:   human.Count(rows) + " " + p.cfg.Unit,
+		rows:   human.Count(rows) + " " + p.unit(rows),
 		rate:   human.Rate(rate) + " " + p.cfg.Unit + "/s",
 		counts: "taken " + human.Count(s.Verdict(verdict.Taken)) + " · errors " + human.Count(s.Verdict(verdict.Error)),
 		done:   -1,
@@ -188,6 +188,14 @@ func (p *Progress) parts() lineParts {
 		lp.eta = pause
 	}
 	return lp
+}
+
+// unit is what progresses, for n of it: "1 row", "2 rows".
+func (p *Progress) unit(n int64) string {
+	if n == 1 {
+		return strings.TrimSuffix(p.cfg.Unit, "s")
+	}
+	return p.cfg.Unit
 }
 
 // pause is Config.Pause's text, "" when not paused.
@@ -408,7 +416,7 @@ func (p *Progress) logLine(now time.Time, rows int64, rate float64) string {
 	}
 	s := p.cfg.Stats
 	return fmt.Sprintf("azvalidate: %s progress: %s %s%s · %s %s/s%s · taken %s · errors %s · api calls %s\n",
-		now.Format(time.TimeOnly), human.Count(rows), p.cfg.Unit, pct, human.Rate(rate), p.cfg.Unit, eta,
+		now.Format(time.TimeOnly), human.Count(rows), p.unit(rows), pct, human.Rate(rate), p.cfg.Unit, eta,
 		human.Count(s.Verdict(verdict.Taken)), human.Count(s.Verdict(verdict.Error)), human.Count(s.Calls.Load()))
 }
 
