@@ -10,15 +10,15 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/pipeline"
-	"github.com/azotte/azvalidate/internal/survey"
+	"github.com/azotte/azvalidate/internal/report"
 )
 
 // askSample asks about ids, the sample, those without a fresh answer in j
 // (nil: no --state) through the client of c.conn, journalling the answers
 // in j, and counts what they say. On an interrupt or a fatal error it
 // returns what it got so far, with the error.
-func askSample(ctx context.Context, c *planConfig, env Env, ids []string, j *journal.Journal) (*survey.Sample, error) {
-	sm := &survey.Sample{Size: int64(len(ids)), Seed: c.seed}
+func askSample(ctx context.Context, c *planConfig, env Env, ids []string, j *journal.Journal) (*report.Sample, error) {
+	sm := &report.Sample{Size: int64(len(ids)), Seed: c.seed}
 	var toAsk []string
 	for _, id := range ids {
 		if j != nil {

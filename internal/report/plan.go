@@ -11,7 +11,6 @@ import (
 
 	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/near"
-	"github.com/azotte/azvalidate/internal/survey"
 )
 
 // Plan is plan's result: the table on stdout and the JSON of
@@ -47,23 +46,23 @@ import (
 //	error                   what stopped the plan, when something did (the counts are then partial)
 type Plan struct {
 	Header
-	Settings         PlanSettings   `json:"settings"`
-	Rows             int64          `json:"rows"`
-	DistinctIDs      int64          `json:"distinct_ids"`
-	InvalidRows      int64          `json:"invalid_rows"`
-	DuplicateRows    int64          `json:"duplicate_rows"`
-	PaddedIDs        int64          `json:"padded_ids"`
-	BlankLines       int64          `json:"blank_lines"`
-	Near             *near.Stats    `json:"near_duplicates,omitempty"`
-	JournalHits      int64          `json:"journal_hits"`
-	JournalStale     int64          `json:"journal_stale"`
-	CallsNeeded      int64          `json:"calls_needed"`
-	EstimatedSeconds *float64       `json:"estimated_seconds,omitempty"`
-	ThisRun          *PlanRun       `json:"this_run,omitempty"`
-	RunsToCover      *int64         `json:"runs_to_cover,omitempty"`
-	Sample           *survey.Sample `json:"sample,omitempty"`
-	ExitCode         int            `json:"exit_code"`
-	Error            string         `json:"error,omitempty"`
+	Settings         PlanSettings `json:"settings"`
+	Rows             int64        `json:"rows"`
+	DistinctIDs      int64        `json:"distinct_ids"`
+	InvalidRows      int64        `json:"invalid_rows"`
+	DuplicateRows    int64        `json:"duplicate_rows"`
+	PaddedIDs        int64        `json:"padded_ids"`
+	BlankLines       int64        `json:"blank_lines"`
+	Near             *near.Stats  `json:"near_duplicates,omitempty"`
+	JournalHits      int64        `json:"journal_hits"`
+	JournalStale     int64        `json:"journal_stale"`
+	CallsNeeded      int64        `json:"calls_needed"`
+	EstimatedSeconds *float64     `json:"estimated_seconds,omitempty"`
+	ThisRun          *PlanRun     `json:"this_run,omitempty"`
+	RunsToCover      *int64       `json:"runs_to_cover,omitempty"`
+	Sample           *Sample      `json:"sample,omitempty"`
+	ExitCode         int          `json:"exit_code"`
+	Error            string       `json:"error,omitempty"`
 
 	Ref func(seq int64) string `json:"-"` // names a row in the table; nil: its number
 }

@@ -1,6 +1,9 @@
 package report
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestAPITime(t *testing.T) {
 	t.Parallel()
@@ -20,6 +23,25 @@ func TestAPITime(t *testing.T) {
 	} {
 		if got := apiTime(tt.calls, tt.rate); got != tt.want {
 			t.Errorf("apiTime(%d, %g) = %q, want %q", tt.calls, tt.rate, got, tt.want)
+		}
+	}
+}
+
+// TestWilson: known intervals, within [0, 1], never empty at 0.
+func TestWilson(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		k, n      int64
+		low, high float64
+	}{
+		{5, 100, 0.0215, 0.1118},
+		{0, 100, 0, 0.0370},
+		{100, 100, 0.9630, 1},
+		{0, 0, 0, 1},
+	} {
+		low, high := wilson(tc.k, tc.n)
+		if math.Abs(low-tc.low) > 5e-4 || math.Abs(high-tc.high) > 5e-4 {
+			t.Errorf("wilson(%d, %d) = %.4f, %.4f; want %.4f, %.4f", tc.k, tc.n, low, high, tc.low, tc.high)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package survey
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
@@ -47,25 +46,6 @@ func TestReservoirUniform(t *testing.T) {
 		// Expected 200 each; 4.5 standard deviations (about 60) either way.
 		if n := hits[fmt.Sprint("id-", i)]; n < 140 || n > 260 {
 			t.Errorf("id-%d sampled %d times of %d, want about 200", i, n, samples)
-		}
-	}
-}
-
-// TestWilson: known intervals, within [0, 1], never empty at 0.
-func TestWilson(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		k, n      int64
-		low, high float64
-	}{
-		{5, 100, 0.0215, 0.1118},
-		{0, 100, 0, 0.0370},
-		{100, 100, 0.9630, 1},
-		{0, 0, 0, 1},
-	} {
-		low, high := wilson(tc.k, tc.n)
-		if math.Abs(low-tc.low) > 5e-4 || math.Abs(high-tc.high) > 5e-4 {
-			t.Errorf("wilson(%d, %d) = %.4f, %.4f; want %.4f, %.4f", tc.k, tc.n, low, high, tc.low, tc.high)
 		}
 	}
 }
