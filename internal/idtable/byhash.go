@@ -59,3 +59,39 @@ func (m *ByHash[V]) fill(i int, h uint64, v V) {
 		}
 	}
 }
+
+// Get returns the value under h, if there is one.
+func (m *ByHash[V]) Get(h uint64) (v V, ok bool) {
+	h = max(h, 1)
+	if i, found := m.find(h); found {
+		return m.t.slots[i].val, true
+	}
+	return v, false
+}
+
+// Len returns the number of entries.
+func (m *ByHash[V]) Len() int { return m.t.n }
+
+// Bytes returns the memory the table holds now.
+func (m *ByHash[V]) Bytes() int { return m.t.bytes() }
+
+// PeakBytes returns the memory the table would hold while it grows: when
+// Full, the next new entry takes it there.
+func (m *ByHash[V]) PeakBytes() int { return m.t.peakBytes() }
+
+// Full reports whether the next new entry makes the table grow.
+func (m *ByHash[V]) Full() bool { return m.t.full() }
+
+// Reset empties the table, keeping its memory for the entries to come.
+func (m *ByHash[V]) Reset() { m.t.reset() }
+
+// All yields every entry, in no particular order. The table must not
+// change meanwhile.
+func (m *ByHash[V]) All(yield func(h uint64, v V) bool) {
+	for i := range m.t.slots {
+		s := &m.t.slots[i]
+		if h := s.key(); h != 0 && !yield(h, s.val) {
+			return
+		}
+	}
+}

@@ -24,6 +24,7 @@ type ByID[V any] struct {
 	seed   maphash.Seed
 	t      table[struct{}] // key word: fingerprint<<refBits | (ref+1)
 	chunks [][]byte        // the arena; a record starts below chunkMax in its chunk
+	cur    int             // the chunk being filled; those after it are empty (after Reset)
 	size   int             // V's size
 }
 
@@ -133,17 +134,27 @@ func (m *ByID[V]) grow() {
 // append appends id's record to the arena and returns its position.
 func (m *ByID[V]) append(id string, v V) (ref uint64) {
 	size := m.size + binary.MaxVarintLen64 + len(id)
-	last := len(m.chunks) - 1
-	if last < 0 || len(m.chunks[last]) >= chunkMax || cap(m.chunks[last])-len(m.chunks[last]) < size {
-		// A new chunk, twice the last one up to chunkMax; an id too long
-		// for that gets a chunk of its own.
-		n := chunkFirst
-		if last >= 0 {
-			n = min(2*cap(m.chunks[last]), chunkMax)
+	if len(m.chunks) == 0 || len(m.chunks[m.cur]) >= chunkMax || cap(m.chunks[m.cur])-len(m.chunks[m.cur]) < size {
+		// The next chunk: one emptied by Reset if it has room, else a new
+		// one, twice the last one up to chunkMax; an id too long for that
+		// gets a chunk of its own.
+		if len(m.chunks) > 0 {
+			m.cur++
 		}
-		m.chunks = append(m.chunks, make([]byte, 0, max(n, size)))
-		last++
+		if m.cur == len(m.chunks) || cap(m.chunks[m.cur]) < size {
+			n := chunkFirst
+			if m.cur > 0 {
+				n = min(2*cap(m.chunks[m.cur-1]), chunkMax)
+			}
+			c := make([]byte, 0, max(n, size))
+			if m.cur == len(m.chunks) {
+				m.chunks = append(m.chunks, c)
+			} else {
+				m.chunks[m.cur] = c
+			}
+		}
 	}
+	last := m.cur
 	c := m.chunks[last]
 	ref = uint64(last)<<offBits | uint64(len(c))
 	c = append(c, bytesOf(&v)...)
@@ -195,4 +206,63 @@ func pointerFree(t reflect.Type) bool {
 		return true
 	}
 	return false // pointers, strings, slices, maps, channels, functions, interfaces
+}
+
+// Get returns the value under id, if there is one.
+func (m *ByID[V]) Get(id string) (v V, ok bool) {
+	if _, ref, found := m.find(id, maphash.String(m.seed, id)); found {
+		return m.value(ref), true
+	}
+	return v, false
+}
+
+// Len returns the number of entries.
+func (m *ByID[V]) Len() int { return m.t.n }
+
+// Bytes returns the memory the table holds now, its arena included.
+func (m *ByID[V]) Bytes() int { return m.t.bytes() + m.arenaBytes() }
+
+// PeakBytes returns the memory the table would hold while its slots grow:
+// when Full, the next new entry takes it there.
+func (m *ByID[V]) PeakBytes() int { return m.t.peakBytes() + m.arenaBytes() + chunkMax }
+
+// Full reports whether the next new entry makes the table's slots grow.
+func (m *ByID[V]) Full() bool { return m.t.full() }
+
+func (m *ByID[V]) arenaBytes() int {
+	n := 0
+	for _, c := range m.chunks {
+		n += cap(c)
+	}
+	return n
+}
+
+// Reset empties the table, keeping its slots and its arena's memory for
+// the entries to come.
+func (m *ByID[V]) Reset() {
+	m.t.reset()
+	for i := range m.chunks {
+		m.chunks[i] = m.chunks[i][:0]
+	}
+	m.cur = 0
+}
+
+// All yields every entry, in the order they were added; id is the table's
+// copy, valid until the table changes. The table must not change meanwhile.
+func (m *ByID[V]) All(yield func(id []byte, v V) bool) {
+	for c, chunk := range m.chunks {
+		for off := 0; off < len(chunk); {
+			ref := uint64(c)<<offBits | uint64(off)
+			id := m.id(ref)
+			if !yield(id, m.value(ref)) {
+				return
+			}
+			off += m.size + uvarintLen(len(id)) + len(id)
+		}
+	}
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
 }

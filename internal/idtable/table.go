@@ -23,7 +23,10 @@
 // take their place without changing the users.
 package idtable
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // Table maps keys to values. It is small on purpose: it takes and gives
 // values by copy and no pointer into it outlives a call, so an
@@ -112,4 +115,20 @@ func (t *table[V]) place(h, w uint64, v V) {
 		i = t.next(i)
 	}
 	t.slots[i] = slot[V]{val: v, word: [2]uint32{uint32(w), uint32(w >> 32)}}
+}
+
+// bytes is the memory t's slots hold.
+func (t *table[V]) bytes() int { return len(t.slots) * int(unsafe.Sizeof(slot[V]{})) }
+
+// peakBytes is the memory t's slots hold at the peak of its next growth,
+// when the old slots and the new ones are both alive.
+func (t *table[V]) peakBytes() int { return t.bytes() + t.bytes() + t.bytes()/2 }
+
+// full reports whether the next new entry makes t grow.
+func (t *table[V]) full() bool { return (t.n+1)*loadDen > len(t.slots)*loadNum }
+
+// reset empties t, keeping its slots for the entries to come.
+func (t *table[V]) reset() {
+	clear(t.slots)
+	t.n = 0
 }

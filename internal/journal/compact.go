@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/azotte/azvalidate/internal/filelock"
 )
 
 // beforeRename is called by compact between the fsync of the new file and
@@ -47,7 +49,7 @@ func (j *Journal) compact() (err error) {
 			err = fmt.Errorf("compact state file %s: %w", j.path, err)
 		}
 	}()
-	if err := lock(tmp); err != nil {
+	if err := filelock.Lock(tmp); err != nil {
 		return err
 	}
 	if fi, err := j.f.Stat(); err == nil {

@@ -42,6 +42,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/azotte/azvalidate/internal/filelock"
 )
 
 // Entry is one journalled answer.
@@ -180,9 +182,9 @@ func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time)
 		return nil, fmt.Errorf("open state file: %w", err)
 	}
 	if m != modeRead {
-		if err := lock(f); err != nil {
+		if err := filelock.Lock(f); err != nil {
 			f.Close()
-			if errors.Is(err, errLocked) {
+			if errors.Is(err, filelock.ErrLocked) {
 				return nil, fmt.Errorf("state file %s is in use by another run", path)
 			}
 			return nil, fmt.Errorf("lock state file %s: %w", path, err)

@@ -1,6 +1,8 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package journal
+// Package filelock takes the advisory locks that keep two runs off one
+// file or folder.
+package filelock
 
 import (
 	"errors"
@@ -8,12 +10,13 @@ import (
 	"syscall"
 )
 
-var errLocked = errors.New("locked")
+// ErrLocked is returned by Lock when another open file holds the lock.
+var ErrLocked = errors.New("locked")
 
-// lock takes an exclusive flock on f without waiting. The lock belongs to
+// Lock takes an exclusive flock on f without waiting. The lock belongs to
 // the open file, so the kernel releases it when f is closed or the process
 // dies, also by kill -9: a crashed run never leaves a stale lock behind.
-func lock(f *os.File) error {
+func Lock(f *os.File) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		switch {
@@ -22,7 +25,7 @@ func lock(f *os.File) error {
 		case errors.Is(err, syscall.EINTR):
 			continue
 		case errors.Is(err, syscall.EWOULDBLOCK):
-			return errLocked
+			return ErrLocked
 		default:
 			return err
 		}

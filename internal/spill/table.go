@@ -1,0 +1,301 @@
+package spill
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"unsafe"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/azotte/azvalidate/internal/idtable"
+)
+
+// memory is the in-memory part of a Table: an idtable.ByID or ByHash.
+type memory[K comparable, V any] interface {
+	idtable.Table[K, V]
+	Get(k K) (V, bool)
+	Len() int
+	PeakBytes() int
+	Full() bool
+	Reset()
+}
+
+// Table is an idtable.Table that holds at most its store's share of memory:
+// when a new key would take it past, its entries go to the store and it
+// starts again empty. A key is in memory or in the store, never both but
+// for a Put of a key in the store, whose new value in memory shadows the
+// old one until it too goes to the store.
+//
+// With a nil store it is its idtable, unbounded. It is not safe for
+// concurrent use, but Get is safe for concurrent use while nothing
+// changes the table.
+type Table[K comparable, V any] struct {
+	mem    memory[K, V]
+	each   func(yield func(key []byte, v V) bool) // mem's entries by their keys in the store
+	encode func(dst []byte, k K) []byte           // k's key in the store, after the prefix
+	hash   func(k K) uint64                       // for the filter
+	store  *Store
+	db     *pebble.DB // the store's database, once the table has spilled
+	prefix byte
+	share  int // bytes of memory the table may hold, its filter included
+
+	filter filter // the keys in the store
+	stored int64  // keys written to the store, a key put again counted again
+	buf    []byte
+}
+
+// NewByID returns an exact table of ids that holds at most share bytes of
+// memory and spills the rest to store (nil: never).
+func NewByID[V any](store *Store, share int) *Table[string, V] {
+	mem := idtable.NewByID[V]()
+	seed := maphash.MakeSeed()
+	t := &Table[string, V]{
+		mem:    mem,
+		encode: func(dst []byte, id string) []byte { return append(dst, id...) },
+		hash:   func(id string) uint64 { return maphash.String(seed, id) },
+	}
+	t.each = func(yield func([]byte, V) bool) {
+		mem.All(func(id []byte, v V) bool {
+			t.buf = append(append(t.buf[:0], t.prefix), id...)
+			return yield(t.buf, v)
+		})
+	}
+	return t.with(store, share)
+}
+
+// NewByHash returns a table keyed by 64-bit hashes that holds at most share
+// bytes of memory and spills the rest to store (nil: never). V must hold no
+// pointers.
+func NewByHash[V any](store *Store, share int) *Table[uint64, V] {
+	mem := idtable.NewByHash[V]()
+	t := &Table[uint64, V]{
+		mem:    mem,
+		encode: func(dst []byte, h uint64) []byte { return binary.BigEndian.AppendUint64(dst, max(h, 1)) },
+		hash:   func(h uint64) uint64 { return max(h, 1) * 0x9e3779b97f4a7c15 },
+	}
+	t.each = func(yield func([]byte, V) bool) {
+		mem.All(func(h uint64, v V) bool {
+			t.buf = binary.BigEndian.AppendUint64(append(t.buf[:0], t.prefix), h)
+			return yield(t.buf, v)
+		})
+	}
+	return t.with(store, share)
+}
+
+func (t *Table[K, V]) with(store *Store, share int) *Table[K, V] {
+	t.store, t.share = store, share
+	if store != nil {
+		t.prefix = store.newPrefix()
+	}
+	return t
+}
+
+// Get returns the value under k, if there is one.
+func (t *Table[K, V]) Get(k K) (V, bool) {
+	if v, ok := t.mem.Get(k); ok || t.stored == 0 {
+		return v, ok
+	}
+	return t.fromStore(k)
+}
+
+// Add stores v under k unless k is there already; see idtable.Table.
+func (t *Table[K, V]) Add(k K, v V) (stored V, added bool) {
+	if old, ok := t.Get(k); ok {
+		return old, false
+	}
+	t.makeRoom()
+	return t.mem.Add(k, v)
+}
+
+// Put stores v under k; see idtable.Table.
+func (t *Table[K, V]) Put(k K, v V) (old V, replaced bool) {
+	old, replaced = t.mem.Get(k)
+	if !replaced && t.stored > 0 {
+		old, replaced = t.fromStore(k)
+	}
+	if !replaced {
+		t.makeRoom() // else the key is in memory, or shadows the store's
+	}
+	t.mem.Put(k, v)
+	return old, replaced
+}
+
+// Len returns the number of keys, counting a key put again after it went to
+// the store twice: it is exact only for tables that never Put a key in
+// the store, which is all a caller of Len needs.
+func (t *Table[K, V]) Len() int { return t.mem.Len() + int(t.stored) }
+
+// Spilled reports whether the table has written to its store.
+func (t *Table[K, V]) Spilled() bool { return t.stored > 0 }
+
+// fromStore looks k up in the store.
+func (t *Table[K, V]) fromStore(k K) (v V, ok bool) {
+	if !t.filter.mayHave(t.hash(k)) {
+		return v, false
+	}
+	var kb [64]byte
+	key := t.encode(append(kb[:0], t.prefix), k)
+	val, closer, err := t.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return v, false
+	}
+	if err != nil {
+		// The store is this run's own files: a read failing is a broken
+		// disk, and going on would give an id another's answer.
+		panic(fmt.Errorf("spill: read %s: %w", t.store.Dir(), err))
+	}
+	copy(bytesOf(&v), val)
+	closer.Close()
+	return v, true
+}
+
+// makeRoom writes the table's entries to the store when the next new key
+// would take its memory past the store's share.
+func (t *Table[K, V]) makeRoom() {
+	if t.store == nil || !t.mem.Full() || t.mem.Len() == 0 {
+		return
+	}
+	// The filter grows with the keys spilled and leaves less room for
+	// those in memory, but at least a quarter of the share: spilling a few
+	// keys at a time would take forever.
+	room := max(t.share-t.filter.bytes(), t.share/4)
+	if t.mem.PeakBytes() <= room {
+		return
+	}
+	db := t.store.open()
+	if db == nil {
+		return // the store failed: keep everything in memory
+	}
+	if err := t.spill(db); err != nil {
+		t.store.fail(err)
+		return
+	}
+	t.mem.Reset()
+}
+
+// spill writes every entry in memory to db, in batches of about a memtable.
+func (t *Table[K, V]) spill(db *pebble.DB) error {
+	limit := int(t.store.cfg.Memtable / 2)
+	b := db.NewBatch()
+	var err error
+	n := int64(0)
+	t.each(func(key []byte, v V) bool {
+		b.Set(key, bytesOf(&v), nil)
+		n++
+		if b.Len() >= limit {
+			if err = b.Commit(pebble.NoSync); err != nil {
+				return false
+			}
+			b.Reset()
+		}
+		return true
+	})
+	if err == nil {
+		err = b.Commit(pebble.NoSync)
+	}
+	b.Close()
+	if err != nil {
+		return err
+	}
+	t.db = db
+	// Into the filter, which is made anew from the store's keys, for half
+	// as many again, when they outgrow it: each key is read back about
+	// three times in all, and the filter is never more than a third larger
+	// than it needs to be.
+	if t.stored+n > t.filter.capacity {
+		return t.refilter(db, (t.stored+n)*3/2)
+	}
+	t.each(func(key []byte, v V) bool {
+		t.filter.add(t.hashKey(key[1:]))
+		return true
+	})
+	t.stored += n
+	return nil
+}
+
+// refilter makes a filter of capacity keys and adds every key in the store.
+func (t *Table[K, V]) refilter(db *pebble.DB, capacity int64) error {
+	f := newFilter(capacity)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	for it.First(); it.Valid(); it.Next() {
+		f.add(t.hashKey(it.Key()[1:]))
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	t.filter, t.stored = f, n
+	return nil
+}
+
+// hashKey is t.hash of the key whose encoding is key.
+func (t *Table[K, V]) hashKey(key []byte) uint64 {
+	var k K
+	switch p := any(&k).(type) {
+	case *string:
+		*p = unsafe.String(unsafe.SliceData(key), len(key)) // hashed, not kept
+	case *uint64:
+		*p = binary.BigEndian.Uint64(key)
+	}
+	return t.hash(k)
+}
+
+// Sorted yields every entry in the order of its key's bytes (for an id
+// table, strings.Compare's). It may write the table's entries to the store
+// first; key is valid until the next yield. The table must not change
+// meanwhile.
+func (t *Table[K, V]) Sorted(yield func(key []byte, v V) bool) error {
+	if t.stored == 0 {
+		type entry struct {
+			key []byte
+			v   V
+		}
+		all := make([]entry, 0, t.mem.Len())
+		t.each(func(key []byte, v V) bool {
+			all = append(all, entry{bytes.Clone(key[1:]), v})
+			return true
+		})
+		slices.SortFunc(all, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
+		for _, e := range all {
+			if !yield(e.key, e.v) {
+				break
+			}
+		}
+		return nil
+	}
+	db := t.store.open()
+	if db == nil {
+		return t.store.Err()
+	}
+	if t.mem.Len() > 0 {
+		if err := t.spill(db); err != nil {
+			return err
+		}
+		t.mem.Reset()
+	}
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		var v V
+		copy(bytesOf(&v), it.Value())
+		if !yield(it.Key()[1:], v) {
+			break
+		}
+	}
+	return it.Close()
+}
+
+// bytesOf is v's memory; V holds no pointers (idtable.ByID checks).
+func bytesOf[V any](v *V) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(v)), unsafe.Sizeof(*v))
+}
