@@ -8,12 +8,10 @@ package budget
 
 import (
 	"container/heap"
-	"hash/maphash"
 	"math"
 	"slices"
+	"strings"
 	"time"
-
-	"github.com/azotte/azvalidate/internal/idtable"
 )
 
 // Budget bounds a run. Zero fields do not bound it.
@@ -46,10 +44,9 @@ type Selector struct {
 	capacity int // candidates kept at most; -1: all
 
 	unanswered []string
-	stale      staleHeap // the oldest stale answers, newest on top
-	seed       maphash.Seed
-	asked      *idtable.ByHash[struct{}] // hashes of the ids in unanswered (they never leave it)
-	inHeap     map[string]struct{}       // the ids in stale
+	stale      staleHeap           // the oldest stale answers, newest on top
+	asked      map[string]struct{} // the ids in unanswered (they never leave it)
+	inHeap     map[string]struct{} // the ids in stale
 
 	counts Counts
 }
@@ -64,7 +61,7 @@ type Counts struct {
 
 // NewSelector returns a Selector keeping at most capacity ids (-1: all).
 func NewSelector(capacity int) *Selector {
-	return &Selector{capacity: capacity, seed: maphash.MakeSeed(), asked: idtable.NewByHash[struct{}](), inHeap: make(map[string]struct{})}
+	return &Selector{capacity: capacity, asked: make(map[string]struct{}), inHeap: make(map[string]struct{})}
 }
 
 // Full reports whether s holds as many never-answered ids as it may keep:
@@ -79,8 +76,9 @@ func (s *Selector) Unanswered(id string) {
 	if s.Full() {
 		return
 	}
-	// Two ids with one 64-bit hash count as one: odds of about n²/2⁶⁵.
-	if _, isNew := s.asked.Add(maphash.String(s.seed, id), struct{}{}); isNew {
+	if _, ok := s.asked[id]; !ok {
+		id = strings.Clone(id) // a row's ID shares memory with its whole record
+		s.asked[id] = struct{}{}
 		s.unanswered = append(s.unanswered, id)
 	}
 }

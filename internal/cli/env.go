@@ -14,6 +14,10 @@ type Env struct {
 	Getenv         func(key string) string // nil: no environment variables
 	Now            func() time.Time        // nil: time.Now
 	Timings        Timings
+	// TableShare, when positive, is the memory each per-id table of a run
+	// may hold, in place of its share of --memory-limit: tests make it
+	// small, so that a few thousand rows spill.
+	TableShare int
 }
 
 // Timings are the waits of retries and throttling. Zero values are the

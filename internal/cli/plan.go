@@ -14,6 +14,7 @@ import (
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/survey"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -62,6 +63,7 @@ type planConfig struct {
 	sample   int    // --sample: distinct ids to ask; 0: none
 	seed     uint64 // --seed of the sample
 	conn     conn   // with --sample: how to ask them
+	mem      memory // --memory-limit, --temp-dir
 	warnings []string
 }
 
@@ -71,6 +73,9 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	c := &planConfig{}
 	fs := newFlagSet("plan", planSynopsis, planExamples, help)
 	in := addInputFlags(fs, &c.in)
+	if err := addMemoryFlags(fs, &c.mem, env); err != nil {
+		return nil, err
+	}
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE` (as validate's): ids with a fresh answer there cost no call")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
@@ -119,6 +124,9 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	if err := checkBudget(fs, c.budget); err != nil {
 		return nil, err
 	}
+	if err := c.mem.check(c.tables()); err != nil {
+		return nil, err
+	}
 	if c.summary != "" && c.summary != "-" {
 		// Before the work: a plan of 10^8 rows takes minutes to read.
 		if err := checkWrites(readPaths(c.files, c.state), []namedPath{{"--summary", c.summary, "the summary"}}, ""); err != nil {
@@ -152,13 +160,22 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 	defer in.Close()
 	sum.Input = report.InputInfo{Name: in.Name(), Format: in.FormatName()}
 
-	sv := survey.Survey{}
+	mem, stop := c.mem.start("", c.tables(), env.TableShare)
+	defer func() {
+		if err := mem.Store.Err(); err != nil {
+			fmt.Fprintf(env.Stderr, "azvalidate: warning: %v; the plan held the rest in memory, past --memory-limit\n", err)
+		}
+		if err := stop(); err != nil {
+			fmt.Fprintf(env.Stderr, "azvalidate: warning: remove the temporary folder: %v\n", err)
+		}
+	}()
+	sv := survey.Survey{Memory: mem}
 	var writable *journal.Journal // --sample's answers go there
 	if c.sample > 0 {
 		sv.Sample = survey.NewReservoir(c.sample, c.seed)
 		if c.state != "" {
 			// Bound to the endpoint, as validate's: its answers are reused.
-			j, err := journal.Open(c.state, c.conn.journalEndpoint(), c.stateMaxAge, env.now())
+			j, err := journal.Within(shares(mem, 2)).Open(c.state, c.conn.journalEndpoint(), c.stateMaxAge, env.now())
 			if err != nil {
 				return fmt.Errorf("--state: %w", err)
 			}
@@ -174,7 +191,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	if c.state != "" && writable == nil {
-		jr, err := openPlanJournal(c.state, c.stateMaxAge, env)
+		jr, err := openPlanJournal(c.state, c.stateMaxAge, env, shares(mem, 2))
 		if err != nil {
 			return fmt.Errorf("--state: %w", err)
 		}
@@ -184,7 +201,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	if c.nearDuplicates {
-		sv.Near = near.NewDetector()
+		sv.Near = near.NewDetector(mem)
 	}
 
 	if in.Len() > 1 {
@@ -230,12 +247,12 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 // openPlanJournal opens the --state journal to read it. A journal that does
 // not exist yet is no error (nothing has been validated): plan says so and
 // does not create it. It returns a nil journal then.
-func openPlanJournal(path string, maxAge time.Duration, env Env) (*journal.Journal, error) {
+func openPlanJournal(path string, maxAge time.Duration, env Env, mem spill.Memory) (*journal.Journal, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(env.Stderr, "azvalidate: state file %s does not exist yet: no journal hits\n", path)
 		return nil, nil
 	}
-	j, err := journal.Read(path, maxAge, env.now())
+	j, err := journal.Within(mem).Read(path, maxAge, env.now())
 	if err != nil {
 		return nil, err
 	}
@@ -274,4 +291,18 @@ func fillPlan(s *report.Plan, sv *survey.Survey, c *planConfig) {
 		secs := float64(s.CallsNeeded) / c.rate
 		s.EstimatedSeconds = &secs
 	}
+}
+
+// tables is the number of per-id tables a plan keeps, each a share of
+// --memory-limit: the distinct ids, the journal's index (two shares, as
+// validate's) and the near-collision groups.
+func (c *planConfig) tables() int {
+	n := 1
+	if c.state != "" {
+		n += 2
+	}
+	if c.nearDuplicates {
+		n++
+	}
+	return n
 }

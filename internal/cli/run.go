@@ -20,6 +20,7 @@ import (
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
 	"github.com/azotte/azvalidate/internal/report"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/survey"
 	"github.com/azotte/azvalidate/internal/unique"
@@ -36,6 +37,7 @@ type validation struct {
 	stderr   io.Writer // shared by the log and the progress display
 	terminal bool      // stderr is a terminal
 	start    time.Time
+	mem      spill.Memory // a table's share of --memory-limit
 
 	in      *input.Files
 	spool   *os.File        // stdin as read, for a budgeted run's second pass
@@ -121,8 +123,18 @@ func (v *validation) open(ctx context.Context) error {
 	if diff := in.ShapeDiff(); diff != "" && (c.uniqueColumns != nil || c.owners) {
 		return usageError("--unique-columns and --owners read columns by the first input's header: %s", diff)
 	}
+	mem, stop := c.mem.start(c.output, c.tables(), v.env.TableShare)
+	v.mem = mem
+	v.closers = append(v.closers, func() {
+		if err := mem.Store.Err(); err != nil {
+			v.log.Warn(err.Error() + "; the run held the rest in memory, past --memory-limit")
+		}
+		if err := stop(); err != nil {
+			v.log.Warn("remove the temporary folder", "err", err)
+		}
+	})
 	if c.uniqueColumns != nil {
-		if v.unique, err = unique.NewChecker(c.uniqueColumns, in.Format().Output(), in.Header()); err != nil {
+		if v.unique, err = unique.NewChecker(c.uniqueColumns, in.Format().Output(), in.Header(), mem); err != nil {
 			return usageError("--unique-columns: %v", err)
 		}
 	}
@@ -151,7 +163,7 @@ func (v *validation) open(ctx context.Context) error {
 
 	if c.state != "" {
 		v.stateNow = v.env.now()
-		j, err := journal.Open(c.state, c.journalEndpoint(), c.stateMaxAge, v.stateNow)
+		j, err := journal.Within(shares(v.mem, 2)).Open(c.state, c.journalEndpoint(), c.stateMaxAge, v.stateNow)
 		if err != nil {
 			return fmt.Errorf("--state: %w", err)
 		}
@@ -180,7 +192,7 @@ func (v *validation) open(ctx context.Context) error {
 		return err
 	}
 	if c.nearDuplicates {
-		v.near = near.NewDetector()
+		v.near = near.NewDetector(v.mem)
 	}
 	if len(c.reports) > 0 {
 		acfg := report.AuditConfig{Latency: &v.stats.Latency}
@@ -197,7 +209,7 @@ func (v *validation) open(ctx context.Context) error {
 // exit code and the fatal error, if any.
 func (v *validation) run(ctx context.Context) (int, error) {
 	c := v.c
-	pcfg := pipeline.Config{Concurrency: c.concurrency, Stats: v.stats, AnsweredAt: c.answeredAt}
+	pcfg := pipeline.Config{Concurrency: c.concurrency, Stats: v.stats, AnsweredAt: c.answeredAt, Memory: v.mem}
 	if v.journal != nil {
 		pcfg.Journal = stateJournal{v.journal, v.env.now}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -94,7 +93,7 @@ func stateInfo(path string, stdout io.Writer) error {
 	now := time.Now()
 	ages := make([]int, len(ageBuckets)+1)
 	var available, taken, other int
-	for _, e := range j.All() {
+	err = j.Each(func(_ string, e journal.Entry) bool {
 		age := now.Sub(e.Time)
 		i := 0
 		for i < len(ageBuckets) && age >= ageBuckets[i].max {
@@ -109,6 +108,10 @@ func stateInfo(path string, stdout io.Writer) error {
 		default:
 			taken++
 		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("state info: %w", err)
 	}
 
 	st := j.Stats()
@@ -161,19 +164,13 @@ func stateExport(path string, stdout io.Writer) error {
 		return err
 	}
 	defer j.Close()
-	type answer struct {
-		id string
-		e  journal.Entry
-	}
-	all := make([]answer, 0, j.Len())
-	for id, e := range j.All() {
-		all = append(all, answer{id, e})
-	}
-	slices.SortFunc(all, func(a, b answer) int { return strings.Compare(a.id, b.id) })
 	w := csv.NewWriter(stdout)
 	w.Write([]string{"id", "isAvailable", "messageCode", "answeredAt"})
-	for _, a := range all {
-		w.Write([]string{a.id, strconv.FormatBool(a.e.IsAvailable), a.e.MessageCode, a.e.Time.Format(time.RFC3339)})
+	err = j.All(func(id string, e journal.Entry) bool { // in the ids' order
+		return w.Write([]string{id, strconv.FormatBool(e.IsAvailable), e.MessageCode, e.Time.Format(time.RFC3339)}) == nil
+	})
+	if err != nil {
+		return fmt.Errorf("state export: %w", err)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

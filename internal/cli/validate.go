@@ -83,6 +83,7 @@ type validateConfig struct {
 	metricsFile      string
 	listen           string // --listen, resolved: host:port; "" off
 	split            string // --split DIR
+	mem              memory // --memory-limit, --temp-dir
 
 	warnings []string // found while checking the flags, logged once logging is set up
 }
@@ -103,6 +104,9 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 	addEndpointFlags(fs, &c.conn, env)
 
 	in := addInputFlags(fs, &c.in)
+	if err := addMemoryFlags(fs, &c.mem, env); err != nil {
+		return nil, err
+	}
 
 	fs.StringVar(&c.output, "output", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
 	fs.StringVar(&c.output, "o", "-", "same as --output")
@@ -211,10 +215,28 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 		c.listen = addr
 	}
 
+	if err := c.mem.check(c.tables()); err != nil {
+		return nil, err
+	}
 	warnings, err := c.resolve(fs, set, env)
 	if err != nil {
 		return nil, err
 	}
 	c.warnings = append(c.warnings, warnings...)
 	return c, nil
+}
+
+// tables is the number of per-id tables a run keeps, each a share of
+// --memory-limit: the distinct ids, the journal's index (two shares: its
+// lookups find what they look for, which a spilled table answers from
+// disk), the near-collision groups and a set per unique column.
+func (c *validateConfig) tables() int {
+	n := 1 + len(c.uniqueColumns)
+	if c.state != "" {
+		n += 2
+	}
+	if c.nearDuplicates {
+		n++
+	}
+	return n
 }

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"iter"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/azotte/azvalidate/internal/filelock"
@@ -63,34 +60,34 @@ func (j *Journal) compact() (err error) {
 			return err
 		}
 	}
-	type idSlot struct {
-		id string
-		s  slot
-	}
-	all := make([]idSlot, 0, len(j.ids))
-	for id, s := range j.ids {
-		all = append(all, idSlot{id, s})
-	}
-	// Sorted, so that the same answers make the same file.
-	slices.SortFunc(all, func(a, b idSlot) int { return strings.Compare(a.id, b.id) })
-
 	w := bufio.NewWriterSize(tmp, 256<<10)
 	lines, size := 0, int64(0)
 	if !j.ep.IsZero() {
 		n, _ := w.Write(encodeBinding(j.ep))
 		lines, size = 1, int64(n)
 	}
+	// Sorted, so that the same answers make the same file.
 	var buf []byte
-	for _, is := range all {
-		buf = encodeID(buf[:0], is.id)
-		buf = append(buf, bodies[is.s.ans]...)
-		buf = appendTime(buf, time.Unix(int64(is.s.sec), 0))
-		if _, err := w.Write(buf); err != nil {
-			return err
+	var werr error
+	ids := 0
+	err = j.ids.Sorted(func(id []byte, s slot) bool {
+		buf = encodeID(buf[:0], unsafeString(id))
+		buf = append(buf, bodies[s.ans]...)
+		buf = appendTime(buf, time.Unix(int64(s.sec), 0))
+		if _, werr = w.Write(buf); werr != nil {
+			return false
 		}
 		size += int64(len(buf))
+		ids++
+		return true
+	})
+	if err != nil {
+		return err
 	}
-	lines += len(all)
+	if werr != nil {
+		return werr
+	}
+	lines += ids
 	ol, osize, err := j.writeOwners(w)
 	if err != nil {
 		return err
@@ -110,7 +107,7 @@ func (j *Journal) compact() (err error) {
 	j.f.Close() // the old file's lock: the new one is locked already
 	j.f = tmp
 	j.lines, j.size = lines, size
-	j.answerLines = len(all) // corrupt and torn still say what Open found
+	j.answerLines = ids // corrupt and torn still say what Open found
 	j.ownerLines = ol
 	return nil
 }
@@ -129,18 +126,27 @@ func (j *Journal) Stats() Stats {
 // than maxAge: Lookup finds them.
 func (j *Journal) Fresh() int { return j.Len() - j.expired }
 
-// All yields every id read at Open with its latest answer, fresh or stale,
-// in no particular order. Status is shared and must not be modified.
-func (j *Journal) All() iter.Seq2[string, Entry] {
-	return func(yield func(string, Entry) bool) {
-		j.mu.RLock()
-		defer j.mu.RUnlock()
-		for id, s := range j.ids {
-			e := j.answers[s.ans]
-			e.Time = time.Unix(int64(s.sec), 0).UTC()
-			if !yield(id, e) {
-				return
-			}
-		}
-	}
+// All calls yield with every id read at Open and its latest answer, fresh
+// or stale, in the order of the ids' bytes, until yield returns false; an
+// error is the spilled index's. Status is shared and must not be modified.
+func (j *Journal) All(yield func(id string, e Entry) bool) error {
+	j.mu.Lock() // a spilled index writes what it holds in memory to its store
+	defer j.mu.Unlock()
+	return j.ids.Sorted(func(id []byte, s slot) bool {
+		e := j.answers[s.ans]
+		e.Time = time.Unix(int64(s.sec), 0).UTC()
+		return yield(string(id), e)
+	})
+}
+
+// Each is All in no particular order, which costs no sorting; id is valid
+// until the next call.
+func (j *Journal) Each(yield func(id string, e Entry) bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ids.All(func(id []byte, s slot) bool {
+		e := j.answers[s.ans]
+		e.Time = time.Unix(int64(s.sec), 0).UTC()
+		return yield(unsafeString(id), e)
+	})
 }

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/filelock"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // Entry is one journalled answer.
@@ -73,11 +74,11 @@ type Journal struct {
 	size  int64    // bytes in the file, as of Open
 
 	mu      sync.RWMutex
-	ids     map[string]slot
-	answers []Entry               // distinct (IsAvailable, MessageCode, Status); Time unset
-	index   map[string]uint32     // answerKey -> position in answers
-	key     []byte                // scratch for answerKey, guarded by mu
-	owners  map[string]OwnerEntry // --owners: the latest owner line per id; nil when none
+	ids     *spill.Table[string, slot] // by id; within the Memory given to Open
+	answers []Entry                    // distinct (IsAvailable, MessageCode, Status); Time unset
+	index   map[string]uint32          // answerKey -> position in answers
+	key     []byte                     // scratch for answerKey, guarded by mu
+	owners  map[string]OwnerEntry      // --owners: the latest owner line per id; nil when none
 
 	ownerLines int // owner lines read, superseded ones included
 
@@ -91,9 +92,8 @@ type Journal struct {
 }
 
 // slot is what the index keeps per id: a few distinct answers are shared by
-// millions of ids, so an id costs its string, one map slot and these 8
-// bytes. (An int64 time would make the map's slots a third larger: about 28
-// bytes more per id at 10^6 ids.)
+// millions of ids, so an id costs its bytes, these 8 and the table's 11 to
+// 16 (an int64 time would cost 4 more).
 type slot struct {
 	sec uint32 // Unix seconds of the answer, clamped to 1970..2106
 	ans uint32 // position in Journal.answers
@@ -130,6 +130,17 @@ const (
 // are counted and reported in Warnings, never an error. When superseded
 // lines outnumber the ids, the journal is compacted.
 func Open(path string, ep Endpoint, maxAge time.Duration, now time.Time) (*Journal, error) {
+	return Within{}.Open(path, ep, maxAge, now)
+}
+
+// Within is the memory a journal's index may use (see spill.Memory): Open,
+// Read and Compact of a Within hold at most its share in memory and spill
+// the rest of the index to its store. The package's Open, Read and Compact
+// keep the whole index in memory.
+type Within spill.Memory
+
+// Open is the package's Open within m.
+func (m Within) Open(path string, ep Endpoint, maxAge time.Duration, now time.Time) (*Journal, error) {
 	if ep.IsZero() {
 		return nil, errors.New("journal: Open needs an endpoint")
 	}
@@ -137,14 +148,19 @@ func Open(path string, ep Endpoint, maxAge time.Duration, now time.Time) (*Journ
 	if err != nil {
 		return nil, fmt.Errorf("state file %s: endpoint: %w", path, err)
 	}
-	return open(path, ep, modeBind, maxAge, now)
+	return open(path, ep, modeBind, maxAge, now, spill.Memory(m))
 }
 
 // Read reads the journal at path without locking or modifying it, whatever
 // its binding (see Endpoint): for commands that only look, which may run
 // beside a validate appending to it. Its Append fails.
 func Read(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
-	return open(path, Endpoint{}, modeRead, maxAge, now)
+	return Within{}.Read(path, maxAge, now)
+}
+
+// Read is the package's Read within m.
+func (m Within) Read(path string, maxAge time.Duration, now time.Time) (*Journal, error) {
+	return open(path, Endpoint{}, modeRead, maxAge, now, spill.Memory(m))
 }
 
 // Stats describes a journal file.
@@ -159,8 +175,11 @@ type Stats struct {
 // after. It takes the lock, so it fails while a run uses the file, and
 // replaces the file atomically: killed at any moment, it leaves either the
 // old file or the new one. A journal written before bindings stays unbound.
-func Compact(path string) (before, after Stats, err error) {
-	j, err := open(path, Endpoint{}, modeCompact, 0, time.Time{})
+func Compact(path string) (before, after Stats, err error) { return Within{}.Compact(path) }
+
+// Compact is the package's Compact within m.
+func (m Within) Compact(path string) (before, after Stats, err error) {
+	j, err := open(path, Endpoint{}, modeCompact, 0, time.Time{}, spill.Memory(m))
 	if err != nil {
 		return before, after, err
 	}
@@ -169,7 +188,7 @@ func Compact(path string) (before, after Stats, err error) {
 	return before, after, j.Close()
 }
 
-func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time) (*Journal, error) {
+func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time, mem spill.Memory) (*Journal, error) {
 	flags := os.O_RDWR | os.O_APPEND
 	switch m {
 	case modeBind:
@@ -194,7 +213,7 @@ func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time)
 		path:   path,
 		f:      f,
 		cutoff: math.MinInt64,
-		ids:    make(map[string]slot),
+		ids:    spill.NewByID[slot](mem),
 		index:  make(map[string]uint32),
 	}
 	if maxAge > 0 {
@@ -204,9 +223,16 @@ func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time)
 		j.f.Close() // releases the lock
 		return nil, err
 	}
-	for _, s := range j.ids {
-		if int64(s.sec) < j.cutoff {
-			j.expired++
+	if j.cutoff != math.MinInt64 {
+		err := j.ids.All(func(_ []byte, s slot) bool {
+			if int64(s.sec) < j.cutoff {
+				j.expired++
+			}
+			return true
+		})
+		if err != nil {
+			j.f.Close()
+			return nil, fmt.Errorf("state file %s: %w", path, err)
 		}
 	}
 	if m != modeRead {
@@ -250,7 +276,7 @@ func (j *Journal) Stale(id string) (Entry, bool) {
 
 func (j *Journal) last(id string) (e Entry, sec int64, ok bool) {
 	j.mu.RLock()
-	s, ok := j.ids[id]
+	s, ok := j.ids.Get(id)
 	if ok {
 		e = j.answers[s.ans]
 	}
@@ -311,7 +337,7 @@ func (j *Journal) Close() error {
 func (j *Journal) Len() int {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	return len(j.ids)
+	return j.ids.Len()
 }
 
 // Warnings returns what Open found worth telling the user: a file readable

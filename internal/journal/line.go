@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // line is a journal line as read back. Pointers tell a missing field from a
@@ -205,3 +206,7 @@ func answerKey(b []byte, e Entry) []byte {
 func isBlank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// unsafeString is b as a string without a copy, for a callee that does not
+// keep it (the index copies the ids it keeps).
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

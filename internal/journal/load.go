@@ -30,11 +30,6 @@ func (j *Journal) load(ep Endpoint, m mode) error {
 		j.ep = ep
 		return j.writeBinding()
 	}
-	// Growing a map of millions takes a third of the reading time: size it
-	// for one id per 128 bytes, a line of a usual length. When most lines
-	// repeat an id, the room unused is at most a quarter of the file size.
-	j.ids = make(map[string]slot, j.size/128)
-
 	r := bufio.NewReaderSize(j.f, 256<<10)
 	var (
 		off        int64 // offset of the line being read
@@ -124,7 +119,7 @@ func (j *Journal) load(ep Endpoint, m mode) error {
 		}
 		j.warn("state file %s had no endpoint binding (written by an earlier version); it is now bound to %s", j.path, ep)
 		return nil
-	case j.answerLines+j.ownerLines+j.corrupt+j.torn-len(j.ids)-len(j.owners) > len(j.ids)+len(j.owners):
+	case j.answerLines+j.ownerLines+j.corrupt+j.torn-j.ids.Len()-len(j.owners) > j.ids.Len()+len(j.owners):
 		// Mostly superseded lines: reading them costs more than a rewrite.
 		err := j.compact()
 		if err == nil {
@@ -188,7 +183,7 @@ func (j *Journal) loadLine(line []byte) bool {
 			if !known {
 				a = j.addAnswer(e)
 			}
-			j.ids[string(l.id)] = slot{sec: clampSec(l.time), ans: a}
+			j.ids.Put(unsafeString(l.id), slot{sec: clampSec(l.time), ans: a}) // the table copies it
 			return true
 		}
 	}
@@ -206,7 +201,7 @@ func (j *Journal) put(id string, e Entry) {
 	if !ok {
 		a = j.addAnswer(e)
 	}
-	j.ids[id] = slot{sec: clampSec(e.Time), ans: a}
+	j.ids.Put(id, slot{sec: clampSec(e.Time), ans: a})
 }
 
 // lookupAnswer returns the position of e's answer (not its time) among the

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // BenchmarkDetector adds 10^6 distinct ids per iteration to a new Detector
@@ -37,7 +39,7 @@ func BenchmarkDetector(b *testing.B) {
 			var perID float64
 			for b.Loop() {
 				before := heapInUse()
-				d := NewDetector()
+				d := NewDetector(spill.Memory{})
 				for i, id := range ids {
 					d.Add(id, int64(i+1))
 				}

@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/text/cases"
 
-	"github.com/azotte/azvalidate/internal/idtable"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // The kinds of similarity, as Add reports them and the output shows them.
@@ -75,8 +75,8 @@ const (
 type Detector struct {
 	seed maphash.Seed
 	fold cases.Caser
-	t    *idtable.ByHash[entry] // by the full form's hash
-	big  map[uint64]int64       // rows that do not fit entry.row, by key; nearly always empty
+	t    *spill.Table[uint64, entry] // by the full form's hash
+	big  map[uint64]int64            // rows that do not fit entry.row, by key; nearly always empty
 	// aux holds, by table key, the hashes of the single normalisations of
 	// a group's first id that are neither the id itself nor its full form,
 	// in priority order: only ids that two normalisations change in
@@ -106,12 +106,13 @@ const (
 	maxLargest    = 20      // groups listed by Stats
 )
 
-// NewDetector returns an empty Detector.
-func NewDetector() *Detector {
+// NewDetector returns an empty Detector whose table of groups stays within
+// mem.
+func NewDetector(mem spill.Memory) *Detector {
 	return &Detector{
 		seed:    maphash.MakeSeed(),
 		fold:    cases.Fold(),
-		t:       idtable.NewByHash[entry](),
+		t:       spill.NewByHash[entry](mem),
 		big:     make(map[uint64]int64),
 		aux:     make(map[uint64][2]uint64),
 		auxMore: make(map[uint64][nSingle]uint64),

@@ -5,13 +5,15 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // add feeds ids to a new Detector as distinct ids on rows 1, 2, ... and
 // returns what Add said for each.
 func add(t *testing.T, ids ...string) (d *Detector, similarTo []int64, kind []string) {
 	t.Helper()
-	d = NewDetector()
+	d = NewDetector(spill.Memory{})
 	for i, id := range ids {
 		s, k := d.Add(id, int64(i+1))
 		similarTo, kind = append(similarTo, s), append(kind, k)
@@ -149,7 +151,7 @@ func TestDeterministic(t *testing.T) {
 func TestManyIDs(t *testing.T) {
 	t.Parallel()
 	const n = 200_000
-	d := NewDetector()
+	d := NewDetector(spill.Memory{})
 	for i := range n {
 		if to, k := d.Add(fmt.Sprintf("crm-%07d", i), int64(i+1)); to != 0 {
 			t.Fatalf("id %d: similar to %d (%s)", i, to, k)
@@ -168,7 +170,7 @@ func TestManyIDs(t *testing.T) {
 
 func TestRowsBeyond32Bits(t *testing.T) {
 	t.Parallel()
-	d := NewDetector()
+	d := NewDetector(spill.Memory{})
 	big := int64(math.MaxUint32) + 5
 	d.Add("crm-1", big)
 	d.Add("crm-2", math.MaxUint32)

@@ -22,6 +22,7 @@ import (
 	"github.com/azotte/azvalidate/internal/memtest"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/sandbox"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/stats"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -321,11 +322,11 @@ func BenchmarkIDSet(b *testing.B) {
 	}
 	b.Run("new", func(b *testing.B) {
 		b.ReportAllocs()
-		s := newIDSet()
+		s := newIDSet(spill.Memory{})
 		i := 0
 		for b.Loop() {
 			if i == len(ids) {
-				s, i = newIDSet(), 0
+				s, i = newIDSet(spill.Memory{}), 0
 			}
 			first, _, _, _ := s.lookup(ids[i], int64(i+1))
 			s.retire(ids[i], first, answers[i&1])
@@ -334,7 +335,7 @@ func BenchmarkIDSet(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ids/s")
 	})
 	b.Run("seen", func(b *testing.B) {
-		s := newIDSet()
+		s := newIDSet(spill.Memory{})
 		for i, id := range ids {
 			s.lookup(id, int64(i+1))
 			s.retire(id, int64(i+1), answers[i&1])

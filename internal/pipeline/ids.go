@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
-	"github.com/azotte/azvalidate/internal/idtable"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // idSet remembers every distinct id of the run: while its request is in
@@ -17,8 +17,9 @@ import (
 // concurrent use: the reader looks up, the writer retires.
 //
 // It is the one structure of a run that grows with the input (10^8 rows may
-// hold 10^7 or more distinct ids), so the ids are in an idtable.ByID, exact
-// and with no pointer for the garbage collector to follow, each with its
+// hold 10^7 or more distinct ids), so the ids are in a spill.Table, within
+// the run's memory, exact and with no pointer for the garbage collector to
+// follow, each with its
 // state in 8 bytes: an id costs its own bytes, a 9-byte record header and
 // 10 to 15 bytes of table (as the table's load goes from 4/5 to 8/15):
 // 35 bytes for a 12-byte id at 10^6 ids, where a map[string]slot cost 150
@@ -30,7 +31,7 @@ import (
 // The answers have their own lock: only the writer uses them.
 type idSet struct {
 	mu       sync.Mutex
-	ids      *idtable.ByID[idState]
+	ids      *spill.Table[string, idState]
 	calls    []*call          // calls in flight, nil where free
 	free     []uint32         // free places in calls
 	bigFirst map[string]int64 // first seqs that do not fit idState.first, by id
@@ -95,9 +96,9 @@ const (
 	recent = 8
 )
 
-func newIDSet() *idSet {
+func newIDSet(mem spill.Memory) *idSet {
 	return &idSet{
-		ids:   idtable.NewByID[idState](),
+		ids:   spill.NewByID[idState](mem),
 		index: make(map[answerKey]int32),
 	}
 }

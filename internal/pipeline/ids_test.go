@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/azotte/azvalidate/internal/azotte"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // TestIDSetAgainstMap drives the set and a plain map through the same
@@ -33,7 +34,7 @@ func TestIDSetAgainstMap(t *testing.T) {
 		{Err: errors.New("HTTP 503 after 6 attempts")},
 		{Err: errors.New("timeout after 15s (6 attempts)")},
 	}
-	s := newIDSet()
+	s := newIDSet(spill.Memory{})
 	want := map[string]*state{}
 	var pending []string // ids in flight, retired in a shuffled order
 	const distinct, rows = 50_000, 200_000
@@ -89,7 +90,7 @@ func equalAnswers(a, b azotte.Answer) bool {
 // collide stay apart is idtable's TestByIDCollisions.)
 func TestIDSetLongIDAndBigSeq(t *testing.T) {
 	t.Parallel()
-	s := newIDSet()
+	s := newIDSet(spill.Memory{})
 	long := strings.Repeat("L", 3<<20+5)
 	big := int64(math.MaxUint32) + 10
 	cases := []struct {
@@ -127,7 +128,7 @@ func TestIDSetLongIDAndBigSeq(t *testing.T) {
 // the dispatcher and the writer do; run with -race.
 func TestIDSetConcurrent(t *testing.T) {
 	t.Parallel()
-	s := newIDSet()
+	s := newIDSet(spill.Memory{})
 	const n = 20_000
 	type first struct {
 		id  string
@@ -193,7 +194,7 @@ func TestAnswerKeyCoversAnswer(t *testing.T) {
 			continue
 		}
 		for _, fill := range []int{0, recent} {
-			s := newIDSet()
+			s := newIDSet(spill.Memory{})
 			for k := range fill {
 				s.intern(azotte.Answer{MessageCode: fmt.Sprint("FILL-", k)})
 			}
@@ -215,7 +216,7 @@ func TestAnswerKeyCoversAnswer(t *testing.T) {
 	}
 
 	// An error with no text is an error still.
-	s := newIDSet()
+	s := newIDSet(spill.Memory{})
 	if a, b := s.intern(azotte.Answer{}), s.intern(azotte.Answer{Err: errors.New("")}); a == b {
 		t.Errorf("an answer with an empty error shares index %d with one without", a)
 	}

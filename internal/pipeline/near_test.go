@@ -9,6 +9,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
@@ -73,7 +74,7 @@ func TestRunNear(t *testing.T) {
 		v := &available{calls: map[string]int{}}
 		cfg := Config{Concurrency: 4}
 		if on {
-			cfg.Near = near.NewDetector()
+			cfg.Near = near.NewDetector(spill.Memory{})
 		}
 		if err := Run(context.Background(), cfg, &idRows{ids: ids}, v, &sink); err != nil {
 			t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/stats"
 )
 
@@ -119,6 +120,7 @@ type Config struct {
 	Near        Near                 // marks rows whose id is a near-collision of an earlier one; nil: off
 	Unique      Unique               // marks first rows of an id repeating an earlier one's unique value; nil: off
 	Grace       time.Duration        // after an interrupt, how long requests in flight may still finish; default 3s
+	Memory      spill.Memory         // the distinct-id set's share of memory; zero: all in memory
 
 	// AnsweredAt keeps when each answer was given (Record.AnsweredAt).
 	// Off, answers are interned without their time: a run holds a handful.
@@ -157,7 +159,7 @@ func Run(ctx context.Context, cfg Config, src Source, v Validator, sink Sink) er
 	if cfg.Grace <= 0 {
 		cfg.Grace = 3 * time.Second
 	}
-	r := &run{cfg: cfg, src: src, v: v, sink: sink, ids: newIDSet()}
+	r := &run{cfg: cfg, src: src, v: v, sink: sink, ids: newIDSet(cfg.Memory)}
 	if cfg.Near != nil {
 		r.similar = make(map[int64]similar)
 	}

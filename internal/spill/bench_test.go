@@ -38,7 +38,7 @@ func BenchmarkSpill(b *testing.B) {
 	run := func(b *testing.B, s *Store, share int) time.Duration {
 		var add, look time.Duration
 		for b.Loop() {
-			tab := NewByID[[2]uint32](s, share)
+			tab := NewByID[[2]uint32](Memory{s, share})
 			start := time.Now()
 			for i, id := range ids {
 				tab.Add(id, [2]uint32{uint32(i), 0})

@@ -45,12 +45,19 @@ type Table[K comparable, V any] struct {
 
 	filter filter // the keys in the store
 	stored int64  // keys written to the store, a key put again counted again
+	count  int64  // distinct keys
 	buf    []byte
 }
 
-// NewByID returns an exact table of ids that holds at most share bytes of
-// memory and spills the rest to store (nil: never).
-func NewByID[V any](store *Store, share int) *Table[string, V] {
+// Memory is a table's share of memory and where the rest goes. The zero
+// Memory keeps everything in memory.
+type Memory struct {
+	Store *Store
+	Share int // bytes, the table's filter included
+}
+
+// NewByID returns an exact table of ids within m.
+func NewByID[V any](m Memory) *Table[string, V] {
 	mem := idtable.NewByID[V]()
 	seed := maphash.MakeSeed()
 	t := &Table[string, V]{
@@ -64,13 +71,12 @@ func NewByID[V any](store *Store, share int) *Table[string, V] {
 			return yield(t.buf, v)
 		})
 	}
-	return t.with(store, share)
+	return t.with(m)
 }
 
-// NewByHash returns a table keyed by 64-bit hashes that holds at most share
-// bytes of memory and spills the rest to store (nil: never). V must hold no
-// pointers.
-func NewByHash[V any](store *Store, share int) *Table[uint64, V] {
+// NewByHash returns a table keyed by 64-bit hashes within m. V must hold
+// no pointers.
+func NewByHash[V any](m Memory) *Table[uint64, V] {
 	mem := idtable.NewByHash[V]()
 	t := &Table[uint64, V]{
 		mem:    mem,
@@ -83,13 +89,13 @@ func NewByHash[V any](store *Store, share int) *Table[uint64, V] {
 			return yield(t.buf, v)
 		})
 	}
-	return t.with(store, share)
+	return t.with(m)
 }
 
-func (t *Table[K, V]) with(store *Store, share int) *Table[K, V] {
-	t.store, t.share = store, share
-	if store != nil {
-		t.prefix = store.newPrefix()
+func (t *Table[K, V]) with(m Memory) *Table[K, V] {
+	t.store, t.share = m.Store, m.Share
+	if t.store != nil {
+		t.prefix = t.store.newPrefix()
 	}
 	return t
 }
@@ -108,6 +114,7 @@ func (t *Table[K, V]) Add(k K, v V) (stored V, added bool) {
 		return old, false
 	}
 	t.makeRoom()
+	t.count++
 	return t.mem.Add(k, v)
 }
 
@@ -119,15 +126,14 @@ func (t *Table[K, V]) Put(k K, v V) (old V, replaced bool) {
 	}
 	if !replaced {
 		t.makeRoom() // else the key is in memory, or shadows the store's
+		t.count++
 	}
 	t.mem.Put(k, v)
 	return old, replaced
 }
 
-// Len returns the number of keys, counting a key put again after it went to
-// the store twice: it is exact only for tables that never Put a key in
-// the store, which is all a caller of Len needs.
-func (t *Table[K, V]) Len() int { return t.mem.Len() + int(t.stored) }
+// Len returns the number of keys.
+func (t *Table[K, V]) Len() int { return int(t.count) }
 
 // Spilled reports whether the table has written to its store.
 func (t *Table[K, V]) Spilled() bool { return t.stored > 0 }
@@ -248,10 +254,20 @@ func (t *Table[K, V]) hashKey(key []byte) uint64 {
 	return t.hash(k)
 }
 
-// Sorted yields every entry in the order of its key's bytes (for an id
-// table, strings.Compare's). It may write the table's entries to the store
-// first; key is valid until the next yield. The table must not change
-// meanwhile.
+// All yields every entry, in no particular order; key is the key's
+// encoding (an id's bytes, a hash's 8 bytes big-endian), valid until the
+// next yield. A table that has spilled writes what it holds in memory to
+// the store first. The table must not change meanwhile.
+func (t *Table[K, V]) All(yield func(key []byte, v V) bool) error {
+	if t.stored == 0 {
+		t.each(func(key []byte, v V) bool { return yield(key[1:], v) })
+		return nil
+	}
+	return t.fromStoreAll(yield)
+}
+
+// Sorted is All in the order of the keys' bytes (for an id table,
+// strings.Compare's).
 func (t *Table[K, V]) Sorted(yield func(key []byte, v V) bool) error {
 	if t.stored == 0 {
 		type entry struct {
@@ -271,17 +287,19 @@ func (t *Table[K, V]) Sorted(yield func(key []byte, v V) bool) error {
 		}
 		return nil
 	}
-	db := t.store.open()
-	if db == nil {
-		return t.store.Err()
-	}
+	return t.fromStoreAll(yield) // the store keeps keys in order
+}
+
+// fromStoreAll writes the entries in memory to the store and yields every
+// entry there, in order.
+func (t *Table[K, V]) fromStoreAll(yield func(key []byte, v V) bool) error {
 	if t.mem.Len() > 0 {
-		if err := t.spill(db); err != nil {
+		if err := t.spill(t.db); err != nil {
 			return err
 		}
 		t.mem.Reset()
 	}
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
+	it, err := t.db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
 	if err != nil {
 		return err
 	}

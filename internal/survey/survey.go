@@ -6,22 +6,21 @@ package survey
 import (
 	"context"
 	"errors"
-	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/azotte/azvalidate/internal/budget"
-	"github.com/azotte/azvalidate/internal/idtable"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
 
-// Survey counts an input's rows in one pass (Read). It keeps a 64-bit hash
-// per distinct id (two distinct ids would be counted as one with odds of
-// about n²/2⁶⁵), so memory grows with the distinct ids, never with the rows.
+// Survey counts an input's rows in one pass (Read). It keeps each distinct
+// id, exact, within Memory, so memory grows with the distinct ids (and
+// stops at Memory's share), never with the rows.
 type Survey struct {
 	Rows, Invalid, Duplicates, Padded, Distinct int64
 
@@ -30,6 +29,7 @@ type Survey struct {
 	Near     *near.Detector   // nil: no near-collision forecast
 	Sample   *Reservoir       // nil: no --sample
 	Files    []Counts         // several inputs: each one's rows, invalid and duplicate rows; nil for one
+	Memory   spill.Memory     // the distinct ids' share of memory; zero: all in memory
 }
 
 // Source yields input rows in order; io.EOF ends it. *input.Files is one.
@@ -83,8 +83,7 @@ func (s *Survey) Read(ctx context.Context, rd Source) error {
 	if s.Selector == nil {
 		s.Selector = budget.NewSelector(0)
 	}
-	seed := maphash.MakeSeed()
-	seen := idtable.NewByHash[struct{}]() // by hash: two ids with one count as one, odds n²/2⁶⁵
+	seen := spill.NewByID[struct{}](s.Memory)
 	return EachRow(ctx, rd, func(row input.Row) bool {
 		s.Rows++
 		var file *Counts
@@ -102,7 +101,7 @@ func (s *Survey) Read(ctx context.Context, rd Source) error {
 		case row.Padded:
 			s.Padded++
 		}
-		if _, isNew := seen.Add(maphash.String(seed, row.ID), struct{}{}); !isNew {
+		if _, isNew := seen.Add(row.ID, struct{}{}); !isNew {
 			s.Duplicates++
 			if file != nil {
 				file.Verdicts[verdict.Duplicate]++

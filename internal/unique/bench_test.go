@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // BenchmarkSet measures the bytes a distinct value costs: 10^7 distinct
@@ -19,7 +20,7 @@ func BenchmarkSet(b *testing.B) {
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
-		c, err := NewChecker([]Column{{Name: "email", Kind: Email}}, input.CSV, []string{"externalId", "email"})
+		c, err := NewChecker([]Column{{Name: "email", Kind: Email}}, input.CSV, []string{"externalId", "email"}, spill.Memory{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func BenchmarkSet(b *testing.B) {
 // BenchmarkCheck is the cost of one row's check of two columns, mostly new
 // values.
 func BenchmarkCheck(b *testing.B) {
-	c, err := NewChecker([]Column{{Name: "email", Kind: Email}, {Name: "phone", Kind: Phone}}, input.CSV, []string{"externalId", "email", "phone"})
+	c, err := NewChecker([]Column{{Name: "email", Kind: Email}, {Name: "phone", Kind: Phone}}, input.CSV, []string{"externalId", "email", "phone"}, spill.Memory{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func BenchmarkCheck(b *testing.B) {
 //	go test -run='^$' -bench='^BenchmarkCheckNDJSON$' -benchtime=1x ./internal/unique
 func BenchmarkCheckNDJSON(b *testing.B) {
 	const n = 200_000
-	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}, {Name: "phone", Kind: Phone}}, input.NDJSON, nil)
+	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}, {Name: "phone", Kind: Phone}}, input.NDJSON, nil, spill.Memory{})
 	if err != nil {
 		b.Fatal(err)
 	}

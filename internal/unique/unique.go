@@ -21,8 +21,8 @@ import (
 
 	"golang.org/x/text/cases"
 
-	"github.com/azotte/azvalidate/internal/idtable"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 // Kind is how a column's values are compared.
@@ -157,10 +157,10 @@ const maxColumns = 16
 // columns. Not safe for concurrent use.
 type Checker struct {
 	cols   []Column
-	index  []int                     // CSV/TSV: each column's field index
-	fields []input.Field             // NDJSON: each column's field
-	sets   []*idtable.ByHash[uint32] // by column: a value's hash to its first row (bigRow: in big)
-	big    map[bigKey]int64          // first rows that do not fit 32 bits; nearly always empty
+	index  []int                          // CSV/TSV: each column's field index
+	fields []input.Field                  // NDJSON: each column's field
+	sets   []*spill.Table[uint64, uint32] // by column: a value's hash to its first row (bigRow: in big)
+	big    map[bigKey]int64               // first rows that do not fit 32 bits; nearly always empty
 	seed   maphash.Seed
 	buf    []byte
 	on     map[uint32]string // collidesOn text by bit set of columns, built once each
@@ -171,10 +171,10 @@ type Checker struct {
 // NewChecker returns a Checker of cols for an input read as format with
 // header (CSV/TSV; nil without one, when names must be 1-based numbers),
 // each column found by input.FindColumn, each NDJSON field by input.Field.
-func NewChecker(cols []Column, format input.Format, header []string) (*Checker, error) {
+func NewChecker(cols []Column, format input.Format, header []string, mem spill.Memory) (*Checker, error) {
 	c := &Checker{cols: cols, seed: maphash.MakeSeed(), big: make(map[bigKey]int64), on: make(map[uint32]string), counts: make([]int64, len(cols))}
 	for _, col := range cols {
-		c.sets = append(c.sets, idtable.NewByHash[uint32]())
+		c.sets = append(c.sets, spill.NewByHash[uint32](mem))
 		if format == input.NDJSON {
 			c.fields = append(c.fields, input.NewField(col.Name))
 			continue

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/spill"
 )
 
 func TestNormalize(t *testing.T) {
@@ -50,7 +51,7 @@ func TestParseColumnsAndKinds(t *testing.T) {
 // TestCheckerKeepsFirstRow tells a Checker 5000 values (its set grows
 // several times), then each again: every repeat names its value's first row.
 func TestCheckerKeepsFirstRow(t *testing.T) {
-	c, err := NewChecker([]Column{{Name: "code", Kind: Exact}}, input.CSV, []string{"externalId", "code"})
+	c, err := NewChecker([]Column{{Name: "code", Kind: Exact}}, input.CSV, []string{"externalId", "code"}, spill.Memory{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestCheckerKeepsFirstRow(t *testing.T) {
 
 // TestRowsBeyond32Bits: a first row past 2^32-1 is kept beside the set.
 func TestRowsBeyond32Bits(t *testing.T) {
-	c, err := NewChecker([]Column{{Name: "a", Kind: Exact}, {Name: "b", Kind: Exact}}, input.CSV, []string{"externalId", "a", "b"})
+	c, err := NewChecker([]Column{{Name: "a", Kind: Exact}, {Name: "b", Kind: Exact}}, input.CSV, []string{"externalId", "a", "b"}, spill.Memory{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestNewCheckerFindsColumns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := NewChecker([]Column{{Name: tc.col}}, input.CSV, header)
+			c, err := NewChecker([]Column{{Name: tc.col}}, input.CSV, header, spill.Memory{})
 			switch {
 			case tc.err != "":
 				if err == nil || err.Error() != tc.err {
@@ -131,7 +132,7 @@ func TestNewCheckerFindsColumns(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewChecker([]Column{{Name: "email"}}, input.CSV, nil); err == nil {
+	if _, err := NewChecker([]Column{{Name: "email"}}, input.CSV, nil, spill.Memory{}); err == nil {
 		t.Error("a name without a header: no error")
 	}
 }
@@ -140,7 +141,7 @@ func TestNewCheckerFindsColumns(t *testing.T) {
 // an object naming it ambiguously has no value for it.
 func TestCheckNDJSONFields(t *testing.T) {
 	t.Parallel()
-	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}}, input.NDJSON, nil)
+	c, err := NewChecker([]Column{{Name: "contact.email", Kind: Email}}, input.NDJSON, nil, spill.Memory{})
 	if err != nil {
 		t.Fatal(err)
 	}
