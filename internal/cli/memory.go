@@ -89,12 +89,12 @@ func (m memory) start(out string, tables int, share int) (mem spill.Memory, stop
 	if share <= 0 {
 		// Half of what is left: the collector needs room to work, and a
 		// table's memory is counted at its peak, while it grows.
-		share = int((m.limit - baseMemory - cache) / 2 / int64(max(tables, 1)))
+		share = max(int((m.limit-baseMemory-cache)/2/int64(max(tables, 1))), minShare)
 	}
 	// The collector works harder as the heap nears the limit, less the
 	// store's cache (which the runtime does not count).
 	old := debug.SetMemoryLimit(m.limit - cache)
-	return spill.Memory{Store: store, Share: max(share, minShare)}, func() error {
+	return spill.Memory{Store: store, Share: share}, func() error {
 		debug.SetMemoryLimit(old)
 		return store.Close()
 	}

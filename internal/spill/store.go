@@ -21,6 +21,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/azotte/azvalidate/internal/filelock"
 )
@@ -100,7 +101,10 @@ func (s *Store) create() error {
 		Logger:       quiet{},
 	}
 	for i := range opts.Levels {
+		// Filters spare a lookup the files whose keys it is not among;
+		// compression would only cost time: the folder lives for one run.
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 	}
 	db, err := pebble.Open(filepath.Join(dir, "db"), opts)
 	if err != nil {

@@ -20,7 +20,7 @@ func tiny(t *testing.T) *Store {
 // spills many times and in a map, and checks they agree on every answer.
 func TestTableAgreesWithMap(t *testing.T) {
 	s := tiny(t)
-	tab := NewByID[[2]uint32](Memory{s, 64<<10})
+	tab := NewByID[[2]uint32](Memory{s, 64 << 10})
 	want := map[string][2]uint32{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 60000 {
@@ -102,7 +102,7 @@ func TestHashTableSpills(t *testing.T) {
 func TestInMemoryNeverTouchesDisk(t *testing.T) {
 	parent := t.TempDir()
 	s := NewStore(Config{Parent: parent, Cache: 4 << 20, Memtable: 1 << 20})
-	tab := NewByID[uint32](Memory{s, 64<<20})
+	tab := NewByID[uint32](Memory{s, 64 << 20})
 	for i := range 10000 {
 		tab.Add(fmt.Sprint(i), uint32(i))
 	}
