@@ -1,0 +1,158 @@
+package output
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/verdict"
+)
+
+// typedRecords are a taken row, a duplicate of it, an unanswered invalid
+// row and an available one answered at a time.
+func typedRecords() []*Record {
+	at := time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC)
+	return []*Record{
+		{Row: input.Row{Seq: 1, ID: "007", Fields: []string{"007", "Ann"}}, Verdict: verdict.Taken, Answered: true, MessageCode: "SUCCESS", AnsweredAt: at},
+		{Row: input.Row{Seq: 2, ID: "007", Fields: []string{"007", "Bob"}}, Verdict: verdict.Duplicate, Answered: true, MessageCode: "SUCCESS", DuplicateOf: 1, AnsweredAt: at},
+		{Row: input.Row{Seq: 3, Fields: []string{"", "Cy"}, Invalid: "empty id"}, Verdict: verdict.Invalid},
+		{Row: input.Row{Seq: 4, ID: "=1+1", Fields: []string{"=1+1"}}, Verdict: verdict.Available, Answered: true, IsAvailable: true, MessageCode: "SUCCESS", AnsweredAt: at},
+	}
+}
+
+func writeEnded(t *testing.T, opt Options, facts []Fact, recs ...*Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := New(&buf, opt)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := End(w, facts); err != nil {
+		t.Fatalf("End: %v", err)
+	}
+	if err := End(w, facts); err != nil {
+		t.Fatalf("End again: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func TestParquetOutputFromText(t *testing.T) {
+	t.Parallel()
+	opt := Options{Format: input.Parquet, InputFormat: input.CSV, Header: []string{"externalId", "name"}, AnsweredAt: true}
+	data := writeEnded(t, opt, nil, typedRecords()...)
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range f.Root().Columns() {
+		got = append(got, c.Name()+" "+c.Type().String())
+	}
+	want := []string{"externalId STRING", "name STRING", "isAvailable BOOLEAN", "messageCode STRING", "verdict STRING",
+		"duplicateOf INT(64,true)", "detail STRING", "answeredAt TIMESTAMP(isAdjustedToUTC=true,unit=MILLIS)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("schema\n%q, want\n%q", got, want)
+	}
+	rows := make([]parquet.Row, 10)
+	n, err := f.RowGroups()[0].Rows().ReadRows(rows)
+	if err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Fatalf("%d rows, want 4", n)
+	}
+	text := func(r parquet.Row) []string {
+		var s []string
+		for _, v := range r {
+			if v.IsNull() {
+				s = append(s, "null")
+			} else {
+				s = append(s, v.String())
+			}
+		}
+		return s
+	}
+	ms := strconv.FormatInt(time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC).UnixMilli(), 10)
+	checks := [][]string{
+		{"007", "Ann", "false", "SUCCESS", "taken", "null", "null", ms},
+		{"007", "Bob", "false", "SUCCESS", "duplicate", "1", "null", ms},
+		{"", "Cy", "null", "null", "invalid", "null", "empty id", "null"},
+		{"=1+1", "", "true", "SUCCESS", "available", "null", "null", ms},
+	}
+	for i, w := range checks {
+		if g := text(rows[i]); !slices.Equal(g, w) {
+			t.Errorf("row %d: %q, want %q", i+1, g, w)
+		}
+	}
+}
+
+func TestParquetOutputClash(t *testing.T) {
+	t.Parallel()
+	for _, header := range [][]string{{"externalId", "Verdict"}, {"a", "a"}} {
+		_, err := New(io.Discard, Options{Format: input.Parquet, InputFormat: input.CSV, Header: header})
+		if err == nil {
+			t.Errorf("header %q: no error", header)
+		}
+	}
+}
+
+func TestXLSXOutput(t *testing.T) {
+	t.Parallel()
+	opt := Options{Format: input.XLSX, InputFormat: input.CSV, Header: []string{"externalId", "name"}}
+	facts := []Fact{{"rows", int64(4)}, {"input", "x.csv"}}
+	data := writeEnded(t, opt, facts, typedRecords()...)
+	book, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	if got := book.GetSheetList(); !slices.Equal(got, []string{"rows", "Summary"}) {
+		t.Fatalf("sheets %q", got)
+	}
+	rows, err := book.GetRows("rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"externalId", "name", "isAvailable", "messageCode", "verdict", "duplicateOf", "detail"},
+		{"007", "Ann", "FALSE", "SUCCESS", "taken"},
+		{"007", "Bob", "FALSE", "SUCCESS", "duplicate", "1"},
+		{"", "Cy", "", "", "invalid", "", "empty id"},
+		{"=1+1", "", "TRUE", "SUCCESS", "available"},
+	}
+	for i := range max(len(rows), len(want)) {
+		if i >= len(rows) || i >= len(want) || !slices.Equal(rows[i], want[i]) {
+			t.Fatalf("rows\n%q, want\n%q", rows, want)
+		}
+	}
+	if typ, _ := book.GetCellType("rows", "A2"); typ != excelize.CellTypeInlineString {
+		t.Errorf("A2 is of type %v, not text", typ)
+	}
+	if f, _ := book.GetCellFormula("rows", "A5"); f != "" {
+		t.Errorf("A5 is a formula %q", f)
+	}
+	panes, err := book.GetPanes("rows")
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes %+v, %v: the header is not frozen", panes, err)
+	}
+	sum, _ := book.GetRows("Summary")
+	if len(sum) != 3 || strings.Join(sum[1], "=") != "rows=4" || strings.Join(sum[2], "=") != "input=x.csv" {
+		t.Errorf("summary %q", sum)
+	}
+}
