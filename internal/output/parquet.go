@@ -19,7 +19,7 @@ import (
 // one row group in memory, so these bound its memory whatever the output's
 // size.
 const (
-	parquetGroupRows  = 64 << 10
+	parquetGroupRows  = 16 << 10
 	parquetGroupBytes = 32 << 20
 )
 
@@ -49,7 +49,9 @@ func newParquetWriter(w io.Writer, opt Options, cols []column, added []string) (
 	var names []string
 	if opt.Schema != nil {
 		p.typed = true
-		fields = opt.Schema.Fields()
+		for _, f := range opt.Schema.Fields() {
+			fields = append(fields, plainField{f})
+		}
 		p.leaves = len(opt.Schema.Columns())
 		for _, f := range fields {
 			names = append(names, f.Name())
@@ -73,7 +75,7 @@ func newParquetWriter(w io.Writer, opt Options, cols []column, added []string) (
 		fields = append(fields, namedField{parquetNode(c, p.ctx.refs != nil), added[i]})
 	}
 	schema := parquet.NewSchema("azvalidate", orderedGroup(fields))
-	p.w = parquet.NewWriter(w, schema, parquet.Compression(&zstd.Codec{}),
+	p.w = parquet.NewWriter(w, schema, parquet.Compression(&zstd.Codec{Concurrency: 1}),
 		parquet.CreatedBy("azvalidate", "", ""))
 	return p, nil
 }
@@ -248,6 +250,25 @@ func (g orderedGroup) names() []string {
 		names[i] = f.Name()
 	}
 	return names
+}
+
+// plainField is a field of the input's schema with the input file's
+// encodings and codecs dropped, its leaves written as the writer's defaults
+// say. A dictionary-encoded input column would otherwise keep a dictionary
+// of every value of the column, across row groups: memory growing with the
+// rows.
+type plainField struct{ parquet.Field }
+
+func (f plainField) Encoding() encoding.Encoding { return nil }
+func (f plainField) Compression() compress.Codec { return nil }
+
+func (f plainField) Fields() []parquet.Field {
+	in := f.Field.Fields()
+	out := make([]parquet.Field, len(in))
+	for i, c := range in {
+		out[i] = plainField{c}
+	}
+	return out
 }
 
 // namedField is a node under a name in an orderedGroup.

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,5 +155,71 @@ func TestXLSXOutput(t *testing.T) {
 	sum, _ := book.GetRows("Summary")
 	if len(sum) != 3 || strings.Join(sum[1], "=") != "rows=4" || strings.Join(sum[2], "=") != "input=x.csv" {
 		t.Errorf("summary %q", sum)
+	}
+}
+
+// TestXLSXNextSheet: past Excel's 1,048,576 rows a sheet (header
+// included), the rows go on in "rows 2", with the header again.
+func TestXLSXNextSheet(t *testing.T) {
+	if testing.Short() || raceDetector {
+		t.Skip("writes 1,100,000 rows: 40 s, minutes under -race (.ci/run runs it without)")
+	}
+	t.Parallel()
+	const n = 1_100_000
+	path := filepath.Join(t.TempDir(), "big.xlsx")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(f, Options{Format: input.XLSX, InputFormat: input.CSV, Header: []string{"externalId"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Record{Verdict: verdict.Available, Answered: true, IsAvailable: true, MessageCode: "SUCCESS"}
+	for i := range n {
+		r.Row = input.Row{Seq: int64(i + 1), Fields: []string{strconv.Itoa(i + 1)}}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := End(w, []Fact{{"rows", int64(n)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	if got := book.GetSheetList(); !slices.Equal(got, []string{"rows", "rows 2", "Summary"}) {
+		t.Fatalf("sheets %q", got)
+	}
+	count := func(sheet string) (rows int, first, second, last []string) {
+		it, err := book.Rows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		for it.Next() {
+			cells, _ := it.Columns()
+			switch rows++; rows {
+			case 1:
+				first = cells
+			case 2:
+				second = cells
+			}
+			last = cells
+		}
+		return rows, first, second, last
+	}
+	rows, head, _, last := count("rows")
+	if rows != excelize.TotalRows || head[0] != "externalId" || last[0] != strconv.Itoa(excelize.TotalRows-1) {
+		t.Errorf("sheet rows: %d rows, header %q, last %q", rows, head, last)
+	}
+	rows, head, second, last := count("rows 2")
+	if rows != n-(excelize.TotalRows-1)+1 || head[0] != "externalId" || second[0] != strconv.Itoa(excelize.TotalRows) || last[0] != strconv.Itoa(n) {
+		t.Errorf("sheet rows 2: %d rows, header %q, first %q, last %q", rows, head, second, last)
 	}
 }

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,7 +18,8 @@ const xlsxSheetRows = excelize.TotalRows
 
 // xlsxWriter writes rows to an Excel workbook through excelize's
 // StreamWriter, which keeps a sheet's rows in a temporary file past 16 MiB,
-// so memory stays bounded whatever the rows. The first sheet is "rows",
+// and End zips them to the output as it reads them, so memory stays
+// bounded whatever the rows. The first sheet is "rows",
 // then "rows 2", ...: each with the header, styled and frozen. Every
 // original cell is text, as the input held it (an id 00123 stays 00123, a
 // cell starting with = stays text: no formula is ever written);
@@ -200,7 +202,11 @@ func (x *xlsxWriter) end(facts []Fact) error {
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	if _, err := x.book.WriteTo(x.out); err != nil {
+	// excelize builds the whole archive in a buffer before writing it out,
+	// memory as large as the workbook: its zip writer writes to the output
+	// instead, as the archive is made, and the buffer stays empty.
+	x.book.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(x.out) })
+	if _, err := x.book.WriteTo(io.Discard); err != nil {
 		return err
 	}
 	return nil
