@@ -75,7 +75,7 @@ func newParquetWriter(w io.Writer, opt Options, cols []column, added []string) (
 		fields = append(fields, namedField{parquetNode(c, p.ctx.refs != nil), added[i]})
 	}
 	schema := parquet.NewSchema("azvalidate", orderedGroup(fields))
-	p.w = parquet.NewWriter(w, schema, parquet.Compression(&zstd.Codec{Concurrency: 1}),
+	p.w = parquet.NewWriter(w, schema, parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest, Concurrency: 1}),
 		parquet.CreatedBy("azvalidate", "", ""))
 	return p, nil
 }
