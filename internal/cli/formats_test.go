@@ -308,7 +308,8 @@ func TestParquetOutput(t *testing.T) {
 }
 
 // TestParquetOutputSeveralFiles: with several inputs, row references are
-// strings, FILE:ROW for a row of another file, and sourceFile a column.
+// strings, FILE:ROW for a row of another file, and sourceFile a column;
+// --split writes Parquet too.
 func TestParquetOutputSeveralFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -316,8 +317,13 @@ func TestParquetOutputSeveralFiles(t *testing.T) {
 	os.WriteFile(a, []byte("externalId\nx\ny\n"), 0o644)
 	os.WriteFile(b, []byte("externalId\nz\nx\nz\n"), 0o644)
 	e := newEndpoint(t, sandbox.Config{})
-	if res := run(t, "", e.args("--rate", "0", "-o", out, a, b)...); res.code != 1 {
+	split := filepath.Join(dir, "split")
+	if res := run(t, "", e.args("--rate", "0", "-o", out, "--split", split, a, b)...); res.code != 1 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	// --split follows the output's format: a Parquet file per verdict.
+	if dup := parquetCells(t, openParquet(t, filepath.Join(split, "duplicate.parquet"))); len(dup) != 2 || dup[0][5] != a+":1" {
+		t.Errorf("split duplicate.parquet: %q", dup)
 	}
 	f := openParquet(t, out)
 	if s := schemaOf(f); !slices.Contains(s, "duplicateOf optional STRING") || s[1] != "sourceFile STRING" {

@@ -21,9 +21,9 @@ Parquet file (stdin when FILE is - or absent), asks Azotte about every
 distinct ExternalId once, and writes every row back in input order with
 isAvailable, messageCode, verdict, duplicateOf and detail added (and
 similarTo, similarKind with --near-duplicates), as CSV, TSV, NDJSON, an
-Excel workbook (-o x.xlsx) or Parquet (-o x.parquet). Several
-FILEs are read one after another as one export, with a sourceFile column
-added. A summary goes to stderr.
+Excel workbook (-o x.xlsx) or Parquet (-o x.parquet). Several FILEs are
+read one after another as one export, with a sourceFile column added. A
+summary goes to stderr.
 
 Credentials come from the environment (AZOTTE_BASE_URL, AZOTTE_TENANT,
 AZOTTE_API_KEY) or from flags; the key only from AZOTTE_API_KEY or

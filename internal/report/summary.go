@@ -157,7 +157,7 @@ func (h Header) InputLines() []string {
 // InputInfo identifies the input that was read.
 type InputInfo struct {
 	Name   string `json:"name"`   // as given; "-" for stdin
-	Format string `json:"format"` // csv, tsv or ndjson
+	Format string `json:"format"` // csv, tsv, ndjson, xlsx or parquet (several: joined by +)
 	Bytes  int64  `json:"bytes"`  // bytes read
 	SHA256 string `json:"sha256"` // hex digest of those bytes
 }
@@ -165,7 +165,7 @@ type InputInfo struct {
 // FileInfo is one of several inputs read in one run, with its own counts.
 type FileInfo struct {
 	Name     string           `json:"name"`     // as given; "-" for stdin
-	Format   string           `json:"format"`   // csv, tsv, ndjson or xlsx
+	Format   string           `json:"format"`   // csv, tsv, ndjson, xlsx or parquet
 	Bytes    int64            `json:"bytes"`    // its size as stored
 	SHA256   string           `json:"sha256"`   // hex digest of its bytes; "" when not read whole
 	Rows     int64            `json:"rows"`     // its rows decided
