@@ -3,13 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,8 +459,8 @@ func TestXLSXOutput(t *testing.T) {
 	idRequests(t, e)
 }
 
-// TestBinaryOutputNotToTerminal: a workbook or a Parquet file is not
-// written to a terminal.
+// TestBinaryOutputs: a workbook or a Parquet file goes to stdout when it is
+// a pipe (a terminal is refused), whole.
 func TestBinaryOutputs(t *testing.T) {
 	t.Parallel()
 	res := run(t, "externalId\nx\n", "validate", "--sandbox", "--output-format", "xlsx", "-")
@@ -472,6 +471,38 @@ func TestBinaryOutputs(t *testing.T) {
 	if res.code != 0 || !strings.HasPrefix(res.stdout, "PAR1") || !strings.HasSuffix(res.stdout, "PAR1") {
 		t.Errorf("parquet to a pipe: exit %d, %d bytes\n%s", res.code, len(res.stdout), res.stderr)
 	}
-	_ = io.Discard
-	_ = json.Valid
+}
+
+// TestParquetSeveralInputsAndPlan: two Parquet files of one schema are one
+// export, their output keeps the types; plan counts them without a call.
+func TestParquetSeveralInputsAndPlan(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, b, out := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet"), filepath.Join(dir, "out.parquet")
+	id := func(n int64) *int64 { return &n }
+	writeParquet(t, a, []intExport{{id(1), "a"}, {id(2), "b"}}, 1)
+	writeParquet(t, b, []intExport{{id(3), "c"}, {id(1), "d"}, {nil, "e"}}, 2)
+	e := newEndpoint(t, sandbox.Config{})
+	if res := run(t, "", e.args("--rate", "0", "-o", out, a, b)...); res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	f := openParquet(t, out)
+	if s := schemaOf(f); !slices.Equal(s[:3], []string{"externalId optional INT(64,true)", "name STRING", "sourceFile STRING"}) {
+		t.Errorf("schema %q", s)
+	}
+	cells := parquetCells(t, f)
+	if len(cells) != 5 || cells[3][0] != "1" || cells[3][2] != b || cells[3][6] != a+":1" || cells[4][5] != "invalid" {
+		t.Errorf("rows %q", cells)
+	}
+	if got := idRequests(t, e); got != 3 {
+		t.Errorf("%d requests, want 3", got)
+	}
+	res := run(t, "", "plan", a, b)
+	if res.code != 0 || !regexpLine(res.stdout, `^distinct ids +3$`) || !regexpLine(res.stdout, `^invalid rows +1 `) {
+		t.Errorf("plan: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+func regexpLine(s, pattern string) bool {
+	return regexp.MustCompile(`(?m)` + pattern).MatchString(s)
 }

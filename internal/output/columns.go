@@ -15,12 +15,12 @@ import (
 // lacks, unless the column says always.
 var addedColumns = []column{
 	custom("sourceFile", sourceFileCell, sourceFileValue).when(func(o *Options) bool { return len(o.Sources) > 1 }).
-		typed(kindText, func(x typedCtx, r *Record) cellValue { return textValue(x.refs.source(r)) }),
+		typed(kindText, func(x typedCtx, r *Record) cellValue { return textValue(x.refs.source(r)) }).notNull(),
 	custom("isAvailable", availableCell, availableValue).
 		typed(kindBool, func(_ typedCtx, r *Record) cellValue { return cellValue{b: r.IsAvailable, null: !r.Answered} }),
 	text("messageCode", func(r *Record) string { return r.MessageCode }).csvOnly(), // NDJSON has it in status
 	custom("status", nil, statusValue),
-	text("verdict", func(r *Record) string { return r.Verdict.String() }).always(),
+	text("verdict", func(r *Record) string { return r.Verdict.String() }).always().notNull(),
 	seq("duplicateOf", func(r *Record) int64 { return r.DuplicateOf }),
 	custom("detail", detailCell, detailValue).
 		typed(kindText, func(x typedCtx, r *Record) cellValue { return textValue(detailText(r, x.fromCSV)) }),
@@ -134,6 +134,7 @@ type column struct {
 	csv   bool                                            // a CSV/TSV column, and one of the typed writers (Parquet, XLSX)
 	json  bool                                            // an NDJSON field
 	kind  kind                                            // what the typed writers make of it
+	never bool                                            // the typed writers' value is never null (Parquet: a required column)
 	val   func(x typedCtx, r *Record) cellValue           // its value for the typed writers; nil: from str or seq
 }
 
@@ -172,7 +173,7 @@ func (c *column) typedValue(x typedCtx, r *Record) cellValue {
 		return c.val(x, r)
 	case c.str != nil:
 		v := textValue(c.str(r))
-		v.null = v.null && !c.keep
+		v.null = v.null && !c.never
 		return v
 	}
 	n := c.seq(r)
@@ -190,6 +191,10 @@ func (c *column) typedValue(x typedCtx, r *Record) cellValue {
 	}
 	return cellValue{n: row}
 }
+
+// notNull makes the column's value never null for the typed writers: a
+// required Parquet column.
+func (c column) notNull() column { c.never = true; return c }
 
 // typed gives a custom column its kind and value for the typed writers.
 func (c column) typed(k kind, val func(x typedCtx, r *Record) cellValue) column {

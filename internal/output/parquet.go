@@ -115,7 +115,7 @@ func parquetNode(c column, several bool) parquet.Node {
 	default:
 		n = parquet.String()
 	}
-	if c.keep || c.name == "sourceFile" {
+	if c.never {
 		return n
 	}
 	return parquet.Optional(n)
@@ -142,7 +142,7 @@ func (p *parquetWriter) Write(r *Record) error {
 		c := &p.cols[i]
 		idx := p.leaves + i
 		def := 1
-		if c.keep || c.name == "sourceFile" {
+		if c.never {
 			def = 0
 		}
 		v := c.typedValue(p.ctx, r)

@@ -223,3 +223,46 @@ func TestXLSXNextSheet(t *testing.T) {
 		t.Errorf("sheet rows 2: %d rows, header %q, first %q, last %q", rows, head, second, last)
 	}
 }
+
+// TestTypedOutputsEveryColumn: every optional column on, in both typed
+// formats, rows without their values: each written, null where empty.
+func TestTypedOutputsEveryColumn(t *testing.T) {
+	t.Parallel()
+	opt := Options{InputFormat: input.CSV, Header: []string{"externalId", "name"},
+		AnsweredAt: true, NearDuplicates: true, Owners: true, UniqueColumns: true}
+	recs := typedRecords()
+	recs[0].Owner = Owner{URN: "cu.1", Status: "Active", SameEmail: MatchSame}
+	recs[1].SimilarTo, recs[1].SimilarKind = 1, "case"
+	recs[3].CollidesWith, recs[3].CollidesOn = 1, "email"
+	opt.Format = input.Parquet
+	data := writeEnded(t, opt, nil, recs...)
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range f.Root().Columns() {
+		names = append(names, c.Name())
+		if c.Required() != (c.Name() == "verdict" || c.Name() == "externalId" || c.Name() == "name") {
+			t.Errorf("column %s: required %v", c.Name(), c.Required())
+		}
+	}
+	want := []string{"externalId", "name", "isAvailable", "messageCode", "verdict", "duplicateOf", "detail", "answeredAt",
+		"similarTo", "similarKind", "ownerUrn", "ownerStatus", "sameEmail", "collidesWith", "collidesOn"}
+	if !slices.Equal(names, want) {
+		t.Errorf("columns %q, want %q", names, want)
+	}
+	if f.NumRows() != 4 {
+		t.Errorf("%d rows", f.NumRows())
+	}
+	opt.Format = input.XLSX
+	book, err := excelize.OpenReader(bytes.NewReader(writeEnded(t, opt, nil, recs...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	rows, _ := book.GetRows("rows")
+	if len(rows) != 5 || !slices.Equal(rows[0], want) || rows[1][12] != "TRUE" || rows[2][9] != "case" || rows[4][14] != "email" {
+		t.Errorf("rows %q", rows)
+	}
+}
