@@ -243,7 +243,7 @@ func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile
 // FILE.partial and says so. A file that could not be ended is not kept.
 func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []output.Fact) error {
 	endErr := output.End(o.w, facts)
-	if endErr != nil {
+	if endErr != nil && !strings.Contains(endErr.Error(), o.name) {
 		endErr = fmt.Errorf("write %s: %w", o.name, endErr)
 	}
 	if o.file == nil {
