@@ -23,7 +23,7 @@ const parquetBatch = 128
 type parquetReader struct {
 	name   string
 	src    *source  // the input as stored: drained at the end, so that it is counted and hashed whole
-	file   *os.File // the workbook's file: the input's own, or a temporary copy
+	file   *os.File // the Parquet file: the input's own, or a temporary copy
 	remove func()   // removes the copy, if any
 	pf     *parquet.File
 	leaves []parquetLeaf
