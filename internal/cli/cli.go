@@ -23,8 +23,8 @@ import (
 	"strings"
 )
 
-const usage = `azvalidate checks every ExternalId of a CSV, TSV or NDJSON export against
-Azotte's customer validate call and writes each row back, annotated.
+const usage = `azvalidate checks every ExternalId of a CSV, TSV, NDJSON, Excel or Parquet export
+against Azotte's customer validate call and writes each row back, annotated.
 
 Usage:
   azvalidate validate [flags] [FILE|-]   validate every row (stdin when FILE is - or absent)

@@ -104,7 +104,7 @@ func TestCompletionCompletes(t *testing.T) {
 		{"azvalidate validate export.csv --format ", []string{"csv", "tsv", "ndjson"}, nil},
 		{"azvalidate validate --only t", []string{"taken"}, []string{"available"}},
 		{"azvalidate validate --only un", []string{"unchecked"}, []string{"taken"}},
-		{"azvalidate validate --output-format ", []string{"csv", "tsv", "ndjson"}, []string{"xlsx"}},
+		{"azvalidate validate --output-format ", []string{"csv", "tsv", "ndjson", "xlsx", "parquet"}, []string{"jsonl"}},
 		{"azvalidate sandbox --fau", []string{"--faults"}, nil},
 		{"azvalidate pl", []string{"plan"}, nil},
 		{"azvalidate completion ", []string{"bash", "zsh", "fish"}, nil},

@@ -345,8 +345,8 @@ type inputFlags struct {
 // addInputFlags registers on fs the flags that fill in.
 func addInputFlags(fs *flagSet, in *input.Config) *inputFlags {
 	f := &inputFlags{}
-	fs.StringVar(&f.format, "format", "", "input format csv|tsv|ndjson (default: from the extension, else sniffed)")
-	fs.StringVar(&f.idColumn, "id-column", "externalId", "CSV/TSV id column `NAME` (exact, then case-insensitive), or its 1-based number with --no-header")
+	fs.StringVar(&f.format, "format", "", "input format csv|tsv|ndjson|xlsx|parquet (default: from the extension, else sniffed)")
+	fs.StringVar(&f.idColumn, "id-column", "externalId", "CSV/TSV/XLSX/Parquet id column `NAME` (exact, then case-insensitive; Parquet: dotted for a nested group), or its 1-based number with --no-header")
 	fs.BoolVar(&in.NoHeader, "no-header", false, "CSV/TSV input has no header row (use --id-column N)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV/TSV field separator `C` (default , for CSV, tab for TSV; \\t or tab accepted)")
 	fs.StringVar(&in.IDField, "id-field", "externalId", "NDJSON id field `PATH`, dotted for nested objects (customer.externalId)")

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/azotte/azvalidate/internal/console"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/verdict"
@@ -49,6 +52,9 @@ func openOutputs(c *validateConfig, rd *input.Files, stdout io.Writer, log *slog
 	if format == input.Unknown {
 		format = outputFormat(c.output, rd.Format().Output())
 	}
+	if c.output == "-" && format.Binary() && console.IsTerminal(stdout) {
+		return nil, usageError("%s output is a binary file, not for a terminal: give -o FILE, or redirect stdout", format)
+	}
 	opts := output.Options{
 		Format:         format,
 		InputFormat:    rd.Format().Output(), // XLSX rows are fields, as CSV's
@@ -70,10 +76,11 @@ func openOutputs(c *validateConfig, rd *input.Files, stdout io.Writer, log *slog
 		}
 		opts.Locate = rd.Locate
 	}
+	opts.Schema = parquetSchema(rd)
 	o := &outputs{}
 	defer func() {
 		if err != nil {
-			o.finish(errors.New("not started"), false, log)
+			o.finish(errors.New("not started"), false, log, nil)
 		}
 	}()
 	if o.main, err = openOutput(c.output, stdout, opts); err != nil {
@@ -113,8 +120,26 @@ func outputFormat(name string, def input.Format) input.Format {
 		return input.TSV
 	case ".ndjson", ".jsonl":
 		return input.NDJSON
+	case ".xlsx":
+		return input.XLSX
+	case ".parquet":
+		return input.Parquet
 	}
 	return def
+}
+
+// parquetSchema is the inputs' schema when they are all Parquet files of
+// one schema, so that a Parquet output keeps their columns' types; nil
+// otherwise (their columns are then strings).
+func parquetSchema(rd *input.Files) *parquet.Schema {
+	first := rd.Reader(0).Schema()
+	for i := range rd.Len() {
+		s := rd.Reader(i).Schema()
+		if s == nil || first == nil || s.String() != first.String() {
+			return nil
+		}
+	}
+	return first
 }
 
 // flush writes what the writers buffer.
@@ -131,22 +156,43 @@ func (o *outputs) flush() error {
 }
 
 // finish commits every output when the run finished (runErr nil), or keeps
-// what was written as .partial files.
-func (o *outputs) finish(runErr error, wrote bool, log *slog.Logger) error {
+// what was written as .partial files. facts, called once if at all, are
+// the run's summary for an output that holds one (XLSX); nil: none.
+func (o *outputs) finish(runErr error, wrote bool, log *slog.Logger, facts func() []output.Fact) error {
+	var fs []output.Fact
+	if facts != nil && o.binary() {
+		fs = facts()
+	}
 	var errs []error
 	for _, f := range []*outputFile{o.main, o.changes} {
 		if f != nil {
-			errs = append(errs, f.finish(runErr, wrote, log))
+			errs = append(errs, f.finish(runErr, wrote, log, fs))
 		}
 	}
 	if o.split != nil {
-		if runErr == nil {
+		endErr := o.split.End(fs)
+		switch {
+		case runErr == nil && endErr == nil:
 			errs = append(errs, o.split.Commit())
-		} else {
-			errs = append(errs, o.split.Abandon(wrote))
+		case runErr == nil:
+			o.split.Abandon(false)
+			errs = append(errs, endErr)
+		default:
+			errs = append(errs, o.split.Abandon(wrote && endErr == nil))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// binary reports whether an output is a file format that ends with a
+// summary or a footer (see output.Ender).
+func (o *outputs) binary() bool {
+	for _, w := range []output.Writer{o.sink, o.rows.changes} {
+		if _, ok := w.(output.Ender); ok {
+			return true
+		}
+	}
+	return o.split != nil && o.split.Binary()
 }
 
 // rowsKept is, when writing the main output file failed (a full disk), the
@@ -191,14 +237,28 @@ func openOutput(name string, stdout io.Writer, opts output.Options) (*outputFile
 	return o, nil
 }
 
-// finish makes the file appear complete, or, when the run did not finish,
-// keeps what was written (if anything) as FILE.partial and says so.
-func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger) error {
+// finish ends the rows (a Parquet footer, a workbook; facts are the
+// run's summary for one), then makes the file appear complete, or, when
+// the run did not finish, keeps what was written (if anything) as
+// FILE.partial and says so. A file that could not be ended is not kept.
+func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []output.Fact) error {
+	endErr := output.End(o.w, facts)
+	if endErr != nil && !strings.Contains(endErr.Error(), o.name) {
+		endErr = fmt.Errorf("write %s: %w", o.name, endErr)
+	}
 	if o.file == nil {
-		return nil
+		return endErr
 	}
 	if runErr == nil {
+		if endErr != nil {
+			o.file.Abandon(false)
+			return endErr
+		}
 		return o.file.Commit()
+	}
+	if endErr != nil && wrote {
+		log.Warn(endErr.Error() + "; the rows done are not kept")
+		wrote = false
 	}
 	if err := o.file.Abandon(wrote); err != nil {
 		return err

@@ -39,7 +39,7 @@ func checkPaths(c *validateConfig) error {
 	if c.split != "" {
 		// The files' format is not known before the input is opened: every
 		// format's file counts.
-		for _, f := range []input.Format{input.CSV, input.TSV, input.NDJSON} {
+		for _, f := range input.Writable {
 			for _, v := range verdict.All {
 				add("--split", output.SplitPath(c.split, f, v), "the "+v.String()+" file")
 			}

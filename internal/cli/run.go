@@ -16,6 +16,7 @@ import (
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/metrics"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/output"
 	"github.com/azotte/azvalidate/internal/owners"
 	"github.com/azotte/azvalidate/internal/pace"
 	"github.com/azotte/azvalidate/internal/pipeline"
@@ -249,7 +250,10 @@ func (v *validation) run(ctx context.Context) (int, error) {
 	if v.paused = pauseOf(runErr); v.paused != nil {
 		runErr = nil // every row is written: the outputs are complete
 	}
-	if err := v.outs.finish(runErr, v.stats.Rows.Load() > 0, v.log); err != nil && runErr == nil {
+	// A workbook's Summary sheet holds the summary as it stands now; only a
+	// failure to write the outputs could change it after.
+	facts := func() []output.Fact { return v.summary(ctx, code, runErr).Facts() }
+	if err := v.outs.finish(runErr, v.stats.Rows.Load() > 0, v.log, facts); err != nil && runErr == nil {
 		runErr, code = err, exitUsage
 	}
 	return code, runErr

@@ -117,12 +117,16 @@ func noteInputs(stdin string, args []string) {
 }
 
 // inputText is an input's text: a gzipped one decompressed, a workbook's
-// cells as excelize formats them (a zero-padded number as 00976).
+// cells as excelize formats them (a zero-padded number as 00976), a
+// Parquet file's values as the library prints them (an INT64 in decimal).
 func inputText(data []byte) string {
 	if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
 		if plain, err := io.ReadAll(zr); err == nil {
 			data = plain
 		}
+	}
+	if bytes.HasPrefix(data, []byte("PAR1")) {
+		return parquetText(data)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {

@@ -20,11 +20,12 @@ import (
 const bufSize = 64 << 10
 
 var (
-	gzipMagic  = []byte{0x1f, 0x8b}
-	zipMagic   = []byte("PK\x03\x04") // an .xlsx is a zip archive
-	utf8BOM    = []byte{0xef, 0xbb, 0xbf}
-	utf16LEBOM = []byte{0xff, 0xfe}
-	utf16BEBOM = []byte{0xfe, 0xff}
+	gzipMagic    = []byte{0x1f, 0x8b}
+	zipMagic     = []byte("PK\x03\x04") // an .xlsx is a zip archive
+	parquetMagic = []byte("PAR1")
+	utf8BOM      = []byte{0xef, 0xbb, 0xbf}
+	utf16LEBOM   = []byte{0xff, 0xfe}
+	utf16BEBOM   = []byte{0xfe, 0xff}
 )
 
 // newSource prepares r for reading records: it decompresses a gzip stream
@@ -112,6 +113,8 @@ func formatFromName(name string) Format {
 		return NDJSON
 	case ".xlsx":
 		return XLSX
+	case ".parquet":
+		return Parquet
 	}
 	return Unknown
 }
@@ -134,15 +137,18 @@ func (s *source) sniff() (Format, error) {
 }
 
 // sniff guesses the format of an input starting with b: XLSX when it starts
-// with a zip archive's magic, NDJSON when the first non-space byte opens a
+// with a zip archive's magic, Parquet with PAR1, NDJSON when the first non-space byte opens a
 // JSON object or array, else TSV when the first line has tabs and no comma,
 // else CSV. sure is false while b may be too short to tell.
 func sniff(b []byte) (f Format, sure bool) {
-	if len(b) < len(zipMagic) && bytes.HasPrefix(zipMagic, b) {
+	if len(b) < len(zipMagic) && (bytes.HasPrefix(zipMagic, b) || bytes.HasPrefix(parquetMagic, b)) {
 		return CSV, false
 	}
 	if bytes.HasPrefix(b, zipMagic) {
 		return XLSX, true
+	}
+	if bytes.HasPrefix(b, parquetMagic) {
+		return Parquet, true
 	}
 	t := bytes.TrimLeftFunc(b, unicode.IsSpace)
 	if len(t) > 0 && (t[0] == '{' || t[0] == '[') {

@@ -14,6 +14,8 @@ import (
 	"io"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // Format is an input or output file format.
@@ -25,7 +27,8 @@ const (
 	CSV
 	TSV
 	NDJSON
-	XLSX // read only: its output is CSV unless told otherwise (Format.Output)
+	XLSX    // its output is CSV unless told otherwise (Format.Output)
+	Parquet // columns typed as the file's schema says
 )
 
 func (f Format) String() string {
@@ -38,6 +41,8 @@ func (f Format) String() string {
 		return "ndjson"
 	case XLSX:
 		return "xlsx"
+	case Parquet:
+		return "parquet"
 	}
 	return "unknown"
 }
@@ -45,12 +50,18 @@ func (f Format) String() string {
 // Readable are the formats an input may be in, and Writable those an
 // output may be in: what --format and --output-format take.
 var (
-	Readable = []Format{CSV, TSV, NDJSON, XLSX}
-	Writable = []Format{CSV, TSV, NDJSON}
+	Readable = []Format{CSV, TSV, NDJSON, XLSX, Parquet}
+	Writable = []Format{CSV, TSV, NDJSON, XLSX, Parquet}
 )
 
+// Binary reports whether f is a file format rather than text lines: one
+// that ends with what only the end of the run knows (Parquet's footer, a
+// workbook's directory), and that a terminal cannot show.
+func (f Format) Binary() bool { return f == XLSX || f == Parquet }
+
 // Output is the output format an input in f gets by default: f itself, but
-// CSV for XLSX, which has no writer.
+// CSV for XLSX, whose rows are cells as CSV's are (and whose workbook a
+// validation should not have to rebuild to be read).
 func (f Format) Output() Format {
 	if f == XLSX {
 		return CSV
@@ -58,7 +69,7 @@ func (f Format) Output() Format {
 	return f
 }
 
-// ParseFormat parses "csv", "tsv", "ndjson" (or "jsonl") and "xlsx".
+// ParseFormat parses "csv", "tsv", "ndjson" (or "jsonl"), "xlsx" and "parquet".
 func ParseFormat(s string) (Format, error) {
 	switch s {
 	case "csv":
@@ -69,21 +80,24 @@ func ParseFormat(s string) (Format, error) {
 		return NDJSON, nil
 	case "xlsx":
 		return XLSX, nil
+	case "parquet":
+		return Parquet, nil
 	}
-	return Unknown, fmt.Errorf("unknown format %q (want csv, tsv, ndjson or xlsx)", s)
+	return Unknown, fmt.Errorf("unknown format %q (want csv, tsv, ndjson, xlsx or parquet)", s)
 }
 
 // Row is one input record.
 type Row struct {
-	Seq     int64    // record number from 1, the header not counted
-	Line    int64    // physical line (XLSX: sheet row) where the record starts, from 1 (header and blank lines counted)
-	End     int64    // bytes of the input up to the end of this record (after decompression), for progress
-	ID      string   // the id exactly as the file holds it (trimmed with Config.Trim)
-	Fields  []string // CSV/TSV/XLSX: the record's fields (XLSX: cells as the sheet shows them), owned by the Row; nil for NDJSON
-	Raw     []byte   // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
-	Invalid string   // why the row has no usable id; "" when ID is usable
-	Padded  bool     // the id had surrounding white space and Trim was off
-	File    int      // which of several inputs read in one run holds the row, from 0; 0 for a run's only input
+	Seq     int64       // record number from 1, the header not counted
+	Line    int64       // physical line (XLSX: sheet row) where the record starts, from 1 (header and blank lines counted)
+	End     int64       // bytes of the input up to the end of this record (after decompression), for progress
+	ID      string      // the id exactly as the file holds it (trimmed with Config.Trim)
+	Fields  []string    // CSV/TSV/XLSX/Parquet: the record's fields (XLSX: cells as the sheet shows them; Parquet: each leaf column's value as text), owned by the Row; nil for NDJSON
+	Values  parquet.Row // Parquet: the record's values as stored (types, nulls, nesting), owned by the Row; nil otherwise
+	Raw     []byte      // NDJSON: the line without its line ending; CSV/TSV: the record's original text when it could not be split into Fields
+	Invalid string      // why the row has no usable id; "" when ID is usable
+	Padded  bool        // the id had surrounding white space and Trim was off
+	File    int         // which of several inputs read in one run holds the row, from 0; 0 for a run's only input
 }
 
 // Config says how to read an input. Zero values get the documented defaults (see the README's flags).
@@ -120,8 +134,9 @@ type Reader struct {
 	comma  rune
 	ratio  *ratio // nil unless gzip or UTF-16
 	next   func() (Row, error)
-	blanks *atomic.Int64 // blank lines skipped so far
-	close  func() error  // releases an XLSX's temporary files; nil otherwise
+	blanks *atomic.Int64   // blank lines skipped so far
+	close  func() error    // releases an XLSX's or a Parquet file's temporary files; nil otherwise
+	schema *parquet.Schema // Parquet: the file's schema; nil otherwise
 }
 
 // The defaults of Config's zero values.
@@ -187,6 +202,13 @@ func Open(name string, r io.Reader, cfg Config) (*Reader, error) {
 		}
 		// Row.End is already in bytes as stored.
 		rd.header, rd.next, rd.close, rd.blanks, rd.ratio = x.header, x.next, x.close, &x.blank, nil
+	case Parquet:
+		p, err := openParquet(src, r, cfg)
+		if err != nil {
+			return nil, err
+		}
+		// Row.End is already in bytes as stored.
+		rd.header, rd.next, rd.close, rd.ratio, rd.schema = p.header, p.nextRow, p.close, nil, p.pf.Schema()
 	default:
 		return nil, &Error{name, fmt.Errorf("unknown format %d", format)}
 	}
@@ -225,7 +247,12 @@ func (r *Reader) Stored(end int64) int64 {
 // Format is the input's format, as configured or detected.
 func (r *Reader) Format() Format { return r.format }
 
-// Header is the CSV/TSV header, BOM stripped (nil for NDJSON or NoHeader).
+// Schema is a Parquet input's schema (nil for other formats): Row.Values
+// are rows of it.
+func (r *Reader) Schema() *parquet.Schema { return r.schema }
+
+// Header is the CSV/TSV header, BOM stripped (nil for NDJSON or NoHeader);
+// for XLSX the header row, for Parquet the leaf columns' dotted paths.
 // The caller must not modify it.
 func (r *Reader) Header() []string { return r.header }
 

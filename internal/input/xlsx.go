@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,6 +20,7 @@ const xlsxInMemory = 1 << 20
 // the sheet shows it (its number format applied: 00123 stays 00123), as text.
 type xlsxReader struct {
 	name   string
+	src    *source // the input as stored: drained at the end, so that it is counted and hashed whole
 	book   *excelize.File
 	rows   *excelize.Rows
 	header []string
@@ -45,7 +45,7 @@ func openXLSX(src *source, r io.Reader, cfg Config) (x *xlsxReader, err error) {
 		}
 		return nil, &Error{src.name, err}
 	}
-	path, size, remove, err := xlsxFile(src, r)
+	path, size, remove, err := randomAccess(src, r, "azvalidate-*.xlsx")
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func openXLSX(src *source, r io.Reader, cfg Config) (x *xlsxReader, err error) {
 	if err != nil {
 		return nil, &Error{src.name, fmt.Errorf("not a readable .xlsx workbook: %v", err)}
 	}
-	x = &xlsxReader{name: src.name, book: book, trim: cfg.Trim, max: src.max, size: size}
+	x = &xlsxReader{name: src.name, src: src, book: book, trim: cfg.Trim, max: src.max, size: size}
 	sheets := book.GetSheetList()
 	sheet := cfg.Sheet
 	switch {
@@ -94,43 +94,6 @@ func openXLSX(src *source, r io.Reader, cfg Config) (x *xlsxReader, err error) {
 	return x, nil
 }
 
-// xlsxFile is the path of the workbook: r's own when r is a regular file
-// read from its start and not compressed, else a temporary copy of what src
-// holds (a stream, say stdin: a zip archive needs random access). Reading the
-// copy through src counts and hashes the input as any other. remove deletes
-// the copy, if any.
-func xlsxFile(src *source, r io.Reader) (path string, size int64, remove func(), err error) {
-	if f, ok := r.(*os.File); ok && !src.gzip && src.ratio == nil {
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			if off, err := f.Seek(0, io.SeekCurrent); err == nil && off == int64(src.br.Buffered()) {
-				return f.Name(), st.Size(), func() {}, nil
-			}
-		}
-	}
-	tmp, err := os.CreateTemp("", "azvalidate-*.xlsx")
-	if err != nil {
-		return "", 0, nil, &Error{src.name, fmt.Errorf("copy of the workbook: %w", err)}
-	}
-	remove = func() { os.Remove(tmp.Name()) }
-	n, err := io.Copy(tmp, src.br)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		remove()
-		var in *Error
-		if errors.As(err, &in) {
-			return "", 0, nil, err
-		}
-		return "", 0, nil, src.fail(err)
-	}
-	size = n
-	if src.ratio != nil {
-		size = src.ratio.in.Load()
-	}
-	return tmp.Name(), size, remove, nil
-}
-
 // record returns the cells of the next row that has any, skipping (and
 // counting) empty ones; io.EOF after the last.
 func (x *xlsxReader) record() ([]string, error) {
@@ -147,6 +110,9 @@ func (x *xlsxReader) record() ([]string, error) {
 	}
 	if err := x.rows.Error(); err != nil {
 		return nil, x.fail(fmt.Errorf("after sheet row %d: %v", x.line, err))
+	}
+	if _, err := io.Copy(io.Discard, x.src.br); err != nil {
+		return nil, x.fail(err)
 	}
 	x.err = io.EOF
 	x.close()

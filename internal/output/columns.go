@@ -14,14 +14,18 @@ import (
 // has no value; an NDJSON object leaves out a field whose value the row
 // lacks, unless the column says always.
 var addedColumns = []column{
-	custom("sourceFile", sourceFileCell, sourceFileValue).when(func(o *Options) bool { return len(o.Sources) > 1 }),
-	custom("isAvailable", availableCell, availableValue),
+	custom("sourceFile", sourceFileCell, sourceFileValue).when(func(o *Options) bool { return len(o.Sources) > 1 }).
+		typed(kindText, func(x typedCtx, r *Record) cellValue { return textValue(x.refs.source(r)) }).notNull(),
+	custom("isAvailable", availableCell, availableValue).
+		typed(kindBool, func(_ typedCtx, r *Record) cellValue { return cellValue{b: r.IsAvailable, null: !r.Answered} }),
 	text("messageCode", func(r *Record) string { return r.MessageCode }).csvOnly(), // NDJSON has it in status
 	custom("status", nil, statusValue),
-	text("verdict", func(r *Record) string { return r.Verdict.String() }).always(),
+	text("verdict", func(r *Record) string { return r.Verdict.String() }).always().notNull(),
 	seq("duplicateOf", func(r *Record) int64 { return r.DuplicateOf }),
-	custom("detail", detailCell, detailValue),
-	text("answeredAt", answeredAt).when(func(o *Options) bool { return o.AnsweredAt }),
+	custom("detail", detailCell, detailValue).
+		typed(kindText, func(x typedCtx, r *Record) cellValue { return textValue(detailText(r, x.fromCSV)) }),
+	text("answeredAt", answeredAt).when(func(o *Options) bool { return o.AnsweredAt }).
+		typed(kindTime, func(_ typedCtx, r *Record) cellValue { return cellValue{t: r.AnsweredAt, null: r.AnsweredAt.IsZero()} }),
 	seq("similarTo", func(r *Record) int64 { return r.SimilarTo }).when(nearDuplicates),
 	// The kind goes with similarTo: both fields or neither.
 	text("similarKind", func(r *Record) string { return r.SimilarKind }).when(nearDuplicates).
@@ -29,7 +33,10 @@ var addedColumns = []column{
 	text("ownerUrn", func(r *Record) string { return r.Owner.URN }).when(owners),
 	text("ownerStatus", func(r *Record) string { return r.Owner.Status }).when(owners),
 	custom("sameEmail", sameEmailCell, sameEmailValue).when(owners).
-		omitWhen(func(r *Record) bool { return r.Owner.SameEmail == MatchUnknown }),
+		omitWhen(func(r *Record) bool { return r.Owner.SameEmail == MatchUnknown }).
+		typed(kindBool, func(_ typedCtx, r *Record) cellValue {
+			return cellValue{b: r.Owner.SameEmail == MatchSame, null: r.Owner.SameEmail == MatchUnknown}
+		}),
 	seq("collidesWith", func(r *Record) int64 { return r.CollidesWith }).when(func(o *Options) bool { return o.UniqueColumns }),
 	text("collidesOn", func(r *Record) string { return r.CollidesOn }).when(func(o *Options) bool { return o.UniqueColumns }),
 }
@@ -124,8 +131,75 @@ type column struct {
 	value func(j *jsonWriter, b []byte, r *Record) []byte // otherwise: appends r's NDJSON value
 	omit  func(r *Record) bool                            // the NDJSON object of r leaves the field out
 	keep  bool                                            // NDJSON: an empty str or seq is written too
-	csv   bool                                            // a CSV/TSV column
+	csv   bool                                            // a CSV/TSV column, and one of the typed writers (Parquet, XLSX)
 	json  bool                                            // an NDJSON field
+	kind  kind                                            // what the typed writers make of it
+	never bool                                            // the typed writers' value is never null (Parquet: a required column)
+	val   func(x typedCtx, r *Record) cellValue           // its value for the typed writers; nil: from str or seq
+}
+
+// kind is what an added column holds, for the writers whose cells have
+// types (Parquet, XLSX).
+type kind uint8
+
+const (
+	kindText kind = iota // a string; "" is Parquet's null
+	kindBool             // true or false; null when the row has no value
+	kindRow              // a row number (Parquet INT64), FILE:ROW text with several inputs; null when none
+	kindTime             // a time (Parquet TIMESTAMP, UTC); null when zero
+)
+
+// cellValue is an added column's value in one row, for the typed writers.
+type cellValue struct {
+	null bool
+	str  string    // kindText, and kindRow as FILE:ROW
+	n    int64     // kindRow
+	b    bool      // kindBool
+	t    time.Time // kindTime
+}
+
+func textValue(s string) cellValue { return cellValue{str: s, null: s == ""} }
+
+// typedCtx is what a typed writer knows that a column's value may need.
+type typedCtx struct {
+	refs    *refs // several inputs: row numbers as FILE:ROW; nil for one
+	fromCSV bool  // the rows are cells (CSV, TSV, XLSX, Parquet), not NDJSON lines
+}
+
+// typedValue is c's value in r for the typed writers.
+func (c *column) typedValue(x typedCtx, r *Record) cellValue {
+	switch {
+	case c.val != nil:
+		return c.val(x, r)
+	case c.str != nil:
+		v := textValue(c.str(r))
+		v.null = v.null && !c.never
+		return v
+	}
+	n := c.seq(r)
+	if n <= 0 {
+		return cellValue{null: true}
+	}
+	// As the CSV/TSV cell reads: the number in the row's own file, FILE:ROW
+	// in another (several inputs make it a string column).
+	file, row := x.refs.ref(n, r)
+	switch {
+	case file != "":
+		return cellValue{str: file + ":" + strconv.FormatInt(row, 10), n: row}
+	case x.refs != nil:
+		return cellValue{str: strconv.FormatInt(row, 10), n: row}
+	}
+	return cellValue{n: row}
+}
+
+// notNull makes the column's value never null for the typed writers: a
+// required Parquet column.
+func (c column) notNull() column { c.never = true; return c }
+
+// typed gives a custom column its kind and value for the typed writers.
+func (c column) typed(k kind, val func(x typedCtx, r *Record) cellValue) column {
+	c.kind, c.val = k, val
+	return c
 }
 
 // text is a column of a string: a cell as any other (quoted as needed,
@@ -136,7 +210,7 @@ func text(name string, get func(*Record) string) column {
 
 // seq is a column of a row number.
 func seq(name string, get func(*Record) int64) column {
-	return column{name: name, seq: get, csv: true, json: true}
+	return column{name: name, seq: get, csv: true, json: true, kind: kindRow}
 }
 
 // custom is a column whose functions write its value; a nil one keeps it out

@@ -8,11 +8,14 @@ package output
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/verdict"
@@ -93,6 +96,10 @@ type Options struct {
 	// Locate turns a Row.Seq of the run's stream into the index of its
 	// input among Sources and its row number there, from 1.
 	Locate func(seq int64) (file int, row int64)
+	// Schema, for a Parquet output of Parquet inputs (all of one schema),
+	// is their schema: the output keeps their columns and types, taking
+	// each row's Row.Values. Nil: the input's columns are strings.
+	Schema *parquet.Schema
 }
 
 // Source is one of several inputs of a run (Options.Sources).
@@ -109,6 +116,36 @@ type Writer interface {
 	// Flush writes buffered data to the underlying writer and reports any error.
 	Flush() error
 }
+
+// Ender is a Writer of a file format that ends with what only the end of
+// the run knows: Parquet's footer, a workbook's Summary sheet and zip
+// directory. Its output is readable only once End has written that, so a
+// File it writes to is committed, or kept as FILE.partial, after End. facts
+// are the run's summary, for a format that holds it (XLSX).
+type Ender interface {
+	Writer
+	End(facts []Fact) error
+}
+
+// Fact is one line of a run's summary, as an output that holds it shows it
+// (XLSX's Summary sheet): a name and its value (a string, an int64, a
+// float64 or a bool).
+type Fact struct {
+	Name  string
+	Value any
+}
+
+// End ends w when it is an Ender (see Ender); other Writers need no end.
+// Calling it again does nothing.
+func End(w Writer, facts []Fact) error {
+	if e, ok := w.(Ender); ok {
+		return e.End(facts)
+	}
+	return nil
+}
+
+// errEnded is what an Ender's Write returns after End.
+var errEnded = errors.New("output: a row written after the end of the file")
 
 // bufferSize is the write buffer of every Writer: large enough that a syscall
 // carries hundreds of rows.
@@ -132,7 +169,7 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 		opt.Format = opt.InputFormat
 	}
 	switch opt.InputFormat {
-	case input.CSV, input.TSV, input.NDJSON:
+	case input.CSV, input.TSV, input.NDJSON, input.Parquet:
 	default:
 		return nil, fmt.Errorf("output: unknown input format %v", opt.InputFormat)
 	}
@@ -186,6 +223,14 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 			return nil, err
 		}
 		return newJSONWriter(w, opt, cols, added, keys), nil
+
+	case input.Parquet:
+		cols, added := active(table, &opt, true)
+		return newParquetWriter(w, opt, cols, added)
+
+	case input.XLSX:
+		cols, added := active(table, &opt, true)
+		return newXLSXWriter(w, opt, cols, added)
 	}
 	return nil, fmt.Errorf("output: unknown output format %v", opt.Format)
 }
@@ -199,7 +244,7 @@ func newMultiJSONWriter(w io.Writer, opt Options, cols []column, added []string)
 		sh := jsonShape{columns: max(src.Columns, len(src.Header))}
 		switch src.InputFormat {
 		case input.NDJSON:
-		case input.CSV, input.TSV:
+		case input.CSV, input.TSV, input.Parquet:
 			sh.fromCSV = true
 			keys := columnKeys(src.Header, sh.columns)
 			if err := checkClash(keys, added); err != nil {
@@ -350,6 +395,18 @@ func (e *errWriter) detail(r *Record, fromCSV bool) []byte {
 		e.tmp = append(e.tmp, trimEOL(r.Row.Raw)...)
 	}
 	return e.tmp
+}
+
+// detailText is detail's text as a string, for the typed writers.
+func detailText(r *Record, fromCSV bool) string {
+	reason := r.Detail
+	if reason == "" {
+		reason = r.Row.Invalid
+	}
+	if fromCSV && r.Row.Invalid != "" && r.Row.Raw != nil {
+		return reason + "; original: " + string(trimEOL(r.Row.Raw))
+	}
+	return reason
 }
 
 // trimEOL drops a line ending the reader may have left on a raw record.

@@ -83,6 +83,29 @@ func (s *Split) Flush() error {
 	return errors.Join(errs...)
 }
 
+// End ends every file's rows, as output.End does: before Commit, or before
+// Abandon keeps FILE.partial files.
+func (s *Split) End(facts []Fact) error {
+	var errs []error
+	for v, sf := range s.files {
+		if sf == nil {
+			continue
+		}
+		if err := sf.w.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("split %s: %w", SplitPath(s.dir, s.opt.Format, verdict.Verdict(v)), err))
+			continue
+		}
+		if err := End(sf.w, facts); err != nil {
+			errs = append(errs, fmt.Errorf("split %s: %w", SplitPath(s.dir, s.opt.Format, verdict.Verdict(v)), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Binary reports whether the files are of a format that ends with a
+// summary or a footer (see Ender).
+func (s *Split) Binary() bool { return s.opt.Format.Binary() }
+
 // Commit flushes every file and renames it into place. It also removes the
 // file of each verdict that had no row, left by an earlier run into the same
 // folder, so that the folder describes this run only. On a failure the files

@@ -157,7 +157,7 @@ func (h Header) InputLines() []string {
 // InputInfo identifies the input that was read.
 type InputInfo struct {
 	Name   string `json:"name"`   // as given; "-" for stdin
-	Format string `json:"format"` // csv, tsv or ndjson
+	Format string `json:"format"` // csv, tsv, ndjson, xlsx or parquet (several: joined by +)
 	Bytes  int64  `json:"bytes"`  // bytes read
 	SHA256 string `json:"sha256"` // hex digest of those bytes
 }
@@ -165,7 +165,7 @@ type InputInfo struct {
 // FileInfo is one of several inputs read in one run, with its own counts.
 type FileInfo struct {
 	Name     string           `json:"name"`     // as given; "-" for stdin
-	Format   string           `json:"format"`   // csv, tsv, ndjson or xlsx
+	Format   string           `json:"format"`   // csv, tsv, ndjson, xlsx or parquet
 	Bytes    int64            `json:"bytes"`    // its size as stored
 	SHA256   string           `json:"sha256"`   // hex digest of its bytes; "" when not read whole
 	Rows     int64            `json:"rows"`     // its rows decided
@@ -418,4 +418,34 @@ func WriteJSONFile(path string, v any) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
+}
+
+// Facts are the summary as a workbook's Summary sheet shows it (validate
+// -o x.xlsx): one line per count, named by its JSON key (verdicts.taken
+// for a verdict's), so that the sheet and --summary say the same.
+func (s Summary) Facts() []output.Fact {
+	facts := []output.Fact{
+		{Name: "input", Value: s.Input.Name},
+		{Name: "output", Value: s.Output},
+		{Name: "start", Value: s.Start.UTC().Format(time.RFC3339)},
+		{Name: "end", Value: s.End.UTC().Format(time.RFC3339)},
+		{Name: "rows", Value: s.Rows},
+		{Name: "distinct_ids", Value: s.DistinctIDs},
+	}
+	for _, v := range verdict.All {
+		facts = append(facts, output.Fact{Name: "verdicts." + v.String(), Value: s.Verdicts[v.String()]})
+	}
+	return append(facts,
+		output.Fact{Name: "padded_ids", Value: s.PaddedIDs},
+		output.Fact{Name: "blank_lines", Value: s.BlankLines},
+		output.Fact{Name: "api_calls", Value: s.APICalls},
+		output.Fact{Name: "retries", Value: s.Retries},
+		output.Fact{Name: "http_429", Value: s.Throttled},
+		output.Fact{Name: "journal_hits", Value: s.JournalHits},
+		output.Fact{Name: "changes.became_taken", Value: s.Changes.BecameTaken},
+		output.Fact{Name: "changes.became_available", Value: s.Changes.BecameAvailable},
+		output.Fact{Name: "elapsed_seconds", Value: s.ElapsedSeconds},
+		output.Fact{Name: "interrupted", Value: s.Interrupted},
+		output.Fact{Name: "exit_code", Value: int64(s.ExitCode)},
+	)
 }
