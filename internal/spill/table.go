@@ -110,26 +110,40 @@ func (t *Table[K, V]) Get(k K) (V, bool) {
 
 // Add stores v under k unless k is there already; see idtable.Table.
 func (t *Table[K, V]) Add(k K, v V) (stored V, added bool) {
-	if old, ok := t.Get(k); ok {
-		return old, false
+	if t.mayMove() {
+		if old, ok := t.Get(k); ok {
+			return old, false
+		}
+		t.makeRoom() // k is new: room for it may move the others to the store
 	}
-	t.makeRoom()
-	t.count++
-	return t.mem.Add(k, v)
+	// Else one probe of memory does it all, as in an idtable.
+	if stored, added = t.mem.Add(k, v); added {
+		t.count++
+	}
+	return stored, added
 }
 
 // Put stores v under k; see idtable.Table.
 func (t *Table[K, V]) Put(k K, v V) (old V, replaced bool) {
-	old, replaced = t.mem.Get(k)
-	if !replaced && t.stored > 0 {
-		old, replaced = t.fromStore(k)
+	if t.mayMove() {
+		if old, replaced = t.Get(k); !replaced {
+			t.makeRoom()
+		}
+		t.mem.Put(k, v) // a key in the store is shadowed by its new value here
+	} else {
+		old, replaced = t.mem.Put(k, v)
 	}
 	if !replaced {
-		t.makeRoom() // else the key is in memory, or shadows the store's
 		t.count++
 	}
-	t.mem.Put(k, v)
 	return old, replaced
+}
+
+// mayMove reports whether a key may be in the store, or the next new key
+// may move the table's entries there: then a key must be looked up before
+// it is stored, and otherwise memory alone answers.
+func (t *Table[K, V]) mayMove() bool {
+	return t.stored > 0 || (t.store != nil && t.mem.Full())
 }
 
 // Len returns the number of keys.
