@@ -16,8 +16,11 @@ type filter struct {
 // about 20 µs for nearly every key not there.
 const filterBitsPerKey = 8
 
-func newFilter(capacity int64) filter {
-	n := max(1, (capacity*filterBitsPerKey+511)/512)
+// newFilter returns an empty filter for capacity keys, of at most
+// maxBytes (but one block); a filter cut to maxBytes holds its capacity at
+// fewer bits a key, and answers "may have" more often.
+func newFilter(capacity int64, maxBytes int) filter {
+	n := max(1, min((capacity*filterBitsPerKey+511)/512, int64(maxBytes/64)))
 	return filter{blocks: make([][8]uint64, n), capacity: capacity}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"unsafe"
 
@@ -225,9 +226,14 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 	// Into the filter, which is made anew from the store's keys, for half
 	// as many again, when they outgrow it: each key is read back about
 	// three times in all, and the filter is never more than a third larger
-	// than it needs to be.
+	// than it needs to be. But it never takes more than half the share:
+	// past that it stays as it is and fills up, and more lookups of new
+	// keys go to the store, which costs time but keeps the limit.
 	if t.stored+n > t.filter.capacity {
-		return t.refilter(db, (t.stored+n)*3/2)
+		if f := newFilter((t.stored+n)*3/2, t.share/2); len(f.blocks) > len(t.filter.blocks) {
+			return t.refilter(db, f)
+		}
+		t.filter.capacity = math.MaxInt64 // as large as it may be
 	}
 	t.each(func(key []byte, v V) bool {
 		t.filter.add(t.hashKey(key[1:]))
@@ -237,9 +243,9 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 	return nil
 }
 
-// refilter makes a filter of capacity keys and adds every key in the store.
-func (t *Table[K, V]) refilter(db *pebble.DB, capacity int64) error {
-	f := newFilter(capacity)
+// refilter adds every key in the store to the empty filter f, which
+// replaces the table's.
+func (t *Table[K, V]) refilter(db *pebble.DB, f filter) error {
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
 	if err != nil {
 		return err

@@ -151,3 +151,27 @@ func TestCloseRemovesFolderAndStaleOnesGo(t *testing.T) {
 		t.Fatalf("left %v", ents)
 	}
 }
+
+// TestFilterAtItsLimit fills a table whose filter may take only a few
+// kilobytes, far fewer bits than its keys need: lookups of new keys go to
+// the store more often, and every answer is still right.
+func TestFilterAtItsLimit(t *testing.T) {
+	s := tiny(t)
+	tab := NewByID[uint32](Memory{s, 16 << 10})
+	for i := range 20000 {
+		if _, added := tab.Add(fmt.Sprint("id-", i), uint32(i)); !added {
+			t.Fatalf("id-%d looked old", i)
+		}
+	}
+	if got := len(tab.filter.blocks) * 64; got > 8<<10 {
+		t.Fatalf("the filter holds %d bytes, more than half the share", got)
+	}
+	for i := range 20000 {
+		if v, ok := tab.Get(fmt.Sprint("id-", i)); !ok || v != uint32(i) {
+			t.Fatalf("id-%d: %v, %v", i, v, ok)
+		}
+		if _, ok := tab.Get(fmt.Sprint("other-", i)); ok {
+			t.Fatalf("other-%d found", i)
+		}
+	}
+}
