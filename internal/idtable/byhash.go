@@ -1,5 +1,10 @@
 package idtable
 
+import (
+	"cmp"
+	"slices"
+)
+
 // ByHash is a Table keyed by 64-bit hashes (hash/maphash of the key the
 // caller means): a slot is the hash and its value, 8 bytes plus V's size,
 // so an entry costs 10 to 15 bytes with no value, 20 to 30 with an int64.
@@ -84,6 +89,30 @@ func (m *ByHash[V]) Full() bool { return m.t.full() }
 
 // Reset empties the table, keeping its memory for the entries to come.
 func (m *ByHash[V]) Reset() { m.t.reset() }
+
+// Drain hands write every entry in the order of the hashes, and empties
+// the table if write succeeds; if not, the table keeps them all and Drain
+// returns write's error. It sorts the table's own slots, so it takes no
+// memory beyond them (but to restore them after an error). It must not
+// be called again after write has stopped early and returned nil.
+func (m *ByHash[V]) Drain(write func(entries func(yield func(h uint64, v V) bool)) error) error {
+	used := m.t.compact()
+	err := write(func(yield func(h uint64, v V) bool) {
+		sortMerged(used, func(a, b slot[V]) int { return cmp.Compare(a.key(), b.key()) },
+			func(s slot[V]) bool { return yield(s.key(), s.val) })
+	})
+	if err != nil {
+		used = slices.Clone(used)
+		m.t.reset()
+		for _, s := range used {
+			m.t.place(s.key(), s.key(), s.val)
+		}
+		m.t.n = len(used)
+		return err
+	}
+	m.Reset()
+	return nil
+}
 
 // All yields every entry, in no particular order. The table must not
 // change meanwhile.

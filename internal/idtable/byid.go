@@ -1,6 +1,7 @@
 package idtable
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
@@ -120,12 +121,23 @@ func word(h, ref uint64) uint64 { return (h&fingerMask)<<refBits | (ref + 1) }
 // in the order of their slots, a cache miss each.
 func (m *ByID[V]) grow() {
 	m.t.enlarge()
+	m.placeAll()
+}
+
+// placeAll places every record of the arena in the table's empty slots.
+func (m *ByID[V]) placeAll() {
+	m.records(func(ref uint64) {
+		h := maphash.Bytes(m.seed, m.id(ref)) // as maphash.String of the id
+		m.t.place(h, word(h, ref), struct{}{})
+	})
+}
+
+// records calls f with the position of every record, in the arena's order.
+func (m *ByID[V]) records(f func(ref uint64)) {
 	for c, chunk := range m.chunks {
 		for off := 0; off < len(chunk); {
-			rec := chunk[off+m.size:]
-			n, k := binary.Uvarint(rec)
-			h := maphash.Bytes(m.seed, rec[k:k+int(n)]) // as maphash.String of the id
-			m.t.place(h, word(h, uint64(c)<<offBits|uint64(off)), struct{}{})
+			n, k := binary.Uvarint(chunk[off+m.size:])
+			f(uint64(c)<<offBits | uint64(off))
 			off += m.size + k + int(n)
 		}
 	}
@@ -265,4 +277,37 @@ func (m *ByID[V]) All(yield func(id []byte, v V) bool) {
 func uvarintLen(n int) int {
 	var b [binary.MaxVarintLen64]byte
 	return binary.PutUvarint(b[:], uint64(n))
+}
+
+// Drain hands write every entry in the order of the ids' bytes, and
+// empties the table if write succeeds; if not, the table keeps them all
+// and Drain returns write's error. It sorts in the table's own slots, so
+// it takes no memory beyond them: for writing the entries to a sorted
+// file. write must not stop the entries early and return nil.
+func (m *ByID[V]) Drain(write func(entries func(yield func(id []byte, v V) bool)) error) error {
+	// The slots become the records' positions (+1) in the arena's order,
+	// so that a sorted run's ids are one stretch of the arena.
+	n := 0
+	m.records(func(ref uint64) {
+		m.t.slots[n].setKey(ref + 1)
+		n++
+	})
+	used := m.t.slots[:n]
+	err := write(func(yield func(id []byte, v V) bool) {
+		sortMerged(used, func(a, b slot[struct{}]) int {
+			return bytes.Compare(m.id(a.key()-1), m.id(b.key()-1))
+		}, func(s slot[struct{}]) bool {
+			ref := s.key() - 1
+			return yield(m.id(ref), m.value(ref))
+		})
+	})
+	if err != nil {
+		n := m.t.n
+		m.t.reset()
+		m.placeAll() // every entry is still in the arena
+		m.t.n = n
+		return err
+	}
+	m.Reset()
+	return nil
 }

@@ -25,6 +25,7 @@ package idtable
 
 import (
 	"math/bits"
+	"slices"
 	"unsafe"
 )
 
@@ -76,6 +77,8 @@ func newTable[V any]() table[V] { return table[V]{slots: make([]slot[V], firstSi
 
 func (s *slot[V]) key() uint64 { return uint64(s.word[0]) | uint64(s.word[1])<<32 }
 
+func (s *slot[V]) setKey(w uint64) { s.word = [2]uint32{uint32(w), uint32(w >> 32)} }
+
 // home is the slot where the probe for hash h starts.
 func (t *table[V]) home(h uint64) int {
 	hi, _ := bits.Mul64(h, uint64(len(t.slots)))
@@ -94,7 +97,8 @@ func (t *table[V]) next(i int) int {
 // whether the table is now too full: the caller then grows it (enlarge,
 // place).
 func (t *table[V]) fill(i int, w uint64, v V) (full bool) {
-	t.slots[i] = slot[V]{val: v, word: [2]uint32{uint32(w), uint32(w >> 32)}}
+	t.slots[i].val = v
+	t.slots[i].setKey(w)
 	t.n++
 	return t.n*loadDen > len(t.slots)*loadNum
 }
@@ -114,7 +118,8 @@ func (t *table[V]) place(h, w uint64, v V) {
 	for t.slots[i].key() != 0 {
 		i = t.next(i)
 	}
-	t.slots[i] = slot[V]{val: v, word: [2]uint32{uint32(w), uint32(w >> 32)}}
+	t.slots[i].val = v
+	t.slots[i].setKey(w)
 }
 
 // bytes is the memory t's slots hold.
@@ -131,4 +136,65 @@ func (t *table[V]) full() bool { return (t.n+1)*loadDen > len(t.slots)*loadNum }
 func (t *table[V]) reset() {
 	clear(t.slots)
 	t.n = 0
+}
+
+// compact moves the slots in use to the front and returns them, leaving
+// the table broken until reset: for sorting them in place.
+func (t *table[V]) compact() []slot[V] {
+	n := 0
+	for i := range t.slots {
+		if t.slots[i].key() != 0 {
+			t.slots[n] = t.slots[i]
+			n++
+		}
+	}
+	return t.slots[:n]
+}
+
+// sortedRun is how many elements sortMerged sorts at a time: a run and
+// what it points to stay in the processor's cache while it is sorted.
+const sortedRun = 1 << 15
+
+// sortMerged yields the elements of s in cmp's order: it sorts s in place
+// in runs of sortedRun and merges the runs. Sorting s whole costs a cache
+// miss a comparison once s outgrows the cache, as an id table's arena
+// does; sorted in runs, it costs about one an element.
+func sortMerged[E any](s []E, cmp func(a, b E) int, yield func(E) bool) {
+	type cursor struct{ i, end int }
+	var heap []cursor
+	for lo := 0; lo < len(s); lo += sortedRun {
+		run := s[lo:min(lo+sortedRun, len(s))]
+		slices.SortFunc(run, cmp)
+		heap = append(heap, cursor{lo, lo + len(run)})
+	}
+	less := func(a, b int) bool { return cmp(s[heap[a].i], s[heap[b].i]) < 0 }
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= len(heap) {
+				return
+			}
+			if c+1 < len(heap) && less(c+1, c) {
+				c++
+			}
+			if !less(c, i) {
+				return
+			}
+			heap[i], heap[c] = heap[c], heap[i]
+			i = c
+		}
+	}
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(heap) > 0 {
+		if !yield(s[heap[0].i]) {
+			return
+		}
+		if heap[0].i++; heap[0].i == heap[0].end {
+			heap[0] = heap[len(heap)-1]
+			heap = heap[:len(heap)-1]
+		}
+		down(0)
+	}
 }

@@ -202,3 +202,74 @@ func TestSlotSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestDrain checks that Drain gives every entry once, in key order, across
+// several sorted runs; that a failed write leaves every entry in place;
+// and that a drained table is empty and usable again.
+func TestDrain(t *testing.T) {
+	const n = 3*sortedRun + 17
+	ids := NewByID[int64]()
+	hashes := NewByHash[int64]()
+	rng := rand.New(rand.NewPCG(3, 4))
+	want := map[string]int64{}
+	for i := range n {
+		id := fmt.Sprintf("id-%x", rng.Uint64())
+		if i%5 == 0 {
+			id = id[:len(id)/2] // prefixes of other ids sort before them
+		}
+		want[id] = int64(i)
+		ids.Put(id, int64(i))
+		hashes.Put(uint64(i)*0x9e3779b97f4a7c15, int64(i))
+	}
+	errStop := fmt.Errorf("disk full")
+	fail := func(entries func(func([]byte, int64) bool)) error {
+		entries(func([]byte, int64) bool { return false })
+		return errStop
+	}
+	if err := ids.Drain(fail); err != errStop || ids.Len() != len(want) {
+		t.Fatalf("failed Drain = %v with %d entries left; want %v, %d", err, ids.Len(), errStop, len(want))
+	}
+	for id, v := range want {
+		if got, ok := ids.Get(id); !ok || got != v {
+			t.Fatalf("after a failed Drain, Get(%q) = %d, %v; want %d", id, got, ok, v)
+		}
+	}
+	var prev []byte
+	seen := 0
+	err := ids.Drain(func(entries func(func([]byte, int64) bool)) error {
+		entries(func(id []byte, v int64) bool {
+			if seen > 0 && strings.Compare(string(prev), string(id)) >= 0 {
+				t.Fatalf("Drain gave %q after %q", id, prev)
+			}
+			if want[string(id)] != v {
+				t.Fatalf("Drain gave %q = %d; want %d", id, v, want[string(id)])
+			}
+			prev = append(prev[:0], id...)
+			seen++
+			return true
+		})
+		return nil
+	})
+	if err != nil || seen != len(want) || ids.Len() != 0 {
+		t.Fatalf("Drain = %v after %d entries, %d left; want nil, %d, 0", err, seen, ids.Len(), len(want))
+	}
+	if _, added := ids.Add(string(prev), 1); !added {
+		t.Fatal("a drained table still has an entry")
+	}
+
+	last, count := uint64(0), 0
+	hashes.Drain(func(entries func(func(uint64, int64) bool)) error {
+		entries(func(h uint64, _ int64) bool {
+			if h <= last {
+				t.Fatalf("Drain gave hash %#x after %#x", h, last)
+			}
+			last = h
+			count++
+			return true
+		})
+		return nil
+	})
+	if count != n || hashes.Len() != 0 {
+		t.Fatalf("Drain of hashes gave %d, left %d; want %d, 0", count, hashes.Len(), n)
+	}
+}

@@ -21,7 +21,9 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/azotte/azvalidate/internal/filelock"
 )
@@ -38,6 +40,8 @@ type Store struct {
 	dir    string // "" until the first spill
 	lock   *os.File
 	db     *pebble.DB
+	opts   *pebble.Options
+	files  int   // sorted files written for ingestion
 	tables int   // tables made, each a one-byte key prefix
 	err    error // the first error of opening or writing; then nothing spills
 }
@@ -99,6 +103,14 @@ func (s *Store) create() error {
 		DisableWAL:   true, // the folder dies with the run: nothing to recover
 		MemTableSize: uint64(s.cfg.Memtable),
 		Logger:       quiet{},
+		// Tables spill as sorted files, ingested whole (see Table.spill),
+		// and compact their own key ranges when they have too many: an
+		// LSM's automatic compactions would rewrite every spilled key a
+		// few times more, which was half the time of a spilling run.
+		DisableAutomaticCompactions: true,
+		L0CompactionThreshold:       1 << 20,
+		L0CompactionFileThreshold:   1 << 20,
+		L0StopWritesThreshold:       1 << 20,
 	}
 	for i := range opts.Levels {
 		// Filters spare a lookup the files whose keys it is not among;
@@ -110,8 +122,23 @@ func (s *Store) create() error {
 	if err != nil {
 		return err
 	}
-	s.db = db
+	s.db, s.opts = db, opts
 	return nil
+}
+
+// newFile creates a file for a sorted table to be ingested and returns a
+// writer of it.
+func (s *Store) newFile() (path string, w *sstable.Writer, err error) {
+	s.mu.Lock()
+	s.files++
+	path = filepath.Join(s.dir, fmt.Sprintf("ingest-%d.sst", s.files))
+	opts := s.opts.MakeWriterOptions(0, s.db.TableFormat())
+	s.mu.Unlock()
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, sstable.NewWriter(objstorageprovider.NewFileWritable(f), opts), nil
 }
 
 // Err returns the error that stopped the store spilling, if any: the tables

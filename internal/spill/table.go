@@ -2,11 +2,13 @@ package spill
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
+	"os"
 	"slices"
 	"unsafe"
 
@@ -36,13 +38,15 @@ type memory[K comparable, V any] interface {
 // changes the table.
 type Table[K comparable, V any] struct {
 	mem    memory[K, V]
-	each   func(yield func(key []byte, v V) bool) // mem's entries by their keys in the store
-	encode func(dst []byte, k K) []byte           // k's key in the store, after the prefix
-	hash   func(k K) uint64                       // for the filter
+	each   func(yield func(key []byte, v V) bool)                                       // mem's entries by their keys in the store
+	drain  func(write func(entries func(yield func(key []byte, v V) bool)) error) error // each, sorted, then mem emptied
+	encode func(dst []byte, k K) []byte                                                 // k's key in the store, after the prefix
+	hash   func(k K) uint64                                                             // for the filter
 	store  *Store
 	db     *pebble.DB // the store's database, once the table has spilled
 	prefix byte
 	share  int // bytes of memory the table may hold, its filter included
+	files  int // sorted files ingested since the table's keys were last compacted
 
 	filter filter // the keys in the store
 	stored int64  // keys written to the store, a key put again counted again
@@ -72,6 +76,16 @@ func NewByID[V any](m Memory) *Table[string, V] {
 			return yield(t.buf, v)
 		})
 	}
+	t.drain = func(write func(func(func([]byte, V) bool)) error) error {
+		return mem.Drain(func(entries func(func([]byte, V) bool)) error {
+			return write(func(yield func([]byte, V) bool) {
+				entries(func(id []byte, v V) bool {
+					t.buf = append(append(t.buf[:0], t.prefix), id...)
+					return yield(t.buf, v)
+				})
+			})
+		})
+	}
 	return t.with(m)
 }
 
@@ -88,6 +102,16 @@ func NewByHash[V any](m Memory) *Table[uint64, V] {
 		mem.All(func(h uint64, v V) bool {
 			t.buf = binary.BigEndian.AppendUint64(append(t.buf[:0], t.prefix), h)
 			return yield(t.buf, v)
+		})
+	}
+	t.drain = func(write func(func(func([]byte, V) bool)) error) error {
+		return mem.Drain(func(entries func(func(uint64, V) bool)) error {
+			return write(func(yield func([]byte, V) bool) {
+				entries(func(h uint64, v V) bool {
+					t.buf = binary.BigEndian.AppendUint64(append(t.buf[:0], t.prefix), h)
+					return yield(t.buf, v)
+				})
+			})
 		})
 	}
 	return t.with(m)
@@ -192,37 +216,16 @@ func (t *Table[K, V]) makeRoom() {
 		return // the store failed: keep everything in memory
 	}
 	if err := t.spill(db); err != nil {
-		t.store.fail(err)
-		return
+		t.store.fail(err) // memory keeps its entries
 	}
-	t.mem.Reset()
 }
 
-// spill writes every entry in memory to db, in batches of about a memtable.
+// spill moves every entry in memory to db, as one sorted file ingested
+// whole: no memtable to fill and flush, no compaction of the file's keys
+// until the table has compactAfter files. Memory is empty after, unless
+// spill fails.
 func (t *Table[K, V]) spill(db *pebble.DB) error {
-	limit := int(t.store.cfg.Memtable / 2)
-	b := db.NewBatch()
-	var err error
-	n := int64(0)
-	t.each(func(key []byte, v V) bool {
-		b.Set(key, bytesOf(&v), nil)
-		n++
-		if b.Len() >= limit {
-			if err = b.Commit(pebble.NoSync); err != nil {
-				return false
-			}
-			b.Reset()
-		}
-		return true
-	})
-	if err == nil {
-		err = b.Commit(pebble.NoSync)
-	}
-	b.Close()
-	if err != nil {
-		return err
-	}
-	t.db = db
+	n := int64(t.mem.Len())
 	// Into the filter, which is made anew from the store's keys, for half
 	// as many again, when they outgrow it: each key is read back about
 	// three times in all, and the filter is never more than a third larger
@@ -231,17 +234,51 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 	// keys go to the store, which costs time but keeps the limit.
 	if t.stored+n > t.filter.capacity {
 		if f := newFilter((t.stored+n)*3/2, t.share/2); len(f.blocks) > len(t.filter.blocks) {
-			return t.refilter(db, f)
+			if err := t.refilter(db, f); err != nil {
+				return err
+			}
+		} else {
+			t.filter.capacity = math.MaxInt64 // as large as it may be
 		}
-		t.filter.capacity = math.MaxInt64 // as large as it may be
 	}
-	t.each(func(key []byte, v V) bool {
-		t.filter.add(t.hashKey(key[1:]))
-		return true
+	path, w, err := t.store.newFile()
+	if err != nil {
+		return err
+	}
+	err = t.drain(func(entries func(func(key []byte, v V) bool)) error {
+		var err error
+		entries(func(key []byte, v V) bool {
+			if err = w.Set(key, bytesOf(&v)); err != nil {
+				return false
+			}
+			t.filter.add(t.hashKey(key[1:]))
+			return true
+		})
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = db.Ingest(context.Background(), []string{path})
+		}
+		return err
 	})
+	if err != nil {
+		os.Remove(path)
+		return err
+	}
+	t.db = db
 	t.stored += n
+	if t.files++; t.files == compactAfter {
+		t.files = 0
+		return db.Compact(context.Background(), []byte{t.prefix}, []byte{t.prefix + 1}, true)
+	}
 	return nil
 }
+
+// compactAfter is how many sorted files a table ingests before its keys
+// are compacted into one run: a lookup of a key in the store reads one
+// file of each, or only their filters.
+const compactAfter = 8
 
 // refilter adds every key in the store to the empty filter f, which
 // replaces the table's.
@@ -317,7 +354,6 @@ func (t *Table[K, V]) fromStoreAll(yield func(key []byte, v V) bool) error {
 		if err := t.spill(t.db); err != nil {
 			return err
 		}
-		t.mem.Reset()
 	}
 	it, err := t.db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
 	if err != nil {
