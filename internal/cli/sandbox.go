@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/sandbox"
 )
 
 const sandboxSynopsis = `
-Usage: azvalidate sandbox [flags]
-
 Serves an Azotte-compatible customer validate endpoint (on both
 ` + azotte.DefaultPath + ` and ` + azotte.LegacyPath + `)
 for trying azvalidate and for drills: tenant and key checks (401/403), 400 for a
@@ -59,8 +59,17 @@ const sandboxExamples = `  # a local endpoint with a few taken ids
   azvalidate sandbox --fail-rate 1 --faults 429 --retry-after 24h
 `
 
-func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stdout)
+// addSandbox adds the sandbox command to root.
+func addSandbox(root *cobra.Command, env Env) {
+	cmd := &cobra.Command{
+		Use:     "sandbox [flags]",
+		Short:   "serve a local Azotte-compatible validate endpoint",
+		Long:    sandboxSynopsis,
+		Example: sandboxExamples,
+		Args:    cobra.ArbitraryArgs, // refused below, with the usage error's hint
+	}
+	root.AddCommand(cmd)
+	fs := flagsOf(cmd)
 	var cfg sandbox.Config
 	var addr, taken, faults string
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
@@ -74,10 +83,15 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	durationVar(fs, &cfg.RetryAfter, "retry-after", 0, "Retry-After of every 429 and 503, a fixed penalty such as a spent quota's 24h (default: the seconds until the next token; 1s for faults)")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request, of a kind from --faults")
 	fs.StringVar(&faults, "faults", faultList(sandbox.DefaultFaults()), "fault `kinds` --fail-rate draws from: 500,502,503,429,reset,hang,garbage or all")
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
+	completeValues(cmd, env)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		return serveSandbox(cmd.Context(), fs, cfg, addr, taken, faults, pos, env.Stdout, env.Stderr)
 	}
+}
+
+// serveSandbox checks the sandbox's flags and serves it until ctx ends.
+func serveSandbox(ctx context.Context, fs *flagSet, cfg sandbox.Config, addr, taken, faults string, pos []string, stdout, stderr io.Writer) error {
+	var err error
 	if len(pos) > 0 {
 		return fs.usageError("sandbox takes no arguments, got %q", pos)
 	}

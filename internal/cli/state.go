@@ -9,12 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/azotte/azvalidate/internal/journal"
 )
 
 const stateSynopsis = `
-Usage: azvalidate state info|compact|export FILE
-
 Looks after a --state journal:
   info     its endpoint (base URL, path, tenant), ids, lines, size, and its
            answers by age and by verdict
@@ -36,15 +36,28 @@ const stateExamples = `  # whose answers, how old?
   azvalidate state export crm.state | grep ',false,'
 `
 
-func runState(args []string, stdout io.Writer) error {
-	fs := newFlagSet("state", stateSynopsis, stateExamples, stdout)
-	fs.help = func(w io.Writer) { // it has no flags to list
-		fmt.Fprintf(w, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
+// addState adds the state command to root.
+func addState(root *cobra.Command) {
+	cmd := &cobra.Command{
+		Use:       "state info|compact|export FILE",
+		Short:     "inspect, compact or export a --state journal",
+		Long:      stateSynopsis,
+		Example:   stateExamples,
+		Args:      cobra.ArbitraryArgs, // checked by runState, with the usage error's hint
+		ValidArgs: stateSubcommands,
 	}
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
+	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return stateSubcommands, cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveDefault
 	}
+	root.AddCommand(cmd)
+	fs := flagsOf(cmd)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error { return runState(fs, pos, cmd.OutOrStdout()) }
+}
+
+func runState(fs *flagSet, pos []string, stdout io.Writer) error {
 	if len(pos) != 2 {
 		return fs.usageError("state takes a subcommand and a FILE: state info|compact|export FILE")
 	}
