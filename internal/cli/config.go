@@ -215,8 +215,8 @@ func layer(fs *flagSet, env Env) (profile, error) {
 			return p, cf.errorf(k, "%q: a profile never holds the API key (a config file is read by many and copied about); put the key in a file readable only by you and name it with api-key-file", key)
 		case !slices.Contains(known, key):
 			hint := suggest(key, known)
-			if f := fs.ShorthandLookup(key); len(key) == 1 && f != nil {
-				hint = fmt.Sprintf("; did you mean %q?", f.Name)
+			if len(key) == 1 && fs.ShorthandLookup(key) != nil {
+				hint = fmt.Sprintf("; did you mean %q?", fs.ShorthandLookup(key).Name)
 			}
 			return p, cf.errorf(k, "unknown setting %q%s", key, hint)
 		case fs.Lookup(key) == nil || p.src[key] != fromDefault:
