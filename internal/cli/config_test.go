@@ -153,7 +153,9 @@ func TestProfilePrecedence(t *testing.T) {
 	}
 
 	// The key from the environment is shown redacted, in place of the file.
-	key := func(env *Env) { env.Getenv = func(k string) string { return map[string]string{"AZOTTE_API_KEY": "sk_env_secret_42"}[k] } }
+	key := func(env *Env) {
+		env.Getenv = func(k string) string { return map[string]string{"AZOTTE_API_KEY": "sk_env_secret_42"}[k] }
+	}
 	show = runWithEnv(t, key, "", "config", "show", "--config", config, "--profile", "acme-nightly")
 	if !regexp.MustCompile(`(?m)^api-key +\[redacted\] +env AZOTTE_API_KEY$`).MatchString(show.stdout) || strings.Contains(show.stdout, "sk_env_secret_42") || strings.Contains(show.stdout, "acme.key") {
 		t.Errorf("config show with AZOTTE_API_KEY: want the key redacted and no key file:\n%s", show.stdout)
