@@ -26,6 +26,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azotte/azvalidate/internal/suggest"
 )
 
 const usage = `azvalidate checks every ExternalId of a CSV, TSV, NDJSON, Excel or Parquet export
@@ -133,38 +135,36 @@ func newRoot(env Env) *cobra.Command {
 	addVersion(root)
 	addCompletion(root)
 	addDocs(root)
-	for _, c := range root.Commands() {
-		walk(c, func(c *cobra.Command) { c.DisableFlagsInUseLine = true })
+	// Each Use says where the flags go: cobra would add [flags] at the end.
+	var noFlagsInUse func(*cobra.Command)
+	noFlagsInUse = func(c *cobra.Command) {
+		c.DisableFlagsInUseLine = true
+		for _, sub := range c.Commands() {
+			noFlagsInUse(sub)
+		}
 	}
+	noFlagsInUse(root)
 	return root
 }
 
-// walk calls f on c and every command below it.
-func walk(c *cobra.Command, f func(*cobra.Command)) {
-	f(c)
-	for _, sub := range c.Commands() {
-		walk(sub, f)
-	}
-}
-
-// subcommand adds to parent the command cmd, which dispatches to its own
-// subcommands: a missing or mistyped one is a usage error naming them.
-func subcommands(parent, cmd *cobra.Command) {
+// subcommands adds to parent the command cmd, which dispatches to its own
+// subcommands: a missing one is a usage error saying what cmd takes
+// (takes), a mistyped one names what was likely meant.
+func subcommands(parent, cmd *cobra.Command, takes string) {
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		var names []string
 		for _, s := range c.Commands() {
 			names = append(names, s.Name())
 		}
-		want := strings.Join(names, ", ")
 		if len(args) == 0 {
-			return withHelpHint(fmt.Errorf("%s takes a subcommand: %s", c.Name(), want), c.Name())
+			return withHelpHint(fmt.Errorf("%s takes %s", c.Name(), takes), c.Name())
 		}
 		msg := fmt.Sprintf("%s: unknown subcommand %q", c.Name(), args[0])
-		if near := closest(args[0], names); near != "" {
+		if near := suggest.Closest(args[0], names); near != "" {
 			msg += "; did you mean " + near + "?"
 		} else {
-			msg += " (want " + want + ")"
+			msg += " (want " + strings.Join(names, ", ") + ")"
 		}
 		return withHelpHint(fmt.Errorf("%s", msg), c.Name())
 	}
@@ -179,8 +179,8 @@ func unknownCommand(cmd string) error {
 	switch {
 	case strings.HasPrefix(cmd, "-"):
 		err = fmt.Errorf("unknown flag %s; flags come after the command, e.g. 'azvalidate validate %s'", cmd, cmd)
-	case closest(cmd, commands) != "":
-		err = fmt.Errorf("unknown command %q; did you mean %s?", cmd, closest(cmd, commands))
+	case suggest.Closest(cmd, commands) != "":
+		err = fmt.Errorf("unknown command %q; did you mean %s?", cmd, suggest.Closest(cmd, commands))
 	case looksLikeInput(cmd):
 		err = fmt.Errorf("unknown command %q; to validate it: azvalidate validate %s", cmd, cmd)
 	default:

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/profile"
 	"github.com/azotte/azvalidate/internal/sandbox"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -93,11 +94,11 @@ func completeValues(cmd *cobra.Command, env Env) {
 			})
 		case f.Name == "profile":
 			cmd.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, _ []string, typed string) ([]cobra.Completion, cobra.ShellCompDirective) {
-				cf, err := findConfig(c.Flags(), env)
+				cf, err := profile.Find(c.Flags(), env.getenv)
 				if err != nil || cf == nil {
 					return nil, cobra.ShellCompDirectiveNoFileComp
 				}
-				return completeWords(cf.names, typed, false)
+				return completeWords(cf.Names, typed, false)
 			})
 		case name == "DIR":
 			cmd.MarkFlagDirname(f.Name)

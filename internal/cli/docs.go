@@ -32,7 +32,7 @@ or Markdown (azvalidate.md, azvalidate_validate.md, ...). DIR is created if need
   man -l docs/man/azvalidate-validate.1
 `,
 	}
-	subcommands(root, cmd)
+	subcommands(root, cmd, "a subcommand and a DIR: docs man|markdown DIR")
 	for _, g := range []struct {
 		name, short string
 		gen         func(dir string) error

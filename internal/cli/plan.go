@@ -14,6 +14,7 @@ import (
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/profile"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/survey"
@@ -107,8 +108,8 @@ func (c *planConfig) check(fs *flagSet, in *inputFlags, files []string, env Env)
 	if err != nil {
 		return err
 	}
-	c.profile, c.configFile = prof.name, prof.file
-	set := prof.given()
+	c.profile, c.configFile = prof.Name, prof.File
+	set := prof.Given()
 	if c.files, err = fs.files(files); err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (c *planConfig) check(fs *flagSet, in *inputFlags, files []string, env Env)
 	if c.sample == 0 {
 		// Flags only: a profile holds validate's endpoint too.
 		for _, f := range []string{"seed", "concurrency", "burst", "retries", "timeout", "base-url", "path", "tenant", "api-key-file", "allow-insecure-http", "sandbox", "sandbox-taken"} {
-			if prof.src[f] == fromFlag {
+			if prof.Src[f] == profile.Flag {
 				return fs.usageError("--%s only matters with --sample", f)
 			}
 		}

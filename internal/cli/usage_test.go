@@ -191,26 +191,3 @@ func TestShortFlags(t *testing.T) {
 		t.Errorf("config show -q -v: exit %d; want quiet and verbose true, from a flag:\n%s%s", show.code, show.stdout, show.stderr)
 	}
 }
-
-func TestClosest(t *testing.T) {
-	t.Parallel()
-	names := []string{"output", "output-format", "only", "o", "rate", "retries", "quiet", "q"}
-	for typed, want := range map[string]string{
-		"ouput":   "output",
-		"outptu":  "output",
-		"outpt":   "output",
-		"outp":    "output", // a prefix of two: the nearer
-		"ret":     "retries",
-		"output-": "output-format",
-		"rtae":    "rate",
-		"retires": "retries",
-		"x":       "", // one letter is nobody's typo
-		"z":       "",
-		"output":  "", // it exists: nothing to suggest
-		"banana":  "",
-	} {
-		if got := closest(typed, names); got != want {
-			t.Errorf("closest(%q) = %q, want %q", typed, got, want)
-		}
-	}
-}

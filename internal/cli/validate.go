@@ -173,8 +173,8 @@ func (c *validateConfig) check(fs *flagSet, f *validateFlags, files []string, en
 	if err != nil {
 		return err
 	}
-	c.profile, c.configFile = prof.name, prof.file
-	set := prof.given()
+	c.profile, c.configFile = prof.Name, prof.File
+	set := prof.Given()
 	if c.files, err = fs.files(files); err != nil {
 		return err
 	}
