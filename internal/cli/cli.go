@@ -4,19 +4,19 @@
 // parameters (Env), so that tests run whole commands in-process.
 //
 // Parsing and dispatch are cobra's (this file: the command tree; flags.go:
-// help, usage errors and flag types; config.go: the profiles that fill in
-// flags not given); every command then checks its configuration in one
-// function and runs. A validate run is composed by concern: validate.go
-// (its flags and configuration), connect.go (the endpoint and call flags it
-// shares with plan --sample), source.go (opening the inputs), paths.go and
-// outputs.go (the output files: checked before any call, then their
-// lifecycle), run.go (one validation: endpoint, client, journal, pipeline,
-// summary), journal.go (the journal as the pipeline sees it), budgeted.go
-// (the passes of a run under --max-calls or --deadline), owners.go
-// (--owners), progress.go and listen.go (what stderr and --listen show
-// meanwhile). survey.go is the call-free pass plan and budgets share,
-// sample.go plan's sample; state.go the journal's commands. Exit codes have
-// one home, exit.go.
+// help, usage errors and flag types; config.go: the config command and the
+// profiles, package profile's, that fill in flags not given); each command
+// checks its configuration in one function and runs. A validate run is
+// composed by concern: validate.go (its flags and configuration), connect.go
+// (the endpoint and call flags it shares with plan --sample), source.go
+// (opening the inputs), paths.go and outputs.go (the output files: checked
+// before any call, then their lifecycle), run.go (one validation: endpoint,
+// client, journal, pipeline, summary), journal.go (the journal as the
+// pipeline sees it), budgeted.go (the passes of a run under --max-calls or
+// --deadline), owners.go (--owners), progress.go and listen.go (what stderr
+// and --listen show meanwhile). survey.go is the call-free pass plan and
+// budgets share, sample.go plan's sample; state.go the journal's commands.
+// Exit codes have one home, exit.go.
 package cli
 
 import (
