@@ -28,11 +28,11 @@ type conn struct {
 }
 
 // addEndpointFlags adds the flags naming the endpoint and its credentials
-// (AZOTTE_* in env are their defaults).
-func addEndpointFlags(fs *flagSet, cn *conn, env Env) {
-	fs.StringVar(&cn.baseURL, "base-url", env.getenv("AZOTTE_BASE_URL"), "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
+// (AZOTTE_* fill them in when not given: see envVars).
+func addEndpointFlags(fs *flagSet, cn *conn) {
+	fs.StringVar(&cn.baseURL, "base-url", "", "Azotte base `URL`, e.g. https://acme.sandbox.azotte.com (env AZOTTE_BASE_URL)")
 	fs.StringVar(&cn.path, "path", azotte.DefaultPath, "validate endpoint `path`")
-	fs.StringVar(&cn.tenant, "tenant", env.getenv("AZOTTE_TENANT"), "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
+	fs.StringVar(&cn.tenant, "tenant", "", "tenant `ID`, sent as x-tn (env AZOTTE_TENANT)")
 	fs.StringVar(&cn.apiKeyFile, "api-key-file", "", "read the API key from `FILE` (default: env AZOTTE_API_KEY)")
 	fs.BoolVar(&cn.allowInsecure, "allow-insecure-http", false, "allow plain http:// to a host that is not loopback")
 	fs.BoolVar(&cn.sandbox, "sandbox", false, "validate against an embedded sandbox on a free loopback port (no credentials needed)")

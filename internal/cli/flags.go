@@ -2,108 +2,42 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/human"
 	"github.com/azotte/azvalidate/internal/input"
+	"github.com/azotte/azvalidate/internal/suggest"
 )
 
 // helpWidth is the widest line a help text may have.
 const helpWidth = 100
 
-// flagSet is a command's flags and its help. Its -h writes the help to out
-// and stops the command successfully; a parse error is a short usage error
-// (the problem, a suggestion, a pointer to -h), never the help itself.
+// flagSet is a command's flags (cobra's pflag set) with the command's name,
+// for the usage errors that point to its help.
 type flagSet struct {
-	*flag.FlagSet
-	out  io.Writer
-	help func(io.Writer)
+	*pflag.FlagSet
+	name string // "validate", "config show"
 }
 
-// newFlagSet returns the flag set of command name, whose -h prints to out
-// the synopsis, the flags with their defaults, and the examples.
-func newFlagSet(name, synopsis, examples string, out io.Writer) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), out: out}
-	// The flag package would print its own message and the whole help on
-	// every error: parse reports errors instead.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.help = func(w io.Writer) {
-		fmt.Fprintf(w, "%s\n\nFlags:\n", strings.TrimSpace(synopsis))
-		printFlags(w, fs.FlagSet)
-		fmt.Fprintf(w, "\nExamples:\n%s", examples)
-	}
-	return fs
-}
-
-// errHelpShown stops a command whose help was asked for: exit 0, nothing
-// more to say.
-var errHelpShown = exitError{code: exitOK}
-
-// parse parses flags that may come before, between or after the positional
-// arguments (users type 'validate x.csv --rate 10'); the standard flag
-// package stops at the first non-flag. After "--" all is positional.
-func (fs *flagSet) parse(args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.help(fs.out)
-				return nil, errHelpShown
-			}
-			return nil, fs.usageError("%s", fs.explain(err))
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseFiles parses the flags of a command that reads input FILEs, one
-// after another ("-", or nothing, for stdin, which may be one of them once).
-// set holds the flags given explicitly.
-func (fs *flagSet) parseFiles(args []string) (files []string, set map[string]bool, err error) {
-	pos, err := fs.parse(args)
-	if err != nil {
-		return nil, nil, err
-	}
-	set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if len(pos) == 0 {
-		return []string{"-"}, set, nil
-	}
-	seen := map[string]bool{}
-	for _, p := range pos {
-		switch {
-		case seen[p] && p == "-":
-			return nil, nil, fs.usageError("stdin (-) may be one of the input FILEs once only")
-		case seen[p]:
-			// Its rows would all be duplicates of its own: surely a typo.
-			return nil, nil, fs.usageError("input %s is given twice", p)
-		}
-		seen[p] = true
-	}
-	return pos, set, nil
+// flagsOf is cmd's flag set; cmd must be attached to the root already, so
+// that its path is known.
+func flagsOf(cmd *cobra.Command) *flagSet {
+	return &flagSet{FlagSet: cmd.Flags(), name: strings.TrimPrefix(cmd.CommandPath(), "azvalidate ")}
 }
 
 // usageError is a usage error of this command: the message, then where its
 // help is.
 func (fs *flagSet) usageError(format string, args ...any) error {
-	return withHelpHint(fmt.Errorf(format, args...), fs.Name())
+	return withHelpHint(fmt.Errorf(format, args...), fs.name)
 }
 
 // withHelpHint adds to err the line that points to the help of cmd ("" for
@@ -115,42 +49,56 @@ func withHelpHint(err error, cmd string) error {
 	return fmt.Errorf("%w\nsee 'azvalidate%s -h'", err, cmd)
 }
 
-// The flag package's error messages, as of Go 1.26; explain rewrites them.
-var (
-	errUndefined = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
-	errNeedsArg  = regexp.MustCompile(`^flag needs an argument: -(.*)$`)
-	errBadValue  = regexp.MustCompile(`^invalid (boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-([^:]+): (.*)$`)
-)
+// files checks the input FILEs of a command that reads them, one after
+// another ("-", or nothing, for stdin, which may be one of them once).
+func (fs *flagSet) files(pos []string) ([]string, error) {
+	if len(pos) == 0 {
+		return []string{"-"}, nil
+	}
+	seen := map[string]bool{}
+	for _, p := range pos {
+		switch {
+		case seen[p] && p == "-":
+			return nil, fs.usageError("stdin (-) may be one of the input FILEs once only")
+		case seen[p]:
+			// Its rows would all be duplicates of its own: surely a typo.
+			return nil, fs.usageError("input %s is given twice", p)
+		}
+		seen[p] = true
+	}
+	return pos, nil
+}
 
-// explain says what a parse error means in the terms of the help (--name),
-// with a suggestion for an unknown flag.
-func (fs *flagSet) explain(err error) string {
-	msg := err.Error()
-	if m := errUndefined.FindStringSubmatch(msg); m != nil {
-		s := "unknown flag " + dashes(m[1])
+// explain says what pflag's parse error means in the terms of the help,
+// with a suggestion for an unknown flag (pflag has none).
+func explain(fs *pflag.FlagSet, err error) string {
+	var unknown *pflag.NotExistError
+	var needs *pflag.ValueRequiredError
+	var bad *pflag.InvalidValueError
+	switch {
+	case errors.As(err, &unknown):
+		typed := unknown.GetSpecifiedName()
+		s := "unknown flag " + dashes(typed)
 		var names []string
-		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if near := closest(m[1], names); near != "" {
+		fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if near := suggest.Closest(typed, names); near != "" {
 			s += "; did you mean " + dashes(near) + "?"
 		}
 		return s
-	}
-	if m := errNeedsArg.FindStringSubmatch(msg); m != nil {
-		return dashes(m[1]) + " needs a value"
-	}
-	if m := errBadValue.FindStringSubmatch(msg); m != nil {
-		value, name, why := m[2], dashes(m[3]), m[4]
-		switch {
-		case m[1] != "":
+	case errors.As(err, &needs):
+		return dashes(needs.GetFlag().Name) + " needs a value"
+	case errors.As(err, &bad):
+		name, value := dashes(bad.GetFlag().Name), strconv.Quote(bad.GetValue())
+		switch why := errors.Unwrap(bad).Error(); {
+		case bad.GetFlag().Value.Type() == "bool":
 			return fmt.Sprintf("%s takes true or false, got %s", name, value)
-		case why == "parse error":
+		case strings.HasPrefix(why, "must be an integer"), strings.HasPrefix(why, "must be a number"):
 			return fmt.Sprintf("%s: %s is not a number", name, value)
-		case why == "value out of range":
-			return fmt.Sprintf("%s: %s is out of range", name, value)
+		default:
+			return name + ": " + why
 		}
-		return name + ": " + why
 	}
-	return msg
+	return err.Error()
 }
 
 // dashes is a flag's name as the help shows it: -o, --output.
@@ -161,98 +109,50 @@ func dashes(name string) string {
 	return "--" + name
 }
 
-// closest is the candidate the user most likely meant by typed: the only
-// candidate typed is a prefix of, else the nearest by edit distance if near
-// enough to be a typo; "" if none.
-func closest(typed string, candidates []string) string {
-	best, bestDist := "", len(typed)/3+1 // a typo a third of the word long at most
-	if len(typed) < 3 {
-		bestDist = 0 // -x is no typo of -o
-	}
-	var prefixed []string
-	for _, c := range candidates {
-		if d := editDistance(typed, c); d <= bestDist && (best == "" || d < bestDist) {
-			best, bestDist = c, d
-		}
-		if len(typed) >= 2 && strings.HasPrefix(c, typed) {
-			prefixed = append(prefixed, c)
-		}
-	}
-	if len(prefixed) == 1 {
-		best = prefixed[0]
-	}
-	if best == typed {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, counting a swap of two
-// neighbouring letters as one edit (the commonest typo).
-func editDistance(a, b string) int {
-	x, y := []rune(a), []rune(b)
-	// d[i][j] is the distance of x[:i] and y[:j].
-	d := make([][]int, len(x)+1)
-	for i := range d {
-		d[i] = make([]int, len(y)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(x); i++ {
-		for j := 1; j <= len(y); j++ {
-			cost := 1
-			if x[i-1] == y[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(x)][len(y)]
-}
-
-// shortFlags are one-letter aliases, printed beside their long flag.
-var shortFlags = map[string]string{"output": "o", "quiet": "q", "verbose": "v"}
-
-// printFlags lists flags GNU-style (--name VALUE), aliases together, with
-// their defaults; descriptions wrap to fit helpWidth.
-func printFlags(out io.Writer, fs *flag.FlagSet) {
-	const indent = "      "
-	fs.VisitAll(func(f *flag.Flag) {
-		if len(f.Name) == 1 {
-			return // printed with its long form
-		}
-		name, usage := flag.UnquoteUsage(f)
-		if v, ok := f.Value.(interface{ valueName() string }); ok && !strings.Contains(f.Usage, "`") {
-			name = v.valueName()
-		}
-		line := "  --" + f.Name
-		if short, ok := shortFlags[f.Name]; ok && fs.Lookup(short) != nil {
-			line = "  -" + short + ", --" + f.Name
-		}
-		if name != "" {
-			line += " " + name
-		}
-		lines := wrap(usage, helpWidth-len(indent))
-		switch f.DefValue {
-		case "", "false", "0", "0s":
-		default: // kept whole, on the last line if it fits
-			def := fmt.Sprintf("(default %s)", f.DefValue)
-			if last := &lines[len(lines)-1]; len(*last)+1+len(def) <= helpWidth-len(indent) {
-				*last += " " + def
-			} else {
-				lines = append(lines, def)
-			}
-		}
-		fmt.Fprintln(out, line)
-		for _, l := range lines {
-			fmt.Fprintln(out, indent+l)
+// writeHelp writes cmd's help: its synopsis (Long), its flags GNU-style
+// with their defaults, and its examples. Descriptions go on lines of their
+// own, so that long flag names leave them the width.
+func writeHelp(w io.Writer, cmd *cobra.Command) {
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", cmd.UseLine(), strings.TrimSpace(cmd.Long))
+	var flags strings.Builder
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" && !f.Hidden {
+			printFlag(&flags, f)
 		}
 	})
+	if flags.Len() > 0 {
+		fmt.Fprintf(w, "\nFlags:\n%s", flags.String())
+	}
+	if cmd.Example != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", cmd.Example)
+	}
+}
+
+func printFlag(w io.Writer, f *pflag.Flag) {
+	const indent = "      "
+	name, usage := pflag.UnquoteUsage(f)
+	line := "  --" + f.Name
+	if f.Shorthand != "" {
+		line = "  -" + f.Shorthand + ", --" + f.Name
+	}
+	if name != "" {
+		line += " " + name
+	}
+	lines := wrap(usage, helpWidth-len(indent))
+	switch f.DefValue {
+	case "", "false", "0", "0s", "[]":
+	default: // kept whole, on the last line if it fits
+		def := fmt.Sprintf("(default %s)", f.DefValue)
+		if last := &lines[len(lines)-1]; len(*last)+1+len(def) <= helpWidth-len(indent) {
+			*last += " " + def
+		} else {
+			lines = append(lines, def)
+		}
+	}
+	fmt.Fprintln(w, line)
+	for _, l := range lines {
+		fmt.Fprintln(w, indent+l)
+	}
 }
 
 // wrap breaks text into lines of at most width bytes at spaces (a longer
@@ -304,7 +204,7 @@ func (d durationValue) String() string {
 	return human.Typed(*d.p)
 }
 
-func (durationValue) valueName() string { return "duration" }
+func (durationValue) Type() string { return "duration" }
 
 // rateValue is a rate flag: requests per second, finite and 0 or more. NaN
 // would pace nothing and compare false with every bound; Inf would divide
@@ -333,7 +233,7 @@ func (r rateValue) String() string {
 	return strconv.FormatFloat(*r.p, 'g', -1, 64)
 }
 
-func (rateValue) valueName() string { return "float" }
+func (rateValue) Type() string { return "float" }
 
 // inputFlags are the flags that say how to read an input, as validate and
 // plan both take them: addInputFlags registers them, apply checks them and
@@ -404,9 +304,3 @@ func checkBudget(fs *flagSet, b budget.Budget) error {
 	}
 	return nil
 }
-
-// stringList is a flag that may be given several times, each adding one value.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

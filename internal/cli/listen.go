@@ -32,6 +32,7 @@ func (c *validateConfig) settings() report.Settings {
 		TimeoutSeconds: c.timeout.Seconds(), Only: c.only.String(),
 		IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
 		MaxCalls: c.budget.MaxCalls, DeadlineSeconds: c.budget.Deadline.Seconds(),
+		Profile: c.profile, Config: c.configFile,
 	}
 }
 

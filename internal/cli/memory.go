@@ -29,20 +29,12 @@ const (
 	minShare = 1 << 20
 )
 
-// addMemoryFlags registers --memory-limit (default $AZVALIDATE_MEMORY_LIMIT,
-// else 512MiB) and --temp-dir on fs.
-func addMemoryFlags(fs *flagSet, m *memory, env Env) error {
+// addMemoryFlags registers --memory-limit (default 512MiB; when not given,
+// $AZVALIDATE_MEMORY_LIMIT fills it in: see envVars) and --temp-dir on fs.
+func addMemoryFlags(fs *flagSet, m *memory) {
 	m.limit = defaultMemoryLimit
-	if v := env.getenv("AZVALIDATE_MEMORY_LIMIT"); v != "" {
-		n, err := parseSize(v)
-		if err != nil {
-			return usageError("AZVALIDATE_MEMORY_LIMIT: %v", err)
-		}
-		m.limit = n
-	}
 	fs.Var(sizeValue{&m.limit}, "memory-limit", "the most memory the run holds (env AZVALIDATE_MEMORY_LIMIT): past it, the distinct ids, the journal's index and the near and unique forecasts spill to a temporary folder")
-	fs.StringVar(&m.tempDir, "temp-dir", "", "folder for that temporary folder (default: the output's folder; the system's temporary folder when the output is stdout)")
-	return nil
+	fs.StringVar(&m.tempDir, "temp-dir", "", "`DIR` for that temporary folder (default: the output's folder; the system's temporary folder when the output is stdout)")
 }
 
 // smallest is the least limit that works for a run with tables tables.
@@ -128,7 +120,7 @@ func (s sizeValue) String() string {
 	return formatSize(*s.p)
 }
 
-func (sizeValue) valueName() string { return "size" }
+func (sizeValue) Type() string { return "size" }
 
 var sizeUnits = []struct {
 	suffix string

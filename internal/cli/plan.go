@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/azotte/azvalidate/internal/budget"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/journal"
 	"github.com/azotte/azvalidate/internal/near"
+	"github.com/azotte/azvalidate/internal/profile"
 	"github.com/azotte/azvalidate/internal/report"
 	"github.com/azotte/azvalidate/internal/spill"
 	"github.com/azotte/azvalidate/internal/survey"
@@ -20,8 +22,6 @@ import (
 )
 
 const planSynopsis = `
-Usage: azvalidate plan [flags] [FILE|-]...
-
 Reads an export exactly as validate does (same input flags, same --state) and,
 without calling Azotte, says what validating it would cost: rows, distinct ids,
 invalid rows, exact duplicates, near-collision groups (ids equal up to case,
@@ -65,17 +65,24 @@ type planConfig struct {
 	conn     conn   // with --sample: how to ask them
 	mem      memory // --memory-limit, --temp-dir
 	warnings []string
+
+	profile, configFile string // the profile that filled in settings, and its file; "" none
 }
 
-// parsePlan reads plan's flags and, with --sample, the AZOTTE_*
-// environment of env into a checked configuration.
-func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
-	c := &planConfig{}
-	fs := newFlagSet("plan", planSynopsis, planExamples, help)
-	in := addInputFlags(fs, &c.in)
-	if err := addMemoryFlags(fs, &c.mem, env); err != nil {
-		return nil, err
+// addPlan adds the plan command to root.
+func addPlan(root *cobra.Command, env Env) {
+	cmd := &cobra.Command{
+		Use:     "plan [flags] [FILE|-]...",
+		Short:   "count rows, duplicates and API calls without calling",
+		Long:    planSynopsis,
+		Example: planExamples,
 	}
+	root.AddCommand(cmd)
+	c := &planConfig{}
+	fs := flagsOf(cmd)
+	addConfigFlags(fs)
+	in := addInputFlags(fs, &c.in)
+	addMemoryFlags(fs, &c.mem)
 	fs.StringVar(&c.state, "state", "", "journal of Azotte's answers in `FILE` (as validate's): ids with a fresh answer there cost no call")
 	durationVar(fs, &c.stateMaxAge, "state-max-age", 24*time.Hour, "journalled answers older than this are asked again")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", true, "forecast near-collisions: distinct ids equal up to case, white space, Unicode form or zero-width characters")
@@ -84,21 +91,37 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 	fs.IntVar(&c.sample, "sample", 0, "ask Azotte about a uniform sample of `N` distinct ids and estimate the taken share (needs validate's endpoint flags, or --sandbox)")
 	fs.Uint64Var(&c.seed, "seed", 0, "seed of --sample's choice, to repeat it (default: random, shown)")
 	addCallFlags(fs, &c.conn, "requests per second the estimate assumes, and --sample's calls at most; 0 = no limit; 8 is Azotte's 500/min")
-	addEndpointFlags(fs, &c.conn, env)
-
-	files, set, err := fs.parseFiles(args)
-	if err != nil {
-		return nil, err
+	addEndpointFlags(fs, &c.conn)
+	completeValues(cmd, env)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := c.check(fs, in, args, env); err != nil {
+			return err
+		}
+		return runPlan(cmd.Context(), c, env)
 	}
-	c.files = files
+}
+
+// check completes c from the profile and environment, then checks it,
+// before any work; files are the positional arguments.
+func (c *planConfig) check(fs *flagSet, in *inputFlags, files []string, env Env) error {
+	prof, err := layer(fs, env)
+	if err != nil {
+		return err
+	}
+	c.profile, c.configFile = prof.Name, prof.File
+	set := prof.Given()
+	if c.files, err = fs.files(files); err != nil {
+		return err
+	}
 	c.rate = c.conn.rate // the estimate's, whatever the sample's pacing
 	if c.sample < 0 {
-		return nil, fs.usageError("--sample must be 0 or more, got %d", c.sample)
+		return fs.usageError("--sample must be 0 or more, got %d", c.sample)
 	}
 	if c.sample == 0 {
+		// Flags only: a profile holds validate's endpoint too.
 		for _, f := range []string{"seed", "concurrency", "burst", "retries", "timeout", "base-url", "path", "tenant", "api-key-file", "allow-insecure-http", "sandbox", "sandbox-taken"} {
-			if set[f] {
-				return nil, fs.usageError("--%s only matters with --sample", f)
+			if prof.Src[f] == profile.Flag {
+				return fs.usageError("--%s only matters with --sample", f)
 			}
 		}
 	} else {
@@ -106,41 +129,37 @@ func parsePlan(args []string, env Env, help io.Writer) (*planConfig, error) {
 			c.seed = rand.Uint64()
 		}
 		if err := c.conn.checkCalls(fs); err != nil {
-			return nil, err
+			return err
 		}
 		if c.warnings, err = c.conn.resolve(fs, set, env); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := in.apply(fs, &c.in, set); err != nil {
-		return nil, err
+		return err
 	}
 	if c.stateMaxAge <= 0 {
-		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+		return fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
 	if set["state-max-age"] && c.state == "" {
-		return nil, fs.usageError("--state-max-age needs --state")
+		return fs.usageError("--state-max-age needs --state")
 	}
 	if err := checkBudget(fs, c.budget); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.mem.check(c.tables()); err != nil {
-		return nil, err
+		return err
 	}
 	if c.summary != "" && c.summary != "-" {
 		// Before the work: a plan of 10^8 rows takes minutes to read.
 		if err := checkWrites(readPaths(c.files, c.state), []namedPath{{"--summary", c.summary, "the summary"}}, ""); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return c, nil
+	return nil
 }
 
-func runPlan(ctx context.Context, args []string, env Env) error {
-	c, err := parsePlan(args, env, env.Stdout)
-	if c == nil || err != nil {
-		return err
-	}
+func runPlan(ctx context.Context, c *planConfig, env Env) error {
 	for _, w := range c.warnings {
 		fmt.Fprintf(env.Stderr, "azvalidate: warning: %s\n", w)
 	}
@@ -150,6 +169,7 @@ func runPlan(ctx context.Context, args []string, env Env) error {
 			Rate: c.rate, IDColumn: c.in.IDColumn, IDField: c.in.IDField, Trim: c.in.Trim,
 			State: c.state, StateMaxAgeSeconds: c.stateMaxAge.Seconds(), NearDuplicates: c.nearDuplicates,
 			MaxCalls: c.budget.MaxCalls, DeadlineSeconds: c.budget.Deadline.Seconds(),
+			Profile: c.profile, Config: c.configFile,
 		},
 	}
 

@@ -66,3 +66,21 @@ func TestReadmePlanExample(t *testing.T) {
 		t.Logf("exit code %d; stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestReadmeProfileExample pins the README's config show example to what
+// config show prints on testdata/config.yaml.
+func TestReadmeProfileExample(t *testing.T) {
+	// Not parallel: t.Chdir, as TestReadmePlanExample.
+	t.Chdir("../..")
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "$ azvalidate config show --config testdata/config.yaml --rate 2"
+	want := strings.Join(readmeBlock(t, string(readme), prompt), "\n") + "\n"
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), strings.Fields(prompt)[2:], testEnv(strings.NewReader(""), &stdout, &stderr))
+	if code != 0 || stdout.String() != want {
+		t.Errorf("config show: exit %d, prints\n%s\nREADME.md shows\n%s%s", code, stdout.String(), want, stderr.String())
+	}
+}

@@ -64,13 +64,8 @@ type validation struct {
 	paused   *azotte.PauseError // what ended the asking early; nil: it did not
 }
 
-func runValidate(ctx context.Context, args []string, env Env) error {
-	start := env.now()
-	c, err := parseValidate(args, env, env.Stdout)
-	if c == nil || err != nil {
-		recordFailure(c, env, start, err)
-		return err
-	}
+// runValidate runs the validation c, checked, that started at start.
+func runValidate(ctx context.Context, c *validateConfig, env Env, start time.Time) error {
 	v := &validation{c: c, env: env, terminal: console.IsTerminal(env.Stderr), start: start, stats: new(stats.Stats)}
 	// Progress, verbose logs and messages may write at the same time.
 	v.stderr = &console.LockedWriter{W: env.Stderr}

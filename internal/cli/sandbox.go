@@ -5,19 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/sandbox"
 )
 
 const sandboxSynopsis = `
-Usage: azvalidate sandbox [flags]
-
 Serves an Azotte-compatible customer validate endpoint (on both
 ` + azotte.DefaultPath + ` and ` + azotte.LegacyPath + `)
 for trying azvalidate and for drills: tenant and key checks (401/403), 400 for a
@@ -59,8 +58,17 @@ const sandboxExamples = `  # a local endpoint with a few taken ids
   azvalidate sandbox --fail-rate 1 --faults 429 --retry-after 24h
 `
 
-func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sandbox", sandboxSynopsis, sandboxExamples, stdout)
+// addSandbox adds the sandbox command to root.
+func addSandbox(root *cobra.Command, env Env) {
+	cmd := &cobra.Command{
+		Use:     "sandbox [flags]",
+		Short:   "serve a local Azotte-compatible validate endpoint",
+		Long:    sandboxSynopsis,
+		Example: sandboxExamples,
+		Args:    cobra.ArbitraryArgs, // refused below, with the usage error's hint
+	}
+	root.AddCommand(cmd)
+	fs := flagsOf(cmd)
 	var cfg sandbox.Config
 	var addr, taken, faults string
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address` (loopback by default)")
@@ -74,50 +82,60 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	durationVar(fs, &cfg.RetryAfter, "retry-after", 0, "Retry-After of every 429 and 503, a fixed penalty such as a spent quota's 24h (default: the seconds until the next token; 1s for faults)")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability 0..1 of a random transient fault per request, of a kind from --faults")
 	fs.StringVar(&faults, "faults", faultList(sandbox.DefaultFaults()), "fault `kinds` --fail-rate draws from: 500,502,503,429,reset,hang,garbage or all")
-	pos, err := fs.parse(args)
-	if err != nil {
+	completeValues(cmd, env)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) (err error) {
+		if len(pos) > 0 {
+			return fs.usageError("sandbox takes no arguments, got %q", pos)
+		}
+		if !(cfg.FailRate >= 0 && cfg.FailRate <= 1) { // NaN fails both
+			return fs.usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
+		}
+		if cfg.Latency < 0 || cfg.Burst < 0 || cfg.RetryAfter < 0 {
+			return fs.usageError("--burst, --latency and --retry-after must not be negative")
+		}
+		if cfg.Faults, err = sandbox.ParseFaults(faults); err != nil {
+			return fs.usageError("--faults: %v", err)
+		}
+		if cfg.Tenant == "" || cfg.APIKey == "" {
+			return fs.usageError("--tenant and --api-key must not be empty")
+		}
+		if cfg.Taken, cfg.Emails, err = takenFile("--taken", taken); err != nil {
+			return err
+		}
+		ln, err := sandbox.Listen(addr)
+		if err != nil {
+			return usageError("sandbox: %v", err)
+		}
+		stdout, stderr := env.Stdout, env.Stderr
+		if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+			fmt.Fprintf(stderr, "azvalidate: warning: the sandbox listens on %s, reachable from other machines\n", ln.Addr())
+		}
+		fmt.Fprintf(stdout, "azvalidate sandbox listening on http://%s (tenant %q, %d taken ids)\n", ln.Addr(), cfg.Tenant, len(cfg.Taken))
+		srv := sandbox.New(cfg)
+		start := time.Now()
+		err = srv.Serve(cmd.Context(), ln)
+		fmt.Fprintf(stderr, "azvalidate sandbox: %d validate and %d info requests, %d answered, %d over the rate (429), %d faults injected in %v\n",
+			srv.Requests(), srv.InfoRequests(), srv.Answered(), srv.Throttled(), srv.Faulted(), time.Since(start).Round(time.Second))
 		return err
 	}
-	if len(pos) > 0 {
-		return fs.usageError("sandbox takes no arguments, got %q", pos)
+}
+
+// takenFile reads the ids a sandbox reports as taken from the file of flag
+// (none when path is "").
+func takenFile(flag, path string) (map[string]bool, map[string]string, error) {
+	if path == "" {
+		return nil, nil, nil
 	}
-	if !(cfg.FailRate >= 0 && cfg.FailRate <= 1) { // NaN fails both
-		return fs.usageError("--fail-rate must be between 0 and 1, got %g", cfg.FailRate)
-	}
-	if cfg.Latency < 0 || cfg.Burst < 0 || cfg.RetryAfter < 0 {
-		return fs.usageError("--burst, --latency and --retry-after must not be negative")
-	}
-	if cfg.Faults, err = sandbox.ParseFaults(faults); err != nil {
-		return fs.usageError("--faults: %v", err)
-	}
-	if cfg.Tenant == "" || cfg.APIKey == "" {
-		return fs.usageError("--tenant and --api-key must not be empty")
-	}
-	if taken != "" {
-		f, err := os.Open(taken)
-		if err != nil {
-			return usageError("--taken: %v", err)
-		}
-		cfg.Taken, cfg.Emails, err = sandbox.ReadTaken(f)
-		f.Close()
-		if err != nil {
-			return usageError("--taken %s: %v", taken, err)
-		}
-	}
-	ln, err := sandbox.Listen(addr)
+	f, err := os.Open(path)
 	if err != nil {
-		return usageError("sandbox: %v", err)
+		return nil, nil, usageError("%s: %v", flag, err)
 	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
-		fmt.Fprintf(stderr, "azvalidate: warning: the sandbox listens on %s, reachable from other machines\n", ln.Addr())
+	defer f.Close()
+	taken, emails, err := sandbox.ReadTaken(f)
+	if err != nil {
+		return nil, nil, usageError("%s %s: %v", flag, path, err)
 	}
-	fmt.Fprintf(stdout, "azvalidate sandbox listening on http://%s (tenant %q, %d taken ids)\n", ln.Addr(), cfg.Tenant, len(cfg.Taken))
-	srv := sandbox.New(cfg)
-	start := time.Now()
-	err = srv.Serve(ctx, ln)
-	fmt.Fprintf(stderr, "azvalidate sandbox: %d validate and %d info requests, %d answered, %d over the rate (429), %d faults injected in %v\n",
-		srv.Requests(), srv.InfoRequests(), srv.Answered(), srv.Throttled(), srv.Faulted(), time.Since(start).Round(time.Second))
-	return err
+	return taken, emails, nil
 }
 
 // faultList is the --faults spelling of kinds.
@@ -132,16 +150,8 @@ func faultList(kinds []sandbox.Fault) string {
 // startSandbox serves the embedded sandbox on a free loopback port until stop.
 func startSandbox(ctx context.Context, c *conn) (url string, stop func(), err error) {
 	cfg := sandbox.Config{Tenant: c.tenant, APIKey: c.apiKey}
-	if c.sandboxTaken != "" {
-		f, err := os.Open(c.sandboxTaken)
-		if err != nil {
-			return "", nil, fmt.Errorf("--sandbox-taken: %w", err)
-		}
-		cfg.Taken, cfg.Emails, err = sandbox.ReadTaken(f)
-		f.Close()
-		if err != nil {
-			return "", nil, fmt.Errorf("--sandbox-taken %s: %w", c.sandboxTaken, err)
-		}
+	if cfg.Taken, cfg.Emails, err = takenFile("--sandbox-taken", c.sandboxTaken); err != nil {
+		return "", nil, err
 	}
 	ln, err := sandbox.Listen("")
 	if err != nil {

@@ -9,12 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/azotte/azvalidate/internal/journal"
 )
 
 const stateSynopsis = `
-Usage: azvalidate state info|compact|export FILE
-
 Looks after a --state journal:
   info     its endpoint (base URL, path, tenant), ids, lines, size, and its
            answers by age and by verdict
@@ -36,38 +36,22 @@ const stateExamples = `  # whose answers, how old?
   azvalidate state export crm.state | grep ',false,'
 `
 
-func runState(args []string, stdout io.Writer) error {
-	fs := newFlagSet("state", stateSynopsis, stateExamples, stdout)
-	fs.help = func(w io.Writer) { // it has no flags to list
-		fmt.Fprintf(w, "%s\n\nExamples:\n%s", strings.TrimSpace(stateSynopsis), stateExamples)
+// addState adds the state command and its subcommands to root.
+func addState(root *cobra.Command) {
+	const takes = "a subcommand and a FILE: state info|compact|export FILE"
+	cmd := &cobra.Command{Use: "state info|compact|export FILE", Short: "inspect, compact or export a --state journal", Long: stateSynopsis, Example: stateExamples}
+	subcommands(root, cmd, takes)
+	for name, f := range map[string]func(string, io.Writer) error{"info": stateInfo, "compact": stateCompact, "export": stateExport} {
+		cmd.AddCommand(&cobra.Command{Use: name + " FILE", Short: "state " + name + " FILE (see azvalidate state -h)", Long: stateSynopsis,
+			Args: cobra.ArbitraryArgs, // checked below, with the usage error's hint
+			RunE: func(c *cobra.Command, args []string) error {
+				if len(args) != 1 {
+					return withHelpHint(fmt.Errorf("state takes %s", takes), "state")
+				}
+				return f(args[0], c.OutOrStdout())
+			}})
 	}
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fs.usageError("state takes a subcommand and a FILE: state info|compact|export FILE")
-	}
-	sub, path := pos[0], pos[1]
-	switch sub {
-	case "info":
-		return stateInfo(path, stdout)
-	case "compact":
-		return stateCompact(path, stdout)
-	case "export":
-		return stateExport(path, stdout)
-	}
-	msg := fmt.Sprintf("state: unknown subcommand %q", sub)
-	if near := closest(sub, stateSubcommands); near != "" {
-		msg += "; did you mean " + near + "?"
-	} else {
-		msg += " (want info, compact or export)"
-	}
-	return fs.usageError("%s", msg)
 }
-
-// stateSubcommands are state's subcommands.
-var stateSubcommands = []string{"info", "compact", "export"}
 
 // readState reads the journal at path without locking or changing it.
 func readState(path string) (*journal.Journal, error) {

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -186,31 +186,8 @@ func TestShortFlags(t *testing.T) {
 		t.Errorf("-v: exit %d; want 0 and the request logged:\n%s", r.code, r.stderr)
 	}
 	// Whether a progress line shows depends on timing; the setting does not.
-	c, err := parseValidate(args[1:], Env{}, io.Discard)
-	if err != nil || !c.quiet || !c.verbose {
-		t.Errorf("-q -v: %+v, %v; want quiet and verbose", c, err)
-	}
-}
-
-func TestClosest(t *testing.T) {
-	t.Parallel()
-	names := []string{"output", "output-format", "only", "o", "rate", "retries", "quiet", "q"}
-	for typed, want := range map[string]string{
-		"ouput":   "output",
-		"outptu":  "output",
-		"outpt":   "output",
-		"outp":    "output", // a prefix of two: the nearer
-		"ret":     "retries",
-		"output-": "output-format",
-		"rtae":    "rate",
-		"retires": "retries",
-		"x":       "", // one letter is nobody's typo
-		"z":       "",
-		"output":  "", // it exists: nothing to suggest
-		"banana":  "",
-	} {
-		if got := closest(typed, names); got != want {
-			t.Errorf("closest(%q) = %q, want %q", typed, got, want)
-		}
+	show := run(t, "", "config", "show", "-q", "-v")
+	if !regexp.MustCompile(`(?m)^quiet +true +flag$`).MatchString(show.stdout) || !regexp.MustCompile(`(?m)^verbose +true +flag$`).MatchString(show.stdout) {
+		t.Errorf("config show -q -v: exit %d; want quiet and verbose true, from a flag:\n%s%s", show.code, show.stdout, show.stderr)
 	}
 }

@@ -1,8 +1,9 @@
 package cli
 
 import (
-	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/azotte/azvalidate/internal/azotte"
 	"github.com/azotte/azvalidate/internal/budget"
@@ -14,8 +15,6 @@ import (
 )
 
 const validateSynopsis = `
-Usage: azvalidate validate [flags] [FILE|-]...
-
 Reads a CSV, TSV or NDJSON export (optionally .gz), an .xlsx workbook or a
 Parquet file (stdin when FILE is - or absent), asks Azotte about every
 distinct ExternalId once, and writes every row back in input order with
@@ -93,37 +92,57 @@ type validateConfig struct {
 	split            string // --split DIR
 	mem              memory // --memory-limit, --temp-dir
 
+	profile, configFile string // the profile that filled in settings, and its file; "" none
+
 	warnings []string // found while checking the flags, logged once logging is set up
 }
 
-// parseValidate reads validate's flags and environment (AZOTTE_*) into a
-// checked configuration. Help goes to help; nothing else is written. On an
-// error the configuration is returned too, unchecked and holding what was
-// read before it: the metrics file records the failure.
-func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig, err error) {
-	c := &validateConfig{}
-	defer func() {
-		if err != nil {
-			cfg = c
-		}
-	}()
-	fs := newFlagSet("validate", validateSynopsis, validateExamples, help)
-	var outFormat, only, uniqueCols string
-	addEndpointFlags(fs, &c.conn, env)
-
-	in := addInputFlags(fs, &c.in)
-	if err := addMemoryFlags(fs, &c.mem, env); err != nil {
-		return nil, err
+// addValidate adds the validate command to root.
+func addValidate(root *cobra.Command, env Env) {
+	cmd := &cobra.Command{
+		Use:     "validate [flags] [FILE|-]...",
+		Short:   "validate every row of an export",
+		Long:    validateSynopsis,
+		Example: validateExamples,
 	}
+	root.AddCommand(cmd)
+	c := &validateConfig{}
+	fs := flagsOf(cmd)
+	raw := addValidateFlags(fs, c)
+	completeValues(cmd, env)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		start := env.now()
+		if err := c.check(fs, raw, args, env); err != nil {
+			recordFailure(c, env, start, err)
+			return err
+		}
+		return runValidate(cmd.Context(), c, env, start)
+	}
+}
 
-	fs.StringVar(&c.output, "output", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
-	fs.StringVar(&c.output, "o", "-", "same as --output")
-	fs.StringVar(&outFormat, "output-format", "", "output format csv|tsv|ndjson|xlsx|parquet (default: from -o's extension, else the input's; csv for an .xlsx input)")
-	fs.StringVar(&only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
+// validateFlags are validate's flags that check turns into its
+// configuration.
+type validateFlags struct {
+	in                                       *inputFlags
+	outFormat, only, uniqueCols, listen, log string
+}
+
+// addValidateFlags registers validate's flags on fs, filling in c (config
+// show lists them too).
+func addValidateFlags(fs *flagSet, c *validateConfig) *validateFlags {
+	f := &validateFlags{}
+	addConfigFlags(fs)
+	addEndpointFlags(fs, &c.conn)
+	f.in = addInputFlags(fs, &c.in)
+	addMemoryFlags(fs, &c.mem)
+
+	fs.StringVarP(&c.output, "output", "o", "-", "write rows to `FILE`, complete or not at all (- is stdout)")
+	fs.StringVar(&f.outFormat, "output-format", "", "output format csv|tsv|ndjson|xlsx|parquet (default: from -o's extension, else the input's; csv for an .xlsx input)")
+	fs.StringVar(&f.only, "only", "", "write only rows of these verdicts, e.g. taken,duplicate,error (the summary counts all)")
 	fs.BoolVar(&c.excelSafe, "excel-safe", false, "CSV/TSV output: prefix cells starting with = + - @ tab or CR with ' so spreadsheets do not run them as formulas")
 	fs.StringVar(&c.columnPrefix, "column-prefix", "", "prefix for the added columns, e.g. azotte_")
 	fs.BoolVar(&c.nearDuplicates, "near-duplicates", false, "mark rows whose id equals an earlier distinct id up to case, white space, Unicode form or zero-width characters (columns similarTo, similarKind); verdicts do not change")
-	fs.StringVar(&uniqueCols, "unique-columns", "", "mark rows repeating an earlier id's value in these columns, which the store keeps unique, e.g. email,phone (columns collidesWith, collidesOn); verdicts do not change")
+	fs.StringVar(&f.uniqueCols, "unique-columns", "", "mark rows repeating an earlier id's value in these columns, which the store keeps unique, e.g. email,phone (columns collidesWith, collidesOn); verdicts do not change")
 
 	addCallFlags(fs, &c.conn, "requests per second at most, 0 = no limit; 8 is Azotte's 500/min (--sandbox alone: unlimited)")
 
@@ -136,99 +155,103 @@ func parseValidate(args []string, env Env, help io.Writer) (cfg *validateConfig,
 	fs.BoolVar(&c.answeredAt, "answered-at", false, "add the column answeredAt: when Azotte gave each row's answer (always on with --max-calls or --deadline)")
 
 	durationVar(fs, &c.progressInterval, "progress-interval", 10*time.Second, "period of progress lines when stderr is not a terminal")
-	fs.BoolVar(&c.quiet, "quiet", false, "nothing on stderr but errors: no progress, no summary table (--summary and other files are still written)")
-	fs.BoolVar(&c.quiet, "q", false, "same as --quiet")
-	fs.BoolVar(&c.verbose, "verbose", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
-	fs.BoolVar(&c.verbose, "v", false, "same as --verbose")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "nothing on stderr but errors: no progress, no summary table (--summary and other files are still written)")
+	fs.BoolVarP(&c.verbose, "verbose", "v", false, "log every request and its outcome on stderr (the API key is shown as [redacted])")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
-	fs.Var((*stringList)(&c.reports), "report", "write a self-contained audit report to `FILE` (.html or .md); repeat it for both")
+	fs.StringArrayVar(&c.reports, "report", nil, "write a self-contained audit report to `FILE` (.html or .md); repeat it for both")
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the summary as Prometheus metrics to `FILE` (node_exporter textfile collector: name it *.prom)")
-	var listen string
-	fs.StringVar(&listen, "listen", "", "serve live metrics (/metrics), a status page (/) and /healthz on `ADDR` while the run lasts; a port alone is loopback")
+	fs.StringVar(&f.listen, "listen", "", "serve live metrics (/metrics), a status page (/) and /healthz on `ADDR` while the run lasts; a port alone is loopback")
 	fs.StringVar(&c.split, "split", "", "also write one file per verdict (available.csv, taken.csv, ...) into `DIR`")
-	var logFormat string
-	fs.StringVar(&logFormat, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
+	fs.StringVar(&f.log, "log-format", "text", "log and progress lines as text or json (one JSON object per line)")
+	return f
+}
 
-	files, set, err := fs.parseFiles(args)
+// check completes c from the profile and environment, then checks it,
+// before any work; files are the positional arguments.
+func (c *validateConfig) check(fs *flagSet, f *validateFlags, files []string, env Env) error {
+	prof, err := layer(fs, env)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.files = files
-
-	if err := in.apply(fs, &c.in, set); err != nil {
-		return nil, err
+	c.profile, c.configFile = prof.Name, prof.File
+	set := prof.Given()
+	if c.files, err = fs.files(files); err != nil {
+		return err
 	}
-	if outFormat != "" {
-		if c.outputFormat, err = input.ParseFormat(outFormat); err != nil {
-			return nil, fs.usageError("--output-format: %v", err)
+	if err := f.in.apply(fs, &c.in, set); err != nil {
+		return err
+	}
+	if f.outFormat != "" {
+		if c.outputFormat, err = input.ParseFormat(f.outFormat); err != nil {
+			return fs.usageError("--output-format: %v", err)
 		}
 	}
-	if uniqueCols != "" {
-		if c.uniqueColumns, err = unique.ParseColumns(uniqueCols); err != nil {
-			return nil, fs.usageError("--unique-columns: %v", err)
+	if f.uniqueCols != "" {
+		if c.uniqueColumns, err = unique.ParseColumns(f.uniqueCols); err != nil {
+			return fs.usageError("--unique-columns: %v", err)
 		}
 	}
-	if only != "" {
-		if c.only, err = verdict.ParseSet(only); err != nil {
-			return nil, fs.usageError("--only: %v", err)
+	if f.only != "" {
+		if c.only, err = verdict.ParseSet(f.only); err != nil {
+			return fs.usageError("--only: %v", err)
 		}
 	}
 	if err := c.checkCalls(fs); err != nil {
-		return nil, err
+		return err
 	}
 	if c.stateMaxAge <= 0 {
-		return nil, fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
+		return fs.usageError("--state-max-age must be positive, got %v", c.stateMaxAge)
 	}
 	if err := checkBudget(fs, c.budget); err != nil {
-		return nil, err
+		return err
 	}
 	if c.budget.Set() {
 		c.answeredAt = true
 	}
 	if set["email-column"] && !c.owners {
-		return nil, fs.usageError("--email-column needs --owners")
+		return fs.usageError("--email-column needs --owners")
 	}
 	if _, ok := azotte.InfoPath(c.path); c.owners && !ok {
-		return nil, fs.usageError("--owners needs a --path ending in \"validate\" (the info call's path replaces it by \"info\"), got %q", c.path)
+		return fs.usageError("--owners needs a --path ending in \"validate\" (the info call's path replaces it by \"info\"), got %q", c.path)
 	}
 	if (set["state-max-age"] || set["changes"]) && c.state == "" {
-		return nil, fs.usageError("--state-max-age and --changes need --state")
+		return fs.usageError("--state-max-age and --changes need --state")
 	}
-	switch logFormat {
+	switch f.log {
 	case "text":
 	case "json":
 		c.logJSON = true
 	default:
-		return nil, fs.usageError("--log-format must be text or json, got %q", logFormat)
+		return fs.usageError("--log-format must be text or json, got %q", f.log)
 	}
 	if len(c.reports) > 0 {
 		if err := report.CheckReportPaths(c.reports); err != nil {
-			return nil, fs.usageError("--report: %v", err)
+			return fs.usageError("--report: %v", err)
 		}
 	}
 	if c.progressInterval <= 0 {
-		return nil, fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
+		return fs.usageError("--progress-interval must be positive, got %v", c.progressInterval)
 	}
-	if listen != "" {
-		addr, loopback, err := live.ResolveAddr(listen)
+	if f.listen != "" {
+		addr, loopback, err := live.ResolveAddr(f.listen)
 		if err != nil {
-			return nil, fs.usageError("--listen %s: %v", listen, err)
+			return fs.usageError("--listen %s: %v", f.listen, err)
 		}
 		if !loopback {
-			c.warnings = append(c.warnings, "--listen "+listen+" serves the status page and metrics beyond this host; they name the input, the tenant and failing ids")
+			c.warnings = append(c.warnings, "--listen "+f.listen+" serves the status page and metrics beyond this host; they name the input, the tenant and failing ids")
 		}
 		c.listen = addr
 	}
 
 	if err := c.mem.check(c.tables()); err != nil {
-		return nil, err
+		return err
 	}
 	warnings, err := c.resolve(fs, set, env)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.warnings = append(c.warnings, warnings...)
-	return c, nil
+	return nil
 }
 
 // tables is the number of per-id tables a run keeps, each a share of

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/azotte/azvalidate/internal/report"
 )
 
@@ -25,12 +27,21 @@ func version() string {
 	return v
 }
 
-const versionHelp = `Usage: azvalidate version
-
+const versionHelp = `
 Prints azvalidate's version (and the commit it was built from) and the Go
 version it was built with. 'azvalidate -V' and 'azvalidate --version' do the
-same.
-`
+same.`
+
+// addVersion adds the version command to root.
+func addVersion(root *cobra.Command) {
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Long:  versionHelp,
+		Args:  cobra.ArbitraryArgs, // refused by runVersion, with the usage error's hint
+		RunE:  func(cmd *cobra.Command, args []string) error { return runVersion(args, cmd.OutOrStdout()) },
+	})
+}
 
 // header opens the JSON summary of command, started at start: what ran.
 func header(command string, start, end time.Time) report.Header {
@@ -38,11 +49,7 @@ func header(command string, start, end time.Time) report.Header {
 }
 
 func runVersion(args []string, stdout io.Writer) error {
-	switch {
-	case len(args) == 1 && isHelpFlag(args[0]):
-		fmt.Fprint(stdout, versionHelp)
-		return nil
-	case len(args) > 0:
+	if len(args) > 0 {
 		return withHelpHint(fmt.Errorf("version takes no arguments, got %q", args), "version")
 	}
 	bi, _ := debug.ReadBuildInfo()

@@ -24,6 +24,7 @@ type object struct {
 	Metadata struct {
 		Name string `yaml:"name"`
 	} `yaml:"metadata"`
+	Data map[string]string `yaml:"data"`
 	Spec struct {
 		Schedule          string `yaml:"schedule"`
 		ConcurrencyPolicy string `yaml:"concurrencyPolicy"`
@@ -68,13 +69,21 @@ type podSpec struct {
 		PVC  *struct {
 			ClaimName string `yaml:"claimName"`
 		} `yaml:"persistentVolumeClaim"`
+		ConfigMap *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMap"`
+		Secret *struct {
+			SecretName string `yaml:"secretName"`
+		} `yaml:"secret"`
 	} `yaml:"volumes"`
 }
 
-// TestCronJobExample checks deploy/cronjob.yaml: the journal on a claim
-// that the file defines, the key from a Secret, --deadline below the
-// schedule's period (and the job's hard stop between them), --listen on the
-// pod's port with the scrape annotations, and only flags validate knows.
+// TestCronJobExample checks deploy/cronjob.yaml: the settings a profile of
+// the config file a ConfigMap holds (config show refuses a flag or setting
+// validate does not know), the key a Secret's file, the journal on a claim
+// that the file defines, --deadline below the schedule's period (and the
+// job's hard stop between them), --listen on the pod's port with the
+// scrape annotations.
 func TestCronJobExample(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("../../deploy/cronjob.yaml")
@@ -112,25 +121,60 @@ func TestCronJobExample(t *testing.T) {
 	if !strings.HasPrefix(c.Image, "azvalidate:") {
 		t.Errorf("image %q, want the Dockerfile's azvalidate", c.Image)
 	}
-	flags := map[string]string{}
-	for _, a := range c.Args {
-		if name, value, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "--") {
-			flags[name] = value
+	// The settings from a ConfigMap holding the config file; what a run
+	// takes from it is what config show says, flag by flag.
+	cm, ok := objs["ConfigMap"]
+	if !ok || cm.Data["config.yaml"] == "" {
+		t.Fatal("no ConfigMap holding config.yaml")
+	}
+	mounts := map[string]string{} // volume name -> mount path
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = strings.TrimSuffix(m.MountPath, "/")
+	}
+	var configPath, keyDir string
+	for _, v := range pod.Volumes {
+		switch {
+		case v.ConfigMap != nil && v.ConfigMap.Name == cm.Metadata.Name:
+			configPath = mounts[v.Name] + "/config.yaml"
+		case v.Secret != nil && v.Secret.SecretName != "":
+			keyDir = mounts[v.Name]
 		}
 	}
-
-	// The key from a Secret; no literal key anywhere.
-	var keyFromSecret bool
+	var configFromEnv bool
 	for _, e := range c.Env {
+		configFromEnv = configFromEnv || e.Name == "AZVALIDATE_CONFIG" && e.Value == configPath && configPath != "/config.yaml"
 		if e.Name == "AZOTTE_API_KEY" {
-			keyFromSecret = e.Value == "" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name != ""
+			t.Error("AZOTTE_API_KEY in the environment; the key is the Secret's file")
 		}
 	}
-	if !keyFromSecret {
-		t.Error("AZOTTE_API_KEY does not come from a Secret")
+	if !configFromEnv {
+		t.Errorf("AZVALIDATE_CONFIG does not name the ConfigMap's config.yaml as mounted (%q)", configPath)
 	}
-	if _, ok := flags["--api-key-file"]; ok {
-		t.Error("--api-key-file in the example; the key comes from the Secret")
+	if len(c.Args) == 0 || c.Args[0] != "validate" {
+		t.Fatalf("args %q, want validate first", c.Args)
+	}
+	local := t.TempDir() + "/config.yaml"
+	if err := os.WriteFile(local, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var show, stderr bytes.Buffer
+	args := append([]string{"config", "show", "--config", local}, c.Args[1:len(c.Args)-1]...) // the flags, not the input
+	if code := cli.Run(context.Background(), args, cli.Env{Stdout: &show, Stderr: &stderr}); code != 0 {
+		t.Fatalf("config show %q: exit %d\n%s", args, code, stderr.String())
+	}
+	flags := map[string]string{}
+	for _, line := range strings.Split(show.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && (f[2] == "profile" || f[2] == "flag") {
+			flags["--"+f[0]] = f[1]
+		}
+	}
+	if key := flags["--api-key-file"]; keyDir == "" || !strings.HasPrefix(key, keyDir+"/") {
+		t.Errorf("api-key-file %q is not in the Secret's volume (%q)", key, keyDir)
+	}
+	for _, name := range []string{"--state", "--deadline", "--listen", "--output", "--summary"} {
+		if flags[name] == "" {
+			t.Errorf("the profile sets no %s:\n%s", name, show.String())
+		}
 	}
 
 	// The journal on the claim.
@@ -178,20 +222,6 @@ func TestCronJobExample(t *testing.T) {
 	}
 	if !declared {
 		t.Errorf("port %s not declared on the container", port)
-	}
-
-	// Every flag is one validate knows.
-	if len(c.Args) == 0 || c.Args[0] != "validate" {
-		t.Fatalf("args %q, want validate first", c.Args)
-	}
-	var help bytes.Buffer
-	if code := cli.Run(context.Background(), []string{"validate", "-h"}, cli.Env{Stdout: &help, Stderr: io.Discard}); code != 0 {
-		t.Fatalf("validate -h: exit %d", code)
-	}
-	for name := range flags {
-		if !strings.Contains(help.String(), " "+name+" ") && !strings.Contains(help.String(), " "+name+"\n") {
-			t.Errorf("%s: not a validate flag", name)
-		}
 	}
 }
 

@@ -78,6 +78,8 @@ type PlanSettings struct {
 	NearDuplicates     bool    `json:"near_duplicates"`
 	MaxCalls           int     `json:"max_calls"`
 	DeadlineSeconds    float64 `json:"deadline_seconds"`
+	Profile            string  `json:"profile,omitempty"` // the config file's profile that filled in settings
+	Config             string  `json:"config,omitempty"`  // that config file
 }
 
 // PlanRun is what one budgeted run would ask.

@@ -200,8 +200,10 @@ type Settings struct {
 	IDColumn        string  `json:"id_column"`
 	IDField         string  `json:"id_field"`
 	Trim            bool    `json:"trim"`
-	MaxCalls        int     `json:"max_calls"`        // 0: no limit
-	DeadlineSeconds float64 `json:"deadline_seconds"` // 0: none
+	MaxCalls        int     `json:"max_calls"`         // 0: no limit
+	DeadlineSeconds float64 `json:"deadline_seconds"`  // 0: none
+	Profile         string  `json:"profile,omitempty"` // the config file's profile that filled in settings
+	Config          string  `json:"config,omitempty"`  // that config file
 }
 
 // Latency is request latency in milliseconds.
