@@ -235,6 +235,10 @@ func open(path string, ep Endpoint, m mode, maxAge time.Duration, now time.Time,
 			return nil, fmt.Errorf("state file %s: %w", path, err)
 		}
 	}
+	if err := j.ids.Compact(); err != nil { // the index is read: lookups come
+		j.f.Close()
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
 	if m != modeRead {
 		j.w = newWriter(j.f, path)
 	}

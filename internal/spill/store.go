@@ -41,8 +41,9 @@ type Store struct {
 	lock   *os.File
 	db     *pebble.DB
 	opts   *pebble.Options
-	files  int   // sorted files written for ingestion
-	tables int   // tables made, each a one-byte key prefix
+	files  int // sorted files written for ingestion
+	tables int // tables made, each a one-byte key prefix
+	iters  []*iterators
 	err    error // the first error of opening or writing; then nothing spills
 }
 
@@ -57,10 +58,12 @@ type Config struct {
 // NewStore returns a Store that has not touched the disk yet.
 func NewStore(cfg Config) *Store { return &Store{cfg: cfg} }
 
-// newPrefix returns the key prefix of a new table.
-func (s *Store) newPrefix() byte {
+// newPrefix returns the key prefix of a new table, whose iterators Close
+// closes.
+func (s *Store) newPrefix(its *iterators) byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.iters = append(s.iters, its)
 	if s.tables == 255 {
 		panic("spill: more than 255 tables in one store")
 	}
@@ -177,6 +180,9 @@ func (s *Store) Close() error {
 // closeLocked is Close with s.mu held.
 func (s *Store) closeLocked() error {
 	var err error
+	for _, its := range s.iters {
+		its.close()
+	}
 	if s.db != nil {
 		err = s.db.Close()
 		s.db = nil

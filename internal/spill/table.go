@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
 	"os"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -47,6 +47,8 @@ type Table[K comparable, V any] struct {
 	prefix byte
 	share  int // bytes of memory the table may hold, its filter included
 	files  int // sorted files ingested since the table's keys were last compacted
+
+	iters iterators // for lookups in the store
 
 	filter filter // the keys in the store
 	stored int64  // keys written to the store, a key put again counted again
@@ -120,9 +122,46 @@ func NewByHash[V any](m Memory) *Table[uint64, V] {
 func (t *Table[K, V]) with(m Memory) *Table[K, V] {
 	t.store, t.share = m.Store, m.Share
 	if t.store != nil {
-		t.prefix = t.store.newPrefix()
+		t.prefix = t.store.newPrefix(&t.iters)
 	}
 	return t
+}
+
+// iterators are a table's idle iterators of the store. A lookup seeks one
+// instead of calling Get, which would make and close an iterator of every
+// file it reads: half the time of a lookup. An iterator sees the store as
+// it was when made, so they are closed when the table spills.
+type iterators struct {
+	mu   sync.Mutex
+	idle []*pebble.Iterator
+}
+
+func (its *iterators) get(db *pebble.DB, prefix byte) (*pebble.Iterator, error) {
+	its.mu.Lock()
+	if n := len(its.idle); n > 0 {
+		it := its.idle[n-1]
+		its.idle = its.idle[:n-1]
+		its.mu.Unlock()
+		return it, nil
+	}
+	its.mu.Unlock()
+	return db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+}
+
+func (its *iterators) put(it *pebble.Iterator) {
+	its.mu.Lock()
+	its.idle = append(its.idle, it)
+	its.mu.Unlock()
+}
+
+// close closes the idle iterators; none may be in use.
+func (its *iterators) close() {
+	its.mu.Lock()
+	defer its.mu.Unlock()
+	for _, it := range its.idle {
+		it.Close()
+	}
+	its.idle = nil
 }
 
 // Get returns the value under k, if there is one.
@@ -184,18 +223,20 @@ func (t *Table[K, V]) fromStore(k K) (v V, ok bool) {
 	}
 	var kb [64]byte
 	key := t.encode(append(kb[:0], t.prefix), k)
-	val, closer, err := t.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return v, false
+	it, err := t.iters.get(t.db, t.prefix)
+	if err == nil {
+		if ok = it.SeekGE(key) && bytes.Equal(it.Key(), key); ok {
+			copy(bytesOf(&v), it.Value())
+		}
+		err = it.Error()
+		t.iters.put(it)
 	}
 	if err != nil {
 		// The store is this run's own files: a read failing is a broken
 		// disk, and going on would give an id another's answer.
 		panic(fmt.Errorf("spill: read %s: %w", t.store.Dir(), err))
 	}
-	copy(bytesOf(&v), val)
-	closer.Close()
-	return v, true
+	return v, ok
 }
 
 // makeRoom writes the table's entries to the store when the next new key
@@ -241,6 +282,7 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 			t.filter.capacity = math.MaxInt64 // as large as it may be
 		}
 	}
+	t.iters.close() // they would not see the new file
 	path, w, err := t.store.newFile()
 	if err != nil {
 		return err
@@ -269,10 +311,21 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 	t.db = db
 	t.stored += n
 	if t.files++; t.files == compactAfter {
-		t.files = 0
-		return db.Compact(context.Background(), []byte{t.prefix}, []byte{t.prefix + 1}, true)
+		return t.Compact()
 	}
 	return nil
+}
+
+// Compact merges what the table has in the store into one sorted run, so
+// that a lookup reads one file: for a table whose writing is done and
+// whose lookups are to come, as a journal's index once it is read.
+func (t *Table[K, V]) Compact() error {
+	if t.files <= 1 {
+		return nil // one file or none, or compacted since
+	}
+	t.files = 0
+	t.iters.close()
+	return t.db.Compact(context.Background(), []byte{t.prefix}, []byte{t.prefix + 1}, true)
 }
 
 // compactAfter is how many sorted files a table ingests before its keys
