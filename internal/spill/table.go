@@ -128,8 +128,9 @@ func (t *Table[K, V]) with(m Memory) *Table[K, V] {
 }
 
 // iterators are a table's idle iterators of the store. A lookup seeks one
-// instead of calling Get, which would make and close an iterator of every
-// file it reads: half the time of a lookup. An iterator sees the store as
+// to the key (by prefix, so that the files' filters skip the files without
+// it) instead of calling Get, which would make and close an iterator of
+// every file it reads: half the time of a lookup. An iterator sees the store as
 // it was when made, so they are closed when the table spills.
 type iterators struct {
 	mu   sync.Mutex
@@ -225,7 +226,7 @@ func (t *Table[K, V]) fromStore(k K) (v V, ok bool) {
 	key := t.encode(append(kb[:0], t.prefix), k)
 	it, err := t.iters.get(t.db, t.prefix)
 	if err == nil {
-		if ok = it.SeekGE(key) && bytes.Equal(it.Key(), key); ok {
+		if ok = it.SeekPrefixGE(key) && bytes.Equal(it.Key(), key); ok {
 			copy(bytesOf(&v), it.Value())
 		}
 		err = it.Error()
