@@ -203,3 +203,30 @@ func appendJSONText(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always marshals
 	return append(b, q...)
 }
+
+// JSONLiteral reports whether the text valueText makes of t's values is,
+// as a JSON literal, the same value: booleans, integers (signed and
+// unsigned, whose decimal text is exact however large) and floating-point
+// numbers (their shortest round-trip text; NaN and infinities are no JSON,
+// so a writer checks each value's text). Decimals are not: a JSON reader
+// would make a binary float of 12.34. Nor are dates, times and timestamps,
+// which read as text.
+func JSONLiteral(t parquet.Type) bool {
+	if lt := t.LogicalType(); lt != nil {
+		_, isInt := lt.Value.(*format.IntType)
+		return isInt
+	}
+	if ct := t.ConvertedType(); ct != nil {
+		switch *ct {
+		case deprecated.Int8, deprecated.Int16, deprecated.Int32, deprecated.Int64,
+			deprecated.Uint8, deprecated.Uint16, deprecated.Uint32, deprecated.Uint64:
+			return true
+		}
+		return false
+	}
+	switch t.Kind() {
+	case parquet.Boolean, parquet.Int32, parquet.Int64, parquet.Float, parquet.Double:
+		return true
+	}
+	return false
+}

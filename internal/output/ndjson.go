@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/azotte/azvalidate/internal/input"
 )
 
 // jsonWriter writes NDJSON lines: the original object with the added fields
@@ -15,6 +20,8 @@ type jsonWriter struct {
 	fromCSV bool
 	columns int          // CSV/TSV: cells per row, short rows padded with ""
 	keys    [][]byte     // CSV/TSV: `"name":` for each original column, encoded once
+	literal []bool       // Parquet: the columns whose values are written as JSON numbers or booleans (see parquetLiterals); nil for none
+	null    []bool       // scratch: which of a Parquet row's columns are null
 	added   []field      // the added fields
 	compact bytes.Buffer // scratch for a status envelope that spans lines
 
@@ -27,6 +34,7 @@ type jsonShape struct {
 	fromCSV bool
 	columns int
 	keys    [][]byte
+	literal []bool
 }
 
 // newJSONWriter returns a writer adding cols, named added (prefixed), to
@@ -63,12 +71,12 @@ func (j *jsonWriter) Write(r *Record) error {
 	}
 	if f := r.Row.File; f >= 0 && f < len(j.shapes) {
 		s := &j.shapes[f]
-		j.fromCSV, j.columns, j.keys = s.fromCSV, s.columns, s.keys
+		j.fromCSV, j.columns, j.keys, j.literal = s.fromCSV, s.columns, s.keys, s.literal
 	}
 	b := j.line[:0]
 	var more bool // b holds a field: the next one follows a comma
 	if j.fromCSV {
-		b, more = j.appendCells(b, r.Row.Fields)
+		b, more = j.appendCells(b, r)
 	} else if obj, empty, ok := objectPrefix(r); ok {
 		// The original bytes, up to (not including) the closing brace.
 		b = append(b, obj...)
@@ -86,9 +94,25 @@ func (j *jsonWriter) Write(r *Record) error {
 	return j.emit()
 }
 
-// appendCells writes a CSV/TSV row as the start of an object: header names
-// as keys, column<N> beyond the header. more is whether it wrote a field.
-func (j *jsonWriter) appendCells(b []byte, fields []string) (_ []byte, more bool) {
+// appendCells writes a CSV/TSV or Parquet row as the start of an object:
+// header names as keys, column<N> beyond the header. Cells are strings, but
+// for a Parquet column of numbers or booleans (j.literal), whose values are
+// written as JSON literals, null as null. more is whether it wrote a field.
+func (j *jsonWriter) appendCells(b []byte, r *Record) (_ []byte, more bool) {
+	fields := r.Row.Fields
+	literal := j.literal
+	if r.Row.Values == nil {
+		literal = nil // a row the reader could not read as values
+	} else if literal != nil {
+		j.null = slices.Grow(j.null[:0], len(literal))[:len(literal)]
+		clear(j.null)
+		r.Row.Values.Range(func(col int, vals []parquet.Value) bool {
+			if col < len(j.null) {
+				j.null[col] = len(vals) == 0 || vals[0].IsNull()
+			}
+			return true
+		})
+	}
 	b = append(b, '{')
 	n := max(len(fields), j.columns)
 	for i := range n {
@@ -106,9 +130,78 @@ func (j *jsonWriter) appendCells(b []byte, fields []string) (_ []byte, more bool
 		if i < len(fields) {
 			f = fields[i]
 		}
-		b = appendJSONString(b, f)
+		switch {
+		case i < len(literal) && literal[i] && j.null[i]:
+			b = append(b, "null"...)
+		case i < len(literal) && literal[i] && jsonLiteral(f):
+			b = append(b, f...)
+		default:
+			b = appendJSONString(b, f)
+		}
 	}
 	return b, n > 0
+}
+
+// parquetLiterals says, for each leaf column of a Parquet input's schema,
+// whether its values are written to NDJSON as JSON literals: a column of
+// booleans or numbers (see input.JSONLiteral) outside any list. nil when
+// there is no such column, or no schema.
+func parquetLiterals(schema *parquet.Schema) []bool {
+	if schema == nil {
+		return nil
+	}
+	var lit []bool
+	for i, path := range schema.Columns() {
+		leaf, ok := schema.Lookup(path...)
+		if ok && leaf.MaxRepetitionLevel == 0 && input.JSONLiteral(leaf.Node.Type()) {
+			if lit == nil {
+				lit = make([]bool, len(schema.Columns()))
+			}
+			lit[i] = true
+		}
+	}
+	return lit
+}
+
+// jsonLiteral reports whether s is a JSON number, true or false: what a
+// Parquet number or boolean reads as, but for NaN and the infinities.
+func jsonLiteral(s string) bool {
+	if s == "true" || s == "false" {
+		return true
+	}
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // objectPrefix returns the row's original object without its closing brace

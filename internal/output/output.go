@@ -222,7 +222,11 @@ func newWriter(w io.Writer, opt Options, table []column) (Writer, error) {
 		if err := checkClash(keys, added); err != nil {
 			return nil, err
 		}
-		return newJSONWriter(w, opt, cols, added, keys), nil
+		j := newJSONWriter(w, opt, cols, added, keys)
+		if opt.InputFormat == input.Parquet {
+			j.literal = parquetLiterals(opt.Schema)
+		}
+		return j, nil
 
 	case input.Parquet:
 		cols, added := active(table, &opt, true)
@@ -246,6 +250,9 @@ func newMultiJSONWriter(w io.Writer, opt Options, cols []column, added []string)
 		case input.NDJSON:
 		case input.CSV, input.TSV, input.Parquet:
 			sh.fromCSV = true
+			if src.InputFormat == input.Parquet {
+				sh.literal = parquetLiterals(opt.Schema) // nil unless all inputs share one schema
+			}
 			keys := columnKeys(src.Header, sh.columns)
 			if err := checkClash(keys, added); err != nil {
 				return nil, fmt.Errorf("%s: %w", src.Name, err)
