@@ -43,8 +43,7 @@ func smallest(tables int) int64 {
 }
 
 // spillMemory is what the store holds of limit: a block cache of a
-// sixteenth, at least 4 MiB and at most 64 MiB, in which its memtables (of
-// a quarter of the cache each) are counted.
+// sixteenth, at least 4 MiB and at most 64 MiB.
 func spillMemory(limit int64) int64 { return min(max(limit/16, 4<<20), 64<<20) }
 
 // check refuses a limit too small for a run with tables tables, naming
@@ -77,7 +76,7 @@ func (m memory) start(out string, tables int, share int) (mem spill.Memory, stop
 	}
 	spill.RemoveStale(parent)
 	cache := spillMemory(m.limit)
-	store := spill.NewStore(spill.Config{Parent: parent, Cache: cache, Memtable: cache / 4})
+	store := spill.NewStore(spill.Config{Parent: parent, Cache: cache})
 	if share <= 0 {
 		// Half of what is left: the collector needs room to work, and a
 		// table's memory is counted at its peak, while it grows.

@@ -60,7 +60,7 @@ func BenchmarkSpill(b *testing.B) {
 	var inMemory time.Duration
 	b.Run("memory", func(b *testing.B) { inMemory = run(b, nil, 0) })
 	b.Run("spilled", func(b *testing.B) {
-		s := NewStore(Config{Parent: b.TempDir(), Cache: 16 << 20, Memtable: 4 << 20})
+		s := NewStore(Config{Parent: b.TempDir(), Cache: 16 << 20})
 		defer s.Close()
 		spilled := run(b, s, *share)
 		b.ReportMetric(float64(spilled)/float64(inMemory), "spilled/memory")

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -49,10 +48,8 @@ type Store struct {
 
 // Config sizes a Store.
 type Config struct {
-	Parent   string // the folder in which the temporary folder is made
-	Share    int    // bytes of memory each table may hold
-	Cache    int64  // bytes of Pebble's block cache
-	Memtable int64  // bytes of one Pebble memtable (two are alive while one is written)
+	Parent string // the folder in which the temporary folder is made
+	Cache  int64  // bytes of Pebble's block cache
 }
 
 // NewStore returns a Store that has not touched the disk yet.
@@ -103,22 +100,24 @@ func (s *Store) create() error {
 	}
 	opts := &pebble.Options{
 		CacheSize:    s.cfg.Cache,
-		DisableWAL:   true, // the folder dies with the run: nothing to recover
-		MemTableSize: uint64(s.cfg.Memtable),
+		DisableWAL:   true,    // the folder dies with the run: nothing to recover
+		MemTableSize: 1 << 20, // small: tables write files, not batches
 		Logger:       quiet{},
 		// Tables spill as sorted files, ingested whole (see Table.spill),
-		// and compact their own key ranges when they have too many: an
+		// and merge their own files when they have too many: an
 		// LSM's automatic compactions would rewrite every spilled key a
 		// few times more, which was half the time of a spilling run.
 		DisableAutomaticCompactions: true,
 		L0CompactionThreshold:       1 << 20,
 		L0CompactionFileThreshold:   1 << 20,
 		L0StopWritesThreshold:       1 << 20,
+		FormatMajorVersion:          pebble.FormatNewest, // for IngestAndExcise
 	}
 	for i := range opts.Levels {
-		// Filters spare a lookup the files whose keys it is not among;
-		// compression would only cost time: the folder lives for one run.
-		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		// No filters: a table's own filter answers for all its files
+		// before a lookup reaches them, and Pebble's, one block per file,
+		// would be read again and again through a small cache. No
+		// compression either: the folder lives for one run.
 		opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 	}
 	db, err := pebble.Open(filepath.Join(dir, "db"), opts)

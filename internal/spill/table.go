@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/azotte/azvalidate/internal/idtable"
 )
@@ -263,25 +264,14 @@ func (t *Table[K, V]) makeRoom() {
 }
 
 // spill moves every entry in memory to db, as one sorted file ingested
-// whole: no memtable to fill and flush, no compaction of the file's keys
-// until the table has compactAfter files. Memory is empty after, unless
-// spill fails.
+// whole: no memtable to fill and flush. Memory is empty after, unless
+// spill fails. The table's files are merged into one when there are
+// compactAfter of them, or when its keys outgrow the filter, which the
+// merge makes anew: one pass over the store does both.
 func (t *Table[K, V]) spill(db *pebble.DB) error {
 	n := int64(t.mem.Len())
-	// Into the filter, which is made anew from the store's keys, for half
-	// as many again, when they outgrow it: each key is read back about
-	// three times in all, and the filter is never more than a third larger
-	// than it needs to be. But it never takes more than half the share:
-	// past that it stays as it is and fills up, and more lookups of new
-	// keys go to the store, which costs time but keeps the limit.
-	if t.stored+n > t.filter.capacity {
-		if f := newFilter((t.stored+n)*3/2, t.share/2); len(f.blocks) > len(t.filter.blocks) {
-			if err := t.refilter(db, f); err != nil {
-				return err
-			}
-		} else {
-			t.filter.capacity = math.MaxInt64 // as large as it may be
-		}
+	if t.stored == 0 {
+		t.filter = newFilter(n*filterGrowth, t.share/2)
 	}
 	t.iters.close() // they would not see the new file
 	path, w, err := t.store.newFile()
@@ -311,46 +301,91 @@ func (t *Table[K, V]) spill(db *pebble.DB) error {
 	}
 	t.db = db
 	t.stored += n
-	if t.files++; t.files == compactAfter {
-		return t.Compact()
+	if t.files++; t.files >= compactAfter || t.stored > t.filter.capacity {
+		return t.merge()
 	}
 	return nil
 }
 
-// Compact merges what the table has in the store into one sorted run, so
+// Compact merges what the table has in the store into one sorted file, so
 // that a lookup reads one file: for a table whose writing is done and
 // whose lookups are to come, as a journal's index once it is read.
 func (t *Table[K, V]) Compact() error {
 	if t.files <= 1 {
-		return nil // one file or none, or compacted since
+		return nil // one file or none, or merged since
 	}
-	t.files = 0
-	t.iters.close()
-	return t.db.Compact(context.Background(), []byte{t.prefix}, []byte{t.prefix + 1}, true)
+	return t.merge()
 }
 
-// compactAfter is how many sorted files a table ingests before its keys
-// are compacted into one run: a lookup of a key in the store reads one
-// file of each, or only their filters.
-const compactAfter = 8
+const (
+	// compactAfter is how many sorted files a table ingests before they are
+	// merged into one: a lookup of a key in the store reads a block of each.
+	compactAfter = 8
+	// filterGrowth is how many keys a filter made anew is sized for, for
+	// each key in the store then: a filter that grows fourfold each time
+	// costs few merges, and its keys' bits are never more than the share
+	// allows (see newFilter).
+	filterGrowth = 4
+)
 
-// refilter adds every key in the store to the empty filter f, which
-// replaces the table's.
-func (t *Table[K, V]) refilter(db *pebble.DB, f filter) error {
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
+// merge writes every key of the table in the store, in order, to one new
+// file that replaces its files, and makes the filter anew when the keys
+// have outgrown it. Pebble's own compaction would do the merge, but level
+// by level, rewriting the newest files once for each level between them
+// and the oldest.
+func (t *Table[K, V]) merge() error {
+	t.iters.close()
+	f, refilter := t.filter, t.stored > t.filter.capacity
+	if refilter {
+		// Past half the share the filter stays as it is and fills up: more
+		// lookups of new keys go to the store, which costs time but keeps
+		// the limit.
+		if f = newFilter(t.stored*filterGrowth, t.share/2); len(f.blocks) <= len(t.filter.blocks) {
+			f, refilter = t.filter, false
+			f.capacity = math.MaxInt64 // as large as it may be
+		}
+	}
+	path, w, err := t.store.newFile()
 	if err != nil {
 		return err
 	}
-	n := int64(0)
-	for it.First(); it.Valid(); it.Next() {
-		f.add(t.hashKey(it.Key()[1:]))
-		n++
+	n, err := t.copyTo(w, func(key []byte) {
+		if refilter {
+			f.add(t.hashKey(key[1:]))
+		}
+	})
+	if err == nil {
+		_, err = t.db.IngestAndExcise(context.Background(), []string{path}, nil, nil, pebble.KeyRange{Start: []byte{t.prefix}, End: []byte{t.prefix + 1}})
 	}
-	if err := it.Close(); err != nil {
+	if err != nil {
+		os.Remove(path)
 		return err
 	}
-	t.filter, t.stored = f, n
+	t.filter, t.stored, t.files = f, n, 1
 	return nil
+}
+
+// copyTo writes the table's keys in the store, in order, to w, which it
+// closes, calling each for every key; it returns how many there are.
+func (t *Table[K, V]) copyTo(w *sstable.Writer, each func(key []byte)) (int64, error) {
+	it, err := t.db.NewIter(&pebble.IterOptions{LowerBound: []byte{t.prefix}, UpperBound: []byte{t.prefix + 1}})
+	if err != nil {
+		w.Close()
+		return 0, err
+	}
+	n := int64(0)
+	for it.First(); it.Valid() && err == nil; it.Next() {
+		err = w.Set(it.Key(), it.Value())
+		each(it.Key())
+		n++
+	}
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
 }
 
 // hashKey is t.hash of the key whose encoding is key.

@@ -11,7 +11,7 @@ import (
 // tiny is a store whose tables spill every few thousand entries.
 func tiny(t *testing.T) *Store {
 	t.Helper()
-	s := NewStore(Config{Parent: t.TempDir(), Cache: 4 << 20, Memtable: 1 << 20})
+	s := NewStore(Config{Parent: t.TempDir(), Cache: 4 << 20})
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -48,6 +48,9 @@ func TestTableAgreesWithMap(t *testing.T) {
 	}
 	if !tab.Spilled() {
 		t.Fatal("the table never spilled: the test tests nothing")
+	}
+	if s.files <= compactAfter {
+		t.Fatalf("%d files written: too few for the table's files to be merged", s.files)
 	}
 	for id, w := range want {
 		if got, ok := tab.Get(id); !ok || got != w {
@@ -101,7 +104,7 @@ func TestHashTableSpills(t *testing.T) {
 
 func TestInMemoryNeverTouchesDisk(t *testing.T) {
 	parent := t.TempDir()
-	s := NewStore(Config{Parent: parent, Cache: 4 << 20, Memtable: 1 << 20})
+	s := NewStore(Config{Parent: parent, Cache: 4 << 20})
 	tab := NewByID[uint32](Memory{s, 64 << 20})
 	for i := range 10000 {
 		tab.Add(fmt.Sprint(i), uint32(i))
@@ -119,7 +122,7 @@ func TestInMemoryNeverTouchesDisk(t *testing.T) {
 
 func TestCloseRemovesFolderAndStaleOnesGo(t *testing.T) {
 	parent := t.TempDir()
-	live := NewStore(Config{Parent: parent, Cache: 4 << 20, Memtable: 1 << 20})
+	live := NewStore(Config{Parent: parent, Cache: 4 << 20})
 	tab := NewByID[uint32](Memory{live, 16 << 10})
 	for i := range 5000 {
 		tab.Add(fmt.Sprint(i), uint32(i))
