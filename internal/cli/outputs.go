@@ -198,7 +198,7 @@ func (o *outputs) binary() bool {
 // rowsKept is, when writing the main output file failed (a full disk), the
 // number of rows its FILE.partial holds: fewer than the rows decided.
 func (o *outputs) rowsKept() (int64, bool) {
-	if o == nil || o.main == nil || o.main.file == nil || o.main.file.Err() == nil {
+	if o == nil || o.main == nil || o.main.file == nil || o.main.file.Err() == nil || o.main.lost {
 		return 0, false
 	}
 	s, ok := o.main.w.(interface{ Stored() int64 })
@@ -213,6 +213,7 @@ type outputFile struct {
 	name string
 	file *output.File // nil for stdout
 	w    output.Writer
+	lost bool // the run's rows were not kept: the file could not be ended
 }
 
 // openOutput opens name ("-" is stdout) for rows in opts' format.
@@ -258,7 +259,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	}
 	if endErr != nil && wrote {
 		log.Warn(endErr.Error() + "; the rows done are not kept")
-		wrote = false
+		wrote, o.lost = false, true
 	}
 	if err := o.file.Abandon(wrote); err != nil {
 		return err

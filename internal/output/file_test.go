@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/fulldisk"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -114,38 +114,14 @@ func rows(n int) []*Record {
 	return recs
 }
 
-// fullDisk has the kernel refuse writes to a file past a size: set(n)
-// sets the process's file size limit (RLIMIT_FSIZE), which stands for the
-// full disk, and EFBIG for ENOSPC; lift removes it (as the end of t does).
-// The limit is the whole process's, so a test using it runs alone (not in
-// parallel).
-func fullDisk(t *testing.T) (set func(uint64), lift func()) {
-	signal.Ignore(syscall.SIGXFSZ) // else the kernel's signal would end the process
-	var unlimited syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
-		t.Fatal(err)
-	}
-	set = func(n uint64) {
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: unlimited.Max}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lift = func() {
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(lift)
-	return set, lift
-}
-
 // On a full disk, FILE.partial ends on a row boundary: whole rows, in order,
-// as many as the Writer says it stored; for gzip, a complete stream.
+// as many as the Writer says it stored; for gzip, a complete stream. The
+// file size limit stands for the full disk, so this test runs alone.
 func TestFileFullDiskKeepsWholeRows(t *testing.T) {
 	opt := Options{InputFormat: input.CSV, Header: []string{"externalId", "note"}}
 	recs := rows(5000)
 	whole := write(t, opt, recs...)
-	setLimit, lift := fullDisk(t)
+	setLimit, lift := fulldisk.Limit(t)
 	for _, name := range []string{"out.csv", "out.csv.gz"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), name)

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/azotte/azvalidate/internal/fulldisk"
 	"github.com/azotte/azvalidate/internal/input"
 )
 
@@ -86,7 +87,7 @@ func TestParquetFullDiskKeepsWholeRowGroups(t *testing.T) {
 		}
 		return uint64(st.Size())
 	}()
-	setLimit, lift := fullDisk(t)
+	setLimit, lift := fulldisk.Limit(t)
 	for _, tc := range []struct {
 		name   string
 		full   uint64 // the file size limit
