@@ -250,6 +250,13 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	if o.file == nil {
 		return endErr
 	}
+	// A write that End made and that failed (a Parquet footer's), End having
+	// ended the file on what it wrote whole: the run did not finish.
+	var failed error
+	if runErr == nil && endErr == nil && o.file.Err() != nil {
+		failed = fmt.Errorf("write %s: %w", o.name, o.file.Err())
+		runErr = failed
+	}
 	if runErr == nil {
 		if endErr != nil {
 			o.file.Abandon(false)
@@ -267,7 +274,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	if wrote {
 		log.Warn("run did not finish; the rows done, in order, are in "+o.name+".partial", "file", o.name+".partial")
 	}
-	return nil
+	return failed
 }
 
 func outputComma(f input.Format, rd *input.Files) rune {
