@@ -198,7 +198,7 @@ func (o *outputs) binary() bool {
 // rowsKept is, when writing the main output file failed (a full disk), the
 // number of rows its FILE.partial holds: fewer than the rows decided.
 func (o *outputs) rowsKept() (int64, bool) {
-	if o == nil || o.main == nil || o.main.file == nil || o.main.file.Err() == nil {
+	if o == nil || o.main == nil || o.main.file == nil || o.main.file.Err() == nil || o.main.lost {
 		return 0, false
 	}
 	s, ok := o.main.w.(interface{ Stored() int64 })
@@ -213,6 +213,7 @@ type outputFile struct {
 	name string
 	file *output.File // nil for stdout
 	w    output.Writer
+	lost bool // the run's rows were not kept: the file could not be ended
 }
 
 // openOutput opens name ("-" is stdout) for rows in opts' format.
@@ -249,6 +250,13 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	if o.file == nil {
 		return endErr
 	}
+	// A write that End made and that failed (a Parquet footer's), End having
+	// ended the file on what it wrote whole: the run did not finish.
+	var failed error
+	if runErr == nil && endErr == nil && o.file.Err() != nil {
+		failed = fmt.Errorf("write %s: %w", o.name, o.file.Err())
+		runErr = failed
+	}
 	if runErr == nil {
 		if endErr != nil {
 			o.file.Abandon(false)
@@ -258,7 +266,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	}
 	if endErr != nil && wrote {
 		log.Warn(endErr.Error() + "; the rows done are not kept")
-		wrote = false
+		wrote, o.lost = false, true
 	}
 	if err := o.file.Abandon(wrote); err != nil {
 		return err
@@ -266,7 +274,7 @@ func (o *outputFile) finish(runErr error, wrote bool, log *slog.Logger, facts []
 	if wrote {
 		log.Warn("run did not finish; the rows done, in order, are in "+o.name+".partial", "file", o.name+".partial")
 	}
-	return nil
+	return failed
 }
 
 func outputComma(f input.Format, rd *input.Files) rune {

@@ -2,6 +2,8 @@ package output
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/binary"
@@ -28,7 +30,8 @@ import (
 // Each Write is taken as ending on a row boundary (the Writers of this
 // package write whole rows per call): when one fails, on a full disk say,
 // the file kept by Abandon is cut back to the end of the last Write that
-// succeeded, so that FILE.partial never ends mid-row.
+// succeeded, so that FILE.partial never ends mid-row. A writer whose Writes
+// are not rows (Parquet's, a row group in many) ends the file itself: cut.
 type File struct {
 	f       *os.File
 	path    string
@@ -42,6 +45,7 @@ type File struct {
 	crc   uint32       // gzip: CRC-32 of the uncompressed bytes up to kept
 	size  uint32       // gzip: uncompressed bytes up to kept, modulo 2^32
 	werr  error        // the first Write error; Write fails from then on
+	ended bool         // cut ended the file after a failed Write: keep leaves it
 	count countWriter  // counts what reaches f
 }
 
@@ -237,12 +241,15 @@ func (f *File) Abandon(keepPartial bool) error {
 
 // keep ends the temporary file on a row boundary: closed as it is when every
 // Write succeeded, else cut back to the end of the last successful one (and,
-// for gzip, closed by hand there: a final empty block and the trailer).
+// for gzip, closed by hand there: see gzipEnd), unless cut ended it already.
 func (f *File) keep() error {
 	if f.werr == nil {
 		if f.gz != nil {
 			return f.gz.Close()
 		}
+		return nil
+	}
+	if f.ended {
 		return nil
 	}
 	if err := f.f.Truncate(f.kept); err != nil {
@@ -251,15 +258,56 @@ func (f *File) keep() error {
 	if f.gz == nil || f.kept == 0 {
 		return nil
 	}
-	// After a sync flush the deflate stream is byte aligned: a final stored
-	// block of length 0 ends it, then the gzip trailer (CRC-32, size).
-	end := []byte{0x01, 0x00, 0x00, 0xff, 0xff}
-	end = binary.LittleEndian.AppendUint32(end, f.crc)
-	end = binary.LittleEndian.AppendUint32(end, f.size)
-	if _, err := f.f.WriteAt(end, f.kept); err != nil {
+	if _, err := f.f.WriteAt(gzipEnd(nil, f.crc, f.size), f.kept); err != nil {
 		f.f.Truncate(f.kept) // a stream without its end still decompresses
 	}
 	return nil
+}
+
+// A mark is a point a File can be cut back to: the end of a successful
+// Write, with (for gzip) the CRC-32 and size of the bytes before it.
+type mark struct {
+	at        int64
+	crc, size uint32
+}
+
+// mark is where the file stands after its last successful Write.
+func (f *File) mark() mark { return mark{f.kept, f.crc, f.size} }
+
+// cut ends a file whose Write failed at m, an earlier mark, followed by
+// tail: what a writer needs to end its whole rows there (a Parquet footer
+// after its last whole row group). FILE.partial is then what cut left. On
+// failure the file is not fit to keep.
+func (f *File) cut(m mark, tail []byte) error {
+	if f.werr == nil || f.done || f.direct || (f.gz != nil && m.at == 0) {
+		return errors.New("no file to cut") // a gzip stream needs its header, written with the first row
+	}
+	end := tail
+	if f.gz != nil {
+		end = gzipEnd(tail, m.crc, m.size)
+	}
+	if err := f.f.Truncate(m.at); err != nil {
+		return err
+	}
+	if _, err := f.f.WriteAt(end, m.at); err != nil {
+		return err
+	}
+	f.kept, f.ended = m.at+int64(len(end)), true
+	return nil
+}
+
+// gzipEnd ends a gzip stream cut after a sync flush, where the deflate
+// stream is byte aligned and may go on with any blocks: tail compressed on
+// its own, ending in a final block, then the trailer (CRC-32 and size of
+// all the uncompressed bytes). crc and size are those of the bytes before
+// tail.
+func gzipEnd(tail []byte, crc, size uint32) []byte {
+	var b bytes.Buffer
+	zw, _ := flate.NewWriter(&b, flate.DefaultCompression) // a valid level: no error
+	zw.Write(tail)                                         // to a bytes.Buffer: no error
+	zw.Close()
+	end := binary.LittleEndian.AppendUint32(b.Bytes(), crc32.Update(crc, crc32.IEEETable, tail))
+	return binary.LittleEndian.AppendUint32(end, size+uint32(len(tail)))
 }
 
 // syncDir makes a rename durable where the file system needs it. It is best

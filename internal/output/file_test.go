@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azotte/azvalidate/internal/fulldisk"
 	"github.com/azotte/azvalidate/internal/input"
 	"github.com/azotte/azvalidate/internal/verdict"
 )
@@ -116,24 +116,12 @@ func rows(n int) []*Record {
 
 // On a full disk, FILE.partial ends on a row boundary: whole rows, in order,
 // as many as the Writer says it stored; for gzip, a complete stream. The
-// kernel refuses the writes: the process's file size limit (RLIMIT_FSIZE)
-// stands for the full disk, and EFBIG for ENOSPC. The limit is the whole
-// process's, so this test runs alone (not in parallel).
+// file size limit stands for the full disk, so this test runs alone.
 func TestFileFullDiskKeepsWholeRows(t *testing.T) {
 	opt := Options{InputFormat: input.CSV, Header: []string{"externalId", "note"}}
 	recs := rows(5000)
 	whole := write(t, opt, recs...)
-	signal.Ignore(syscall.SIGXFSZ) // else the kernel's signal would end the process
-	var unlimited syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
-		t.Fatal(err)
-	}
-	lift := func() {
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &unlimited); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(lift)
+	setLimit, lift := fulldisk.Limit(t)
 	for _, name := range []string{"out.csv", "out.csv.gz"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), name)
@@ -145,9 +133,7 @@ func TestFileFullDiskKeepsWholeRows(t *testing.T) {
 			if name == "out.csv.gz" {
 				full = 20_000 + 333
 			}
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: full, Max: unlimited.Max}); err != nil {
-				t.Fatal(err)
-			}
+			setLimit(full)
 			w, err := New(f, opt)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,8 @@
 package output
 
 import (
+	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"reflect"
@@ -10,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 
 	"github.com/azotte/azvalidate/internal/input"
 )
@@ -27,9 +30,16 @@ const (
 // their types when the input is Parquet, as strings otherwise), then the
 // added columns, typed. Rows are written row group by row group; End writes
 // the footer, so that only an ended file is readable (a .partial too: its
-// row groups are whole).
+// row groups are whole). When a write fails (a full disk), End ends the
+// file on its last whole row group.
 type parquetWriter struct {
 	w       *parquet.Writer
+	out     *bufio.Writer // what w writes to, sent on to sink after each row group
+	sink    *parquetSink
+	file    *File // the output, when it is a File: its last whole row group can end it
+	groups  int   // row groups sent on whole
+	stored  int64 // their rows
+	mark    mark  // where file stood after them
 	cols    []column
 	ctx     typedCtx
 	typed   bool // rows carry Values of the input's schema (Options.Schema)
@@ -75,9 +85,31 @@ func newParquetWriter(w io.Writer, opt Options, cols []column, added []string) (
 		fields = append(fields, namedField{parquetNode(c, p.ctx.refs != nil), added[i]})
 	}
 	schema := parquet.NewSchema("azvalidate", orderedGroup(fields))
-	p.w = parquet.NewWriter(w, schema, parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest, Concurrency: 1}),
-		parquet.CreatedBy("azvalidate", "", ""))
+	// The library's own buffer is off (it is not flushed with a row group):
+	// out is flushed after each one, so that a row group ends where a File
+	// can be cut back to.
+	p.sink = &parquetSink{w: w}
+	p.out = bufio.NewWriterSize(p.sink, bufferSize)
+	p.file, _ = w.(*File)
+	p.w = parquet.NewWriter(p.out, schema, parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest, Concurrency: 1}),
+		parquet.CreatedBy("azvalidate", "", ""), parquet.WriteBufferSize(0))
 	return p, nil
+}
+
+// parquetSink passes the library's bytes on to the output until a write
+// fails, then takes and drops every byte: the library never sees the
+// error, so it goes on to end its file, and its metadata then describes
+// the row groups written before (see endWhole).
+type parquetSink struct {
+	w   io.Writer
+	err error // the first write error
+}
+
+func (s *parquetSink) Write(b []byte) (int, error) {
+	if s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
+	return len(b), nil
 }
 
 // originalNames are the names of a text input's columns in a Parquet or
@@ -207,23 +239,80 @@ func (p *parquetWriter) Flush() error {
 	if p.err = p.w.Flush(); p.err != nil {
 		return p.err
 	}
+	p.out.Flush() // cannot fail: the sink keeps the error
+	if p.err = p.sink.err; p.err != nil {
+		return p.err
+	}
+	p.groups++
+	p.stored += p.pending
+	if p.file != nil {
+		p.mark = p.file.mark()
+	}
 	p.pending, p.bytes = 0, 0
 	return nil
 }
 
-// End writes the last row group and the footer.
+// Stored is the rows of the row groups written whole: after a failed write
+// to a File, the rows its FILE.partial holds (see End).
+func (p *parquetWriter) Stored() int64 { return p.stored }
+
+// End writes the last row group and the footer. After a failed write it
+// ends the file on its last whole row group instead (endWhole).
 func (p *parquetWriter) End([]Fact) error {
 	if p.err == errEnded {
 		return nil
 	}
-	if err := p.Flush(); err != nil {
-		return err
+	if p.err == nil {
+		p.Flush()
+	}
+	if p.err != nil && p.sink.err == nil {
+		return p.err // not a write that failed
 	}
 	if err := p.w.Close(); err != nil {
-		p.err = err
-		return err
+		if p.err == nil {
+			p.err = err
+		}
+		return p.err
+	}
+	p.out.Flush()
+	if p.sink.err != nil {
+		if err := p.endWhole(); err != nil {
+			p.err = err
+			return err
+		}
 	}
 	p.err = errEnded
+	return nil
+}
+
+// endWhole ends a file whose write failed on its last whole row group: the
+// file is cut back to where that group ended, which frees the space of the
+// broken one (usually far more than a footer takes), and ends there with
+// the footer the library made, less the later row groups and the page
+// index (written after them, so cut off: an optional index, which readers
+// do without). With no whole row group, or an output that is not a File,
+// there is nothing to keep: it returns the write error.
+func (p *parquetWriter) endWhole() error {
+	if p.file == nil || p.groups == 0 {
+		return p.sink.err
+	}
+	meta := *p.w.File().Metadata()
+	meta.RowGroups = meta.RowGroups[:p.groups]
+	meta.NumRows = p.stored
+	for i := range meta.RowGroups {
+		for j := range meta.RowGroups[i].Columns {
+			c := &meta.RowGroups[i].Columns[j]
+			c.ColumnIndexOffset, c.ColumnIndexLength, c.OffsetIndexOffset, c.OffsetIndexLength = 0, 0, 0, 0
+		}
+	}
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &meta)
+	if err == nil {
+		footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+		err = p.file.cut(p.mark, append(footer, "PAR1"...))
+	}
+	if err != nil {
+		return fmt.Errorf("end it on its last whole row group: %w", cause(err))
+	}
 	return nil
 }
 
