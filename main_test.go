@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -62,12 +65,28 @@ func export(t *testing.T, n int) string {
 }
 
 func serve(t *testing.T, cfg sandbox.Config) (*sandbox.Server, string) {
+	sb, url, _ := serveCounted(t, cfg)
+	return sb, url
+}
+
+// serveCounted is serve that also counts the sandbox's open connections.
+func serveCounted(t *testing.T, cfg sandbox.Config) (*sandbox.Server, string, *atomic.Int64) {
 	t.Helper()
 	cfg.Tenant, cfg.APIKey = tenant, key
 	sb := sandbox.New(cfg)
-	srv := httptest.NewServer(sb)
+	srv := httptest.NewUnstartedServer(sb)
+	conns := new(atomic.Int64)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			conns.Add(-1)
+		}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return sb, srv.URL
+	return sb, srv.URL, conns
 }
 
 func command(t *testing.T, url string, args ...string) *exec.Cmd {
@@ -91,6 +110,19 @@ func waitLines(t *testing.T, path string, n int, exited <-chan struct{}) {
 		case <-deadline:
 			t.Fatalf("%s never held %d lines", path, n)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor waits until done reports true.
+func waitFor(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !done() {
+		select {
+		case <-deadline:
+			t.Fatalf("waited 30 s for %s", what)
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -236,7 +268,7 @@ func TestSIGKILLThenResumeWithState(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 
-	sb, url := serve(t, sandbox.Config{Taken: taken})
+	sb, url, conns := serveCounted(t, sandbox.Config{Taken: taken})
 	out := filepath.Join(dir, "out.csv")
 	state := filepath.Join(dir, "state.jsonl")
 	args := []string{"--rate", "500", "--concurrency", fmt.Sprint(concurrency), "--state", state, "-o", out, in}
@@ -253,6 +285,9 @@ func TestSIGKILLThenResumeWithState(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatalf("%s exists after SIGKILL", out)
 	}
+	// A request the killed run sent may still wait in the sandbox's socket:
+	// its connections close once the sandbox has read (and counted) it.
+	waitFor(t, "the killed run's connections to close", func() bool { return conns.Load() == 0 })
 	beforeResume := sb.Requests()
 
 	summary := filepath.Join(dir, "summary.json")
