@@ -2,7 +2,7 @@
 
 package main
 
-// The README's PostgreSQL recipe, run as it is written: psql, the binary and
+// The PostgreSQL recipe of docs/inputs-outputs.md, run as it is written: psql, the binary and
 // psql again in one shell pipeline, against a PostgreSQL server the test
 // starts and a sandbox over loopback.
 
@@ -116,36 +116,39 @@ func startPostgres(t *testing.T) (bindir string, env []string) {
 	return bindir, env
 }
 
-// readmeRecipe returns the shell block of README.md's PostgreSQL section.
-func readmeRecipe(t *testing.T) string {
+// recipePage is where the PostgreSQL recipe is, and its section's heading.
+const recipePage, recipeHeading = "docs/inputs-outputs.md", "## PostgreSQL in, PostgreSQL out"
+
+// readmeRecipe returns the shell block of the PostgreSQL section of page.
+func readmeRecipe(t *testing.T, page, heading string) string {
 	t.Helper()
-	readme, err := os.ReadFile("README.md")
+	text, err := os.ReadFile(page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "\n### PostgreSQL in, PostgreSQL out\n")
+	_, section, ok := strings.Cut(string(text), "\n"+heading+"\n")
 	if !ok {
-		t.Fatal(`README.md has no section "### PostgreSQL in, PostgreSQL out"`)
+		t.Fatalf("%s has no section %q", page, heading)
 	}
-	section, _, _ = strings.Cut(section, "\n### ")
+	section, _, _ = strings.Cut(section, "\n"+heading[:strings.Index(heading, " ")+1])
 	_, block, ok := strings.Cut(section, "\n```sh\n")
 	if !ok {
-		t.Fatal("README.md's PostgreSQL section has no ```sh block")
+		t.Fatalf("%s's PostgreSQL section has no ```sh block", page)
 	}
 	block, _, ok = strings.Cut(block, "\n```\n")
 	if !ok {
-		t.Fatal("README.md's PostgreSQL block is never closed")
+		t.Fatalf("%s's PostgreSQL block is never closed", page)
 	}
 	return block + "\n"
 }
 
-// TestPostgresRecipe runs README.md's PostgreSQL commands on a table of 2,000
+// TestPostgresRecipe runs docs/inputs-outputs.md's PostgreSQL commands on a table of 2,000
 // customers (duplicates, NULL and empty ids, ids that need CSV quoting)
 // and checks the table of verdicts they fill against the summary, against
 // a count made here from the rows, and against what the sandbox was asked.
 func TestPostgresRecipe(t *testing.T) {
 	t.Parallel()
-	recipe := readmeRecipe(t)
+	recipe := readmeRecipe(t, recipePage, recipeHeading)
 	bindir, env := startPostgres(t)
 
 	const rows = 2000
@@ -222,7 +225,7 @@ func TestPostgresRecipe(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 
-	// The recipe as the README shows it, in bash, with the server's psql on
+	// The recipe as the page shows it, in bash, with the server's psql on
 	// PATH and Azotte's settings in the environment. The azvalidate on PATH
 	// is the binary with --rate 0 appended: at the default 8 calls a second,
 	// Azotte's limit, which the sandbox does not need, 1,900 ids would take
@@ -239,7 +242,7 @@ func TestPostgresRecipe(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	sh.Stdout, sh.Stderr = &stdout, &stderr
 	if err := sh.Run(); err != nil {
-		t.Fatalf("the README's recipe: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		t.Fatalf("the recipe of %s: %v\nstdout:\n%s\nstderr:\n%s", recipePage, err, stdout.String(), stderr.String())
 	}
 	if strings.Contains(stdout.String()+stderr.String(), key) {
 		t.Error("the API key appears in the recipe's output")

@@ -45,7 +45,7 @@ func addVersion(root *cobra.Command) {
 
 // header opens the JSON summary of command, started at start: what ran.
 func header(command string, start, end time.Time) report.Header {
-	return report.Header{Tool: "azvalidate", Version: version(), Command: command, Start: start, End: end}
+	return report.Header{SchemaVersion: report.SchemaVersion, Tool: "azvalidate", Version: version(), Command: command, Start: start, End: end}
 }
 
 func runVersion(args []string, stdout io.Writer) error {

@@ -16,6 +16,7 @@ import (
 // Plan is plan's result: the table on stdout and the JSON of
 // --summary, whose keys are part of the tool's interface:
 //
+//	schema_version          1: the version of docs/summary.schema.json this JSON follows
 //	tool, version, command  "azvalidate", its version, "plan"
 //	start, end              RFC 3339 times
 //	input                   {name, format, bytes, sha256}, as validate's summary

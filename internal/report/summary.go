@@ -24,6 +24,7 @@ import (
 // --summary. The JSON keys are part of the tool's interface (the README
 // documents them); rename none without a good reason.
 //
+//	schema_version    1: the version of docs/summary.schema.json this JSON follows
 //	tool              "azvalidate"
 //	version           the tool's version
 //	command           "validate"
@@ -129,16 +130,23 @@ type Changes struct {
 	BecameAvailable int64 `json:"became_available"`
 }
 
+// SchemaVersion is the summary JSON's schema_version: the version of
+// docs/summary.schema.json it follows. A change that a reader of the JSON
+// would notice (a key removed, renamed or retyped) raises it; a key added
+// keeps it, and is added to the schema.
+const SchemaVersion = 1
+
 // Header opens every command's JSON summary (validate's and plan's): what
 // ran, when, and on which input.
 type Header struct {
-	Tool    string     `json:"tool"`    // "azvalidate"
-	Version string     `json:"version"` // the tool's version
-	Command string     `json:"command"` // "validate" or "plan"
-	Start   time.Time  `json:"start"`
-	End     time.Time  `json:"end"`
-	Input   InputInfo  `json:"input"`
-	Files   []FileInfo `json:"files,omitempty"` // several inputs: each one's counts; nil for one
+	SchemaVersion int        `json:"schema_version"` // SchemaVersion: the shape of this JSON (docs/summary.schema.json)
+	Tool          string     `json:"tool"`           // "azvalidate"
+	Version       string     `json:"version"`        // the tool's version
+	Command       string     `json:"command"`        // "validate" or "plan"
+	Start         time.Time  `json:"start"`
+	End           time.Time  `json:"end"`
+	Input         InputInfo  `json:"input"`
+	Files         []FileInfo `json:"files,omitempty"` // several inputs: each one's counts; nil for one
 }
 
 // InputLines are the text summaries' input lines: the input, or each of

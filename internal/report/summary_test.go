@@ -27,7 +27,7 @@ func sampleSummary() Summary {
 	start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	sum := Summary{
 		Header: Header{
-			Tool: "azvalidate", Version: "v1.0.0", Command: "validate",
+			SchemaVersion: SchemaVersion, Tool: "azvalidate", Version: "v1.0.0", Command: "validate",
 			Start: start, End: start.Add(2 * time.Second),
 			Input: InputInfo{Name: "export.csv", Format: "csv", Bytes: 123456, SHA256: "ab12"},
 		},
@@ -65,7 +65,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"": {"tool", "version", "command", "start", "end", "input", "output", "settings", "rows", "distinct_ids",
+		"": {"schema_version", "tool", "version", "command", "start", "end", "input", "output", "settings", "rows", "distinct_ids",
 			"verdicts", "padded_ids", "blank_lines", "api_calls", "retries", "http_429", "min_rate", "journal_hits", "changes", "stale_answers", "oldest_answer", "waiting_ids", "elapsed_seconds",
 			"rows_per_second", "latency_ms", "paused_seconds", "interrupted", "exit_code", "error"},
 		"input": {"name", "format", "bytes", "sha256"},
