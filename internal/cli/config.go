@@ -102,7 +102,7 @@ func addConfig(root *cobra.Command, env Env) {
 	subcommands(root, cmd, "a subcommand: show, path or profiles")
 
 	show := &cobra.Command{Use: "show [flags]", Short: "the settings of a validate run and where each came from",
-		Long: "Lists the settings a validate run with these flags would use, each with its source: flag, env,\nprofile (or default, with --all). The API key is never shown.", Args: cobra.NoArgs}
+		Long: "Lists the settings a validate run with these flags would use, each with its source: flag, env,\nprofile (or default, with --all). The API key is never shown.", Args: noFiles}
 	cmd.AddCommand(show)
 	fs := flagsOf(show)
 	var all bool
@@ -151,6 +151,15 @@ func addConfig(root *cobra.Command, env Env) {
 	for _, c := range []*cobra.Command{show, path, profiles} {
 		completeValues(c, env)
 	}
+}
+
+// noFiles refuses the FILEs of a validate command line pasted after config
+// show, which cobra would call an unknown command.
+func noFiles(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("%s takes no FILE (%s): it lists the settings of a run with these flags, whatever its input", cmd.CommandPath(), args[0])
+	}
+	return nil
 }
 
 // configShow writes the settings of a validate run with fs's flags, each

@@ -238,6 +238,12 @@ func TestConfigPathAndProfiles(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^rate +8 +default$`).MatchString(r.stdout) {
 		t.Errorf("config show --profile '':\n%s", r.stdout)
 	}
+	// A validate line pasted after config show: its FILE is named, not
+	// called a command.
+	r = runWithEnv(t, env(map[string]string{"HOME": home}), "", "config", "show", "--rate", "2", "crm.csv")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "takes no FILE (crm.csv)") {
+		t.Errorf("config show crm.csv: exit %d, %q", r.code, r.stderr)
+	}
 	r = runWithEnv(t, env(map[string]string{"AZVALIDATE_CONFIG": filepath.Join(home, "missing.yaml")}), "", "config", "show")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "$AZVALIDATE_CONFIG") {
 		t.Errorf("a missing $AZVALIDATE_CONFIG: exit %d, %q", r.code, r.stderr)
